@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/twofold-id/twofold/internal/server"
+
+	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/storage"
+)
+
+// ClientCmd groups the client commands.
+type ClientCmd struct {
+	Create       ClientCreateCmd `cmd:"" help:"Register a client; prints its id and secret once."`
+	List         ClientListCmd   `cmd:"" help:"List clients."`
+	Show         ClientShowCmd   `cmd:"" help:"Show one client."`
+	Delete       ClientDeleteCmd `cmd:"" help:"Delete a client and revoke its tokens."`
+	RotateSecret ClientRotateCmd `cmd:"" name:"rotate-secret" help:"Replace a client's secret; prints the new one once."`
+}
+
+// ClientCreateCmd registers a client.
+type ClientCreateCmd struct {
+	Name                  string   `required:"" help:"Display name, shown on the sign-in page."`
+	ID                    string   `help:"Client id (default: random)."`
+	RedirectURI           []string `name:"redirect-uri" help:"Allowed redirect URI, matched exactly (repeatable)."`
+	PostLogoutRedirectURI []string `name:"post-logout-redirect-uri" help:"Allowed post-logout redirect URI (repeatable)."`
+	Public                bool     `help:"Public client (SPA, native app): no secret, PKCE required."`
+	GrantType             []string `name:"grant-type" help:"authorization_code, refresh_token, client_credentials (repeatable; default authorization_code and refresh_token)."`
+	AuthMethod            string   `name:"auth-method" help:"client_secret_basic (default), client_secret_post, private_key_jwt, none."`
+	ApplicationType       string   `name:"application-type" help:"web (default), native or user_agent."`
+	AccessTokenFormat     string   `name:"access-token-format" help:"opaque (default) or jwt."`
+	JWKSFile              string   `name:"jwks-file" type:"existingfile" help:"JWK Set of public keys, for private_key_jwt."`
+}
+
+// Run creates the client.
+func (c *ClientCreateCmd) Run(ctx context.Context, g *Globals) error {
+	a, err := openApp(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	spec := server.ClientSpec{ID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURI, PostLogoutRedirectURIs: c.PostLogoutRedirectURI,
+		GrantTypes: c.GrantType, Public: c.Public, AuthMethod: c.AuthMethod, ApplicationType: c.ApplicationType,
+		AccessTokenFormat: c.AccessTokenFormat}
+	if c.JWKSFile != "" {
+		data, err := os.ReadFile(c.JWKSFile)
+		if err != nil {
+			return err
+		}
+		spec.JWKS = string(data)
+	}
+	rec, secret, err := server.NewClient(spec, a.Ring, a.Now())
+	if err != nil {
+		return err
+	}
+	if err := a.Store.CreateClient(ctx, rec); errors.Is(err, storage.ErrConflict) {
+		return fmt.Errorf("a client with id %q already exists", rec.ID)
+	} else if err != nil {
+		return err
+	}
+	audit(ctx, a, "client_created", "", rec.ID, "")
+	return printClient(g, rec, secret)
+}
+
+type clientJSON struct {
+	ClientID               string   `json:"client_id"`
+	ClientSecret           string   `json:"client_secret,omitempty"`
+	Name                   string   `json:"name"`
+	AuthMethod             string   `json:"token_endpoint_auth_method"`
+	ApplicationType        string   `json:"application_type"`
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	GrantTypes             []string `json:"grant_types"`
+	AccessTokenFormat      string   `json:"access_token_format"`
+	CreatedAt              string   `json:"created_at"`
+}
+
+func toClientJSON(c *storage.Client, secret string) clientJSON {
+	return clientJSON{ClientID: c.ID, ClientSecret: secret, Name: c.Name, AuthMethod: c.AuthMethod,
+		ApplicationType: c.ApplicationType, RedirectURIs: nonNil(c.RedirectURIs),
+		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), GrantTypes: nonNil(c.GrantTypes),
+		AccessTokenFormat: c.AccessTokenFormat, CreatedAt: c.CreatedAt.Format(time.RFC3339)}
+}
+
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+func printClient(g *Globals, c *storage.Client, secret string) error {
+	if g.JSON {
+		return printJSON(g, toClientJSON(c, secret))
+	}
+	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "client_id:\t%s\n", c.ID)
+	if secret != "" {
+		fmt.Fprintf(w, "client_secret:\t%s\t(shown once: store it now)\n", secret)
+	}
+	fmt.Fprintf(w, "name:\t%s\n", c.Name)
+	fmt.Fprintf(w, "auth method:\t%s\n", c.AuthMethod)
+	fmt.Fprintf(w, "application type:\t%s\n", c.ApplicationType)
+	fmt.Fprintf(w, "grant types:\t%s\n", strings.Join(c.GrantTypes, ", "))
+	fmt.Fprintf(w, "redirect URIs:\t%s\n", strings.Join(c.RedirectURIs, " "))
+	fmt.Fprintf(w, "post-logout URIs:\t%s\n", strings.Join(c.PostLogoutRedirectURIs, " "))
+	fmt.Fprintf(w, "access tokens:\t%s\n", c.AccessTokenFormat)
+	return w.Flush()
+}
+
+func printJSON(g *Globals, v any) error {
+	enc := json.NewEncoder(g.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// ClientListCmd lists clients.
+type ClientListCmd struct{}
+
+// Run lists the clients.
+func (ClientListCmd) Run(ctx context.Context, g *Globals) error {
+	a, err := openApp(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	list, err := a.Store.Clients(ctx)
+	if err != nil {
+		return err
+	}
+	if g.JSON {
+		out := make([]clientJSON, len(list))
+		for i := range list {
+			out[i] = toClientJSON(&list[i], "")
+		}
+		return printJSON(g, out)
+	}
+	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "CLIENT ID\tNAME\tAUTH\tGRANTS")
+	for _, c := range list {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", c.ID, c.Name, c.AuthMethod, strings.Join(c.GrantTypes, ","))
+	}
+	return w.Flush()
+}
+
+// ClientShowCmd shows a client.
+type ClientShowCmd struct {
+	ID string `arg:"" help:"Client id."`
+}
+
+// Run shows the client.
+func (c *ClientShowCmd) Run(ctx context.Context, g *Globals) error {
+	a, err := openApp(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	rec, err := a.Store.Client(ctx, c.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("no client with id %q", c.ID)
+	} else if err != nil {
+		return err
+	}
+	return printClient(g, rec, "")
+}
+
+// ClientDeleteCmd deletes a client.
+type ClientDeleteCmd struct {
+	ID string `arg:"" help:"Client id."`
+}
+
+// Run deletes the client.
+func (c *ClientDeleteCmd) Run(ctx context.Context, g *Globals) error {
+	a, err := openApp(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Store.DeleteClient(ctx, c.ID, a.Now()); errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("no client with id %q", c.ID)
+	} else if err != nil {
+		return err
+	}
+	audit(ctx, a, "client_deleted", "", c.ID, "")
+	fmt.Fprintf(g.stdout, "Deleted client %s and revoked its tokens.\n", c.ID)
+	return nil
+}
+
+// ClientRotateCmd replaces a client secret.
+type ClientRotateCmd struct {
+	ID string `arg:"" help:"Client id."`
+}
+
+// Run rotates the secret.
+func (c *ClientRotateCmd) Run(ctx context.Context, g *Globals) error {
+	a, err := openApp(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	rec, err := a.Store.Client(ctx, c.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("no client with id %q", c.ID)
+	} else if err != nil {
+		return err
+	}
+	if rec.AuthMethod != "client_secret_basic" && rec.AuthMethod != "client_secret_post" {
+		return fmt.Errorf("client %q has no secret (auth method %s)", c.ID, rec.AuthMethod)
+	}
+	secret := keyring.RandomToken(32)
+	if err := a.Store.SetClientSecretHash(ctx, c.ID, a.Ring.Hasher(keyring.PurposeClientSecret).Sum(secret), a.Now()); err != nil {
+		return err
+	}
+	audit(ctx, a, "client_secret_rotated", "", c.ID, "")
+	if g.JSON {
+		return printJSON(g, map[string]string{"client_id": c.ID, "client_secret": secret})
+	}
+	fmt.Fprintf(g.stdout, "client_id:      %s\nclient_secret:  %s  (shown once: store it now; the old secret no longer works)\n", c.ID, secret)
+	return nil
+}

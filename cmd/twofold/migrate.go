@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/twofold-id/twofold/internal/server"
+)
+
+// MigrateCmd applies migrations.
+type MigrateCmd struct {
+	Status bool `help:"Only show which migrations are applied."`
+}
+
+// Run migrates (or reports).
+func (m *MigrateCmd) Run(ctx context.Context, g *Globals) error {
+	g.env = append(g.env, "TWOFOLD_DATABASE_AUTO_MIGRATE=false")
+	a, err := openAppWith(ctx, g, server.Options{SkipMigrationCheck: true})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if !m.Status {
+		applied, err := a.Store.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "Applied %d migration(s).\n", len(applied))
+	}
+	list, err := a.Store.Migrations(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range list {
+		state := "pending"
+		if s.Applied {
+			state = "applied"
+		}
+		fmt.Fprintf(g.stdout, "%4d  %-8s  %s\n", s.Version, state, s.Name)
+	}
+	return nil
+}

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"github.com/twofold-id/twofold/internal/server"
+
+	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/login/contact"
+	"github.com/twofold-id/twofold/storage"
+)
+
+// UserCmd groups the user commands.
+type UserCmd struct {
+	Create      UserCreateCmd   `cmd:"" help:"Create a user; the password is read from standard input."`
+	List        UserListCmd     `cmd:"" help:"List users."`
+	Show        UserShowCmd     `cmd:"" help:"Show one user."`
+	Disable     UserDisableCmd  `cmd:"" help:"Disable a user and end their sessions."`
+	Enable      UserEnableCmd   `cmd:"" help:"Enable a disabled user."`
+	Delete      UserDeleteCmd   `cmd:"" help:"Delete a user and end their sessions."`
+	SetPassword UserPasswordCmd `cmd:"" name:"set-password" help:"Set a user's password from standard input; ends their sessions."`
+}
+
+// readPassword reads one line from stdin: passwords never go on argv, where
+// other users and shell history can see them.
+func readPassword(g *Globals, fromStdin bool) (string, error) {
+	if !fromStdin {
+		return "", errors.New("pass the password on standard input with --password-stdin (it is never read from the command line)")
+	}
+	line, err := bufio.NewReader(io.LimitReader(g.stdin, login.MaxPasswordBytes+2)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	switch {
+	case len(pw) < 8:
+		return "", errors.New("password: at least 8 characters")
+	case len(pw) > login.MaxPasswordBytes:
+		return "", fmt.Errorf("password: at most %d bytes", login.MaxPasswordBytes)
+	case !utf8.ValidString(pw):
+		return "", errors.New("password: not valid UTF-8")
+	}
+	return pw, nil
+}
+
+// findUser looks a user up by username or id.
+func findUser(ctx context.Context, a *server.App, ref string) (*storage.User, error) {
+	u, err := a.Store.UserByUsername(ctx, ref)
+	if errors.Is(err, storage.ErrNotFound) {
+		u, err = a.Store.User(ctx, ref)
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("no user %q", ref)
+	}
+	return u, err
+}
+
+// UserCreateCmd creates a user.
+type UserCreateCmd struct {
+	Username      string `required:"" help:"Sign-in name (case-insensitive)."`
+	Email         string `help:"Email address."`
+	Phone         string `help:"Phone number in international format, e.g. +14155550100."`
+	Name          string `help:"Display name."`
+	PasswordStdin bool   `name:"password-stdin" help:"Read the password from standard input."`
+}
+
+// Run creates the user.
+func (c *UserCreateCmd) Run(ctx context.Context, g *Globals) error {
+	var errs []error
+	if c.Username == "" || len(c.Username) > login.MaxUsernameBytes || strings.ContainsFunc(c.Username, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		errs = append(errs, fmt.Errorf("--username: 1 to %d characters without spaces or control characters", login.MaxUsernameBytes))
+	}
+	u := &storage.User{ID: server.NewID(), Username: c.Username, Name: c.Name}
+	if c.Email != "" {
+		email, err := contact.NormalizeEmail(c.Email)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--email: %w", err))
+		}
+		u.Email = email
+	}
+	if c.Phone != "" {
+		phone, err := contact.NormalizePhone(c.Phone, "")
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--phone: %w", err))
+		}
+		u.Phone = phone
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	pw, err := readPassword(g, c.PasswordStdin)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if u.PasswordHash, err = a.Passwords().Hash(ctx, pw); err != nil {
+		return err
+	}
+	u.CreatedAt, u.UpdatedAt = a.Now(), a.Now()
+	if err := a.Store.CreateUser(ctx, u); errors.Is(err, storage.ErrConflict) {
+		return fmt.Errorf("username %q is taken", c.Username)
+	} else if err != nil {
+		return err
+	}
+	audit(ctx, a, "user_created", u.ID, "", "")
+	return printUser(g, u)
+}
+
+type userJSON struct {
+	ID            string `json:"id"`
+	Username      string `json:"username"`
+	Name          string `json:"name"`
+	Email         string `json:"email"`
+	EmailVerified bool   `json:"email_verified"`
+	Phone         string `json:"phone"`
+	PhoneVerified bool   `json:"phone_verified"`
+	Disabled      bool   `json:"disabled"`
+	CreatedAt     string `json:"created_at"`
+}
+
+func toUserJSON(u *storage.User) userJSON {
+	return userJSON{ID: u.ID, Username: u.Username, Name: u.Name, Email: u.Email, EmailVerified: u.EmailVerified,
+		Phone: u.Phone, PhoneVerified: u.PhoneVerified, Disabled: u.Disabled, CreatedAt: u.CreatedAt.Format(time.RFC3339)}
+}
+
+func printUser(g *Globals, u *storage.User) error {
+	if g.JSON {
+		return printJSON(g, toUserJSON(u))
+	}
+	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "id:\t%s\nusername:\t%s\nname:\t%s\n", u.ID, u.Username, u.Name)
+	fmt.Fprintf(w, "email:\t%s\nphone:\t%s\ndisabled:\t%v\n", u.Email, u.Phone, u.Disabled)
+	return w.Flush()
+}
+
+// UserListCmd lists users.
+type UserListCmd struct {
+	Limit int `default:"1000" help:"At most this many."`
+}
+
+// Run lists the users.
+func (c *UserListCmd) Run(ctx context.Context, g *Globals) error {
+	a, err := openApp(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	list, err := a.Store.Users(ctx, c.Limit)
+	if err != nil {
+		return err
+	}
+	if g.JSON {
+		out := make([]userJSON, len(list))
+		for i := range list {
+			out[i] = toUserJSON(&list[i])
+		}
+		return printJSON(g, out)
+	}
+	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "USERNAME\tID\tEMAIL\tPHONE\tSTATUS")
+	for _, u := range list {
+		status := "active"
+		if u.Disabled {
+			status = "disabled"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", u.Username, u.ID, u.Email, u.Phone, status)
+	}
+	return w.Flush()
+}
+
+// userRef is the positional user argument of the single-user commands.
+type userRef struct {
+	User string `arg:"" help:"Username or user id."`
+}
+
+// UserShowCmd shows a user.
+type UserShowCmd struct{ userRef }
+
+// Run shows the user.
+func (c *UserShowCmd) Run(ctx context.Context, g *Globals) error {
+	return withUser(ctx, g, c.User, func(a *server.App, u *storage.User) error { return printUser(g, u) })
+}
+
+func withUser(ctx context.Context, g *Globals, ref string, fn func(a *server.App, u *storage.User) error) error {
+	a, err := openApp(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := findUser(ctx, a, ref)
+	if err != nil {
+		return err
+	}
+	return fn(a, u)
+}
+
+// UserDisableCmd disables a user.
+type UserDisableCmd struct{ userRef }
+
+// Run disables the user and ends their sessions.
+func (c *UserDisableCmd) Run(ctx context.Context, g *Globals) error {
+	return withUser(ctx, g, c.User, func(a *server.App, u *storage.User) error {
+		if err := a.Store.UpdateUser(ctx, u.ID, map[string]any{"disabled": true}, a.Now()); err != nil {
+			return err
+		}
+		if err := a.Store.RevokeUser(ctx, u.ID, a.Now()); err != nil {
+			return err
+		}
+		audit(ctx, a, "user_disabled", u.ID, "", "")
+		fmt.Fprintf(g.stdout, "Disabled %s; their sessions and tokens are revoked.\n", u.Username)
+		return nil
+	})
+}
+
+// UserEnableCmd enables a user.
+type UserEnableCmd struct{ userRef }
+
+// Run enables the user.
+func (c *UserEnableCmd) Run(ctx context.Context, g *Globals) error {
+	return withUser(ctx, g, c.User, func(a *server.App, u *storage.User) error {
+		if err := a.Store.UpdateUser(ctx, u.ID, map[string]any{"disabled": false}, a.Now()); err != nil {
+			return err
+		}
+		audit(ctx, a, "user_enabled", u.ID, "", "")
+		fmt.Fprintf(g.stdout, "Enabled %s.\n", u.Username)
+		return nil
+	})
+}
+
+// UserDeleteCmd deletes a user.
+type UserDeleteCmd struct{ userRef }
+
+// Run deletes the user.
+func (c *UserDeleteCmd) Run(ctx context.Context, g *Globals) error {
+	return withUser(ctx, g, c.User, func(a *server.App, u *storage.User) error {
+		if err := a.Store.DeleteUser(ctx, u.ID, a.Now()); err != nil {
+			return err
+		}
+		audit(ctx, a, "user_deleted", u.ID, "", "")
+		fmt.Fprintf(g.stdout, "Deleted %s; their sessions and tokens are revoked.\n", u.Username)
+		return nil
+	})
+}
+
+// UserPasswordCmd sets a password.
+type UserPasswordCmd struct {
+	userRef
+	PasswordStdin bool `name:"password-stdin" help:"Read the password from standard input."`
+}
+
+// Run sets the password and ends the user's sessions.
+func (c *UserPasswordCmd) Run(ctx context.Context, g *Globals) error {
+	pw, err := readPassword(g, c.PasswordStdin)
+	if err != nil {
+		return err
+	}
+	return withUser(ctx, g, c.User, func(a *server.App, u *storage.User) error {
+		hash, err := a.Passwords().Hash(ctx, pw)
+		if err != nil {
+			return err
+		}
+		if err := a.Store.UpdateUser(ctx, u.ID, map[string]any{"password_hash": hash}, a.Now()); err != nil {
+			return err
+		}
+		if err := a.Store.RevokeUser(ctx, u.ID, a.Now()); err != nil {
+			return err
+		}
+		audit(ctx, a, "password_set", u.ID, "", "")
+		fmt.Fprintf(g.stdout, "Password of %s changed; their sessions are ended.\n", u.Username)
+		return nil
+	})
+}

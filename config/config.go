@@ -1,0 +1,238 @@
+// Package config loads twofold's configuration: one YAML file with unknown
+// keys rejected, then TWOFOLD_* environment overrides, then defaults, then
+// Validate, which names every bad key and value at once.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration. The yaml tags are the key names; the
+// environment variable of a key is TWOFOLD_ + its dotted path in upper case
+// with dots as underscores (see AllKeys).
+type Config struct {
+	Issuer         string   `yaml:"issuer" doc:"Public URL of the provider; the iss of every token."`
+	Listen         string   `yaml:"listen" doc:"Address the HTTP server listens on."`
+	Dev            bool     `yaml:"dev" doc:"Development mode: generated secret key, seeded demo user and client, codes printed to the log, cookies without Secure."`
+	DataDir        string   `yaml:"data_dir" doc:"Directory for the SQLite database and, in development mode, the generated secret key."`
+	SecretKey      string   `yaml:"secret_key" doc:"Master key (at least 32 bytes, e.g. openssl rand -base64 32). Encrypts signing keys and TOTP seeds, keys the hashes of client secrets, tokens and codes. Required outside development mode."`
+	TrustedProxies []string `yaml:"trusted_proxies" doc:"CIDRs of reverse proxies whose X-Forwarded-For is believed (comma-separated in the environment)."`
+
+	Database Database `yaml:"database"`
+	Log      Log      `yaml:"log"`
+	Tokens   Tokens   `yaml:"tokens"`
+	Keys     Keys     `yaml:"keys"`
+	Session  Session  `yaml:"session"`
+	Password Password `yaml:"password"`
+}
+
+// Database selects and tunes the store.
+type Database struct {
+	URL          string `yaml:"url" doc:"sqlite:/path/file.db or postgres://user:pass@host:5432/db?sslmode=…; default sqlite:<data_dir>/twofold.db."`
+	MaxOpenConns int    `yaml:"max_open_conns" doc:"Connection pool size (PostgreSQL)."`
+	AutoMigrate  bool   `yaml:"auto_migrate" doc:"serve applies pending migrations at start; set false to require twofold migrate."`
+}
+
+// Log configures the structured log.
+type Log struct {
+	Level  string `yaml:"level" doc:"debug, info, warn or error."`
+	Format string `yaml:"format" doc:"text or json."`
+}
+
+// Tokens holds token and code lifetimes.
+type Tokens struct {
+	AccessTokenTTL  Duration `yaml:"access_token_ttl" doc:"Lifetime of access tokens."`
+	IDTokenTTL      Duration `yaml:"id_token_ttl" doc:"Lifetime of ID tokens."`
+	RefreshTokenTTL Duration `yaml:"refresh_token_ttl" doc:"Lifetime of a refresh token family from its first issue."`
+	AuthCodeTTL     Duration `yaml:"auth_code_ttl" doc:"Lifetime of an authorization code."`
+	LoginTTL        Duration `yaml:"login_ttl" doc:"How long a sign-in (an authorization request) may take."`
+}
+
+// Keys configures token signing keys.
+type Keys struct {
+	Algorithm      string   `yaml:"algorithm" doc:"RS256 or ES256, for new signing keys."`
+	RotationPeriod Duration `yaml:"rotation_period" doc:"Age at which the signing key is replaced automatically; 0 turns automatic rotation off."`
+}
+
+// Session configures the SSO session.
+type Session struct {
+	Lifetime   Duration `yaml:"lifetime" doc:"Lifetime of an SSO session."`
+	CookieName string   `yaml:"cookie_name" doc:"Session cookie name; __Host-twofold_session outside development mode."`
+}
+
+// Password configures argon2id password hashing.
+type Password struct {
+	MemoryKiB     uint32   `yaml:"memory_kib" doc:"argon2id memory in KiB."`
+	Iterations    uint32   `yaml:"iterations" doc:"argon2id passes."`
+	Parallelism   uint8    `yaml:"parallelism" doc:"argon2id lanes."`
+	MaxConcurrent int      `yaml:"max_concurrent" doc:"Password hashes computed at once; more wait in line."`
+	QueueTimeout  Duration `yaml:"queue_timeout" doc:"How long a sign-in waits for a hashing slot before it is answered 429."`
+}
+
+// Default returns the configuration used for every key the file and the
+// environment leave unset.
+func Default() Config {
+	return Config{
+		Issuer:  "http://localhost:8080",
+		Listen:  "127.0.0.1:8080",
+		DataDir: "data",
+		Database: Database{
+			MaxOpenConns: 20,
+			AutoMigrate:  true,
+		},
+		Log: Log{Level: "info", Format: "text"},
+		Tokens: Tokens{
+			AccessTokenTTL:  Duration(5 * time.Minute),
+			IDTokenTTL:      Duration(time.Hour),
+			RefreshTokenTTL: Duration(30 * 24 * time.Hour),
+			AuthCodeTTL:     Duration(60 * time.Second),
+			LoginTTL:        Duration(30 * time.Minute),
+		},
+		Keys:    Keys{Algorithm: "RS256", RotationPeriod: Duration(30 * 24 * time.Hour)},
+		Session: Session{Lifetime: Duration(90 * 24 * time.Hour)},
+		Password: Password{
+			MemoryKiB: 19 * 1024, Iterations: 2, Parallelism: 1,
+			MaxConcurrent: 8, QueueTimeout: Duration(2 * time.Second),
+		},
+	}
+}
+
+// Load reads the YAML file at path (none when path is empty), applies the
+// TWOFOLD_* variables from environ, fills derived defaults and validates.
+func Load(path string, environ []string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		if err := decodeYAML(data, &cfg); err != nil {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&cfg, environ); err != nil {
+		return cfg, err
+	}
+	cfg.Derive()
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+func decodeYAML(data []byte, cfg *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// Derive sets the defaults that depend on other keys; Load calls it, and
+// code that builds a Config by hand must too.
+func (c *Config) Derive() {
+	c.Issuer = strings.TrimRight(c.Issuer, "/")
+	if c.Database.URL == "" {
+		c.Database.URL = "sqlite:" + filepath.Join(c.DataDir, "twofold.db")
+	}
+	if c.Session.CookieName == "" {
+		c.Session.CookieName = "__Host-twofold_session"
+		if c.Dev {
+			c.Session.CookieName = "twofold_session"
+		}
+	}
+}
+
+// Validate checks every key and returns all problems joined, each naming the
+// key and the offending value.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+	if u, err := url.Parse(c.Issuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		bad("issuer", "must be an absolute http(s) URL without query or fragment (got %q)", c.Issuer)
+	} else if u.Scheme == "http" && !c.Dev && !isLoopbackHost(u.Hostname()) {
+		bad("issuer", "must use https outside development mode (got %q)", c.Issuer)
+	}
+	if c.Listen == "" {
+		bad("listen", "must be host:port (got %q)", c.Listen)
+	}
+	if !strings.HasPrefix(c.Database.URL, "postgres://") && !strings.HasPrefix(c.Database.URL, "postgresql://") && !strings.HasPrefix(c.Database.URL, "sqlite:") {
+		bad("database.url", "must be postgres:// or sqlite: (got %q)", redactURL(c.Database.URL))
+	}
+	if c.Database.MaxOpenConns < 1 {
+		bad("database.max_open_conns", "must be at least 1 (got %d)", c.Database.MaxOpenConns)
+	}
+	if !c.Dev && c.SecretKey == "" {
+		bad("secret_key", "is required outside development mode (generate one with: openssl rand -base64 32)")
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		bad("secret_key", "must be at least 32 bytes (got %d)", len(c.SecretKey))
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be debug, info, warn or error (got %q)", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "must be text or json (got %q)", c.Log.Format)
+	}
+	positive := map[string]Duration{
+		"tokens.access_token_ttl": c.Tokens.AccessTokenTTL, "tokens.id_token_ttl": c.Tokens.IDTokenTTL,
+		"tokens.refresh_token_ttl": c.Tokens.RefreshTokenTTL, "tokens.auth_code_ttl": c.Tokens.AuthCodeTTL,
+		"tokens.login_ttl": c.Tokens.LoginTTL, "session.lifetime": c.Session.Lifetime,
+		"password.queue_timeout": c.Password.QueueTimeout,
+	}
+	for _, key := range sortedKeys(positive) {
+		if positive[key] <= 0 {
+			bad(key, "must be a positive duration (got %s)", positive[key])
+		}
+	}
+	if c.Keys.Algorithm != "RS256" && c.Keys.Algorithm != "ES256" {
+		bad("keys.algorithm", "must be RS256 or ES256 (got %q)", c.Keys.Algorithm)
+	}
+	if c.Keys.RotationPeriod < 0 {
+		bad("keys.rotation_period", "must be 0 (off) or a positive duration (got %s)", c.Keys.RotationPeriod)
+	}
+	if c.Password.MemoryKiB < 8 || c.Password.Iterations < 1 || c.Password.Parallelism < 1 {
+		bad("password", "memory_kib must be ≥ 8, iterations ≥ 1 and parallelism ≥ 1 (got %d, %d, %d)", c.Password.MemoryKiB, c.Password.Iterations, c.Password.Parallelism)
+	}
+	if c.Password.MaxConcurrent < 1 {
+		bad("password.max_concurrent", "must be at least 1 (got %d)", c.Password.MaxConcurrent)
+	}
+	for _, cidr := range c.TrustedProxies {
+		if _, err := parsePrefix(cidr); err != nil {
+			bad("trusted_proxies", "%q is not a CIDR", cidr)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// IsPostgres reports whether the database URL names PostgreSQL.
+func (c *Config) IsPostgres() bool {
+	return strings.HasPrefix(c.Database.URL, "postgres")
+}
+
+// redactURL hides a password in a database URL so messages can show the rest.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		if len(raw) > 80 {
+			return raw[:80] + "…"
+		}
+		return raw
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,149 @@
+// Package demo is the built-in relying party of development mode: /demo runs
+// a real authorization-code + PKCE sign-in against the provider with
+// zitadel/oidc's rp package and shows the ID token's claims and the userinfo
+// response. It talks to the provider in-process, so it works whatever
+// address the issuer names.
+package demo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+
+	"github.com/zitadel/oidc/v3/pkg/client/rp"
+	httphelper "github.com/zitadel/oidc/v3/pkg/http"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/twofold-id/twofold/internal/keyring"
+)
+
+// ClientID is the id of the demo client seeded in development mode.
+const ClientID = "demo"
+
+// RedirectPath is the demo client's callback path.
+const RedirectPath = "/demo/callback"
+
+// Demo serves /demo.
+type Demo struct {
+	issuer   string
+	provider http.Handler
+	pages    *template.Template
+	cookies  *httphelper.CookieHandler
+	log      *slog.Logger
+
+	once sync.Once
+	rp   rp.RelyingParty
+	err  error
+}
+
+// New returns the demo; provider is the handler serving the OIDC endpoints.
+func New(issuer string, provider http.Handler, pages *template.Template, ring *keyring.Keyring, secure bool, log *slog.Logger) *Demo {
+	var opts []httphelper.CookieHandlerOpt
+	if !secure {
+		opts = append(opts, httphelper.WithUnsecure())
+	}
+	key := ring.Derive("twofold demo cookies v1")
+	return &Demo{issuer: issuer, provider: provider, pages: pages, log: log,
+		cookies: httphelper.NewCookieHandler(key, key, opts...)}
+}
+
+// Mount registers /demo, /demo/login and /demo/callback.
+func (d *Demo) Mount(mux *http.ServeMux, wrap func(http.Handler) http.Handler) {
+	mux.Handle("GET /demo", wrap(http.HandlerFunc(d.home)))
+	mux.Handle("GET /demo/login", wrap(http.HandlerFunc(d.login)))
+	mux.Handle("GET "+RedirectPath, wrap(http.HandlerFunc(d.callback)))
+}
+
+// inProcess is a RoundTripper that serves requests with the provider's
+// handler directly.
+type inProcess struct{ h http.Handler }
+
+func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
+}
+
+func (d *Demo) relyingParty(ctx context.Context) (rp.RelyingParty, error) {
+	d.once.Do(func() {
+		client := &http.Client{Transport: inProcess{d.provider}}
+		d.rp, d.err = rp.NewRelyingPartyOIDC(ctx, d.issuer, ClientID, "", d.issuer+RedirectPath,
+			[]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone},
+			rp.WithPKCE(d.cookies), rp.WithHTTPClient(client),
+			rp.WithErrorHandler(d.rpError))
+	})
+	return d.rp, d.err
+}
+
+func (d *Demo) home(w http.ResponseWriter, r *http.Request) {
+	d.render(w, http.StatusOK, map[string]any{"Title": "Demo application"})
+}
+
+func (d *Demo) login(w http.ResponseWriter, r *http.Request) {
+	party, err := d.relyingParty(r.Context())
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	var extra []rp.URLParamOpt
+	if r.URL.Query().Get("prompt") == "login" {
+		extra = append(extra, rp.WithPromptURLParam("login"))
+	}
+	rp.AuthURLHandler(func() string { return keyring.RandomToken(16) }, party, extra...).ServeHTTP(w, r)
+}
+
+func (d *Demo) callback(w http.ResponseWriter, r *http.Request) {
+	party, err := d.relyingParty(r.Context())
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	show := func(w http.ResponseWriter, r *http.Request, tokens *oidc.Tokens[*oidc.IDTokenClaims], _ string, _ rp.RelyingParty, info *oidc.UserInfo) {
+		d.render(w, http.StatusOK, map[string]any{
+			"Title":    "Signed in",
+			"Claims":   pretty(tokens.IDTokenClaims),
+			"Userinfo": pretty(info),
+			"AMR":      tokens.IDTokenClaims.AuthenticationMethodsReferences,
+			"ACR":      tokens.IDTokenClaims.AuthenticationContextClassReference,
+			"IDToken":  tokens.IDToken,
+			"Subject":  tokens.IDTokenClaims.Subject,
+			"LogoutTo": d.issuer + "/demo",
+		})
+	}
+	rp.CodeExchangeHandler(rp.UserinfoCallback(show), party).ServeHTTP(w, r)
+}
+
+func (d *Demo) rpError(w http.ResponseWriter, _ *http.Request, errorType, desc, _ string) {
+	d.render(w, http.StatusBadRequest, map[string]any{"Title": "Sign-in failed", "Error": fmt.Sprintf("%s: %s", errorType, desc)})
+}
+
+func (d *Demo) fail(w http.ResponseWriter, r *http.Request, err error) {
+	d.log.ErrorContext(r.Context(), "demo failed", "err", err)
+	d.render(w, http.StatusInternalServerError, map[string]any{"Title": "Demo unavailable", "Error": "The demo client could not reach the provider."})
+}
+
+func (d *Demo) render(w http.ResponseWriter, status int, data map[string]any) {
+	var buf bytes.Buffer
+	if err := d.pages.ExecuteTemplate(&buf, "demo.html", data); err != nil {
+		d.log.Error("demo template", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	buf.WriteTo(w)
+}
+
+func pretty(v any) string {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}

@@ -1,0 +1,393 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/client/rp"
+	"github.com/zitadel/oidc/v3/pkg/client/rs"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/twofold-id/twofold/internal/testkit"
+)
+
+func TestCodeFlowWithPKCE(t *testing.T) {
+	databases(t, func(t *testing.T, o testkit.ServerOptions) {
+		s := testkit.NewServer(t, o)
+		userID := s.CreateUser(t, "alice", "alice-password")
+		app := s.NewRP(t, testkit.ClientOptions{})
+		tokens := app.Login(s.NewBrowser(t), "alice", "alice-password")
+
+		claims := tokens.IDTokenClaims
+		if claims.Subject != userID {
+			t.Errorf("sub = %q, want %q", claims.Subject, userID)
+		}
+		if !slices.Equal(claims.AuthenticationMethodsReferences, []string{"pwd"}) {
+			t.Errorf("amr = %v", claims.AuthenticationMethodsReferences)
+		}
+		if claims.AuthTime == 0 || claims.PreferredUsername != "alice" || claims.Email != "alice@example.com" {
+			t.Errorf("claims missing auth_time/profile/email: %+v", claims)
+		}
+		if tokens.RefreshToken == "" {
+			t.Error("offline_access granted no refresh token")
+		}
+		info, err := rp.Userinfo[*oidc.UserInfo](context.Background(), tokens.AccessToken, "Bearer", userID, app.Party)
+		if err != nil || info.PreferredUsername != "alice" {
+			t.Fatalf("userinfo = %+v, %v", info, err)
+		}
+		res := resourceServer(t, s, app)
+		intro, err := rs.Introspect[*oidc.IntrospectionResponse](context.Background(), res, tokens.AccessToken)
+		if err != nil || !intro.Active || intro.Subject != userID || intro.ClientID != app.ID {
+			t.Fatalf("introspection = %+v, %v", intro, err)
+		}
+	})
+}
+
+func resourceServer(t *testing.T, s *testkit.Server, app *testkit.RP) rs.ResourceServer {
+	t.Helper()
+	res, err := rs.NewResourceServerClientCredentials(context.Background(), s.URL, app.ID, app.Secret,
+		rs.WithClient(&http.Client{Transport: s.Transport()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestRefreshRotationAndReuse(t *testing.T) {
+	databases(t, func(t *testing.T, o testkit.ServerOptions) {
+		s := testkit.NewServer(t, o)
+		s.CreateUser(t, "alice", "alice-password")
+		app := s.NewRP(t, testkit.ClientOptions{})
+		first := app.Login(s.NewBrowser(t), "alice", "alice-password")
+		ctx := context.Background()
+
+		second, err := rp.RefreshTokens[*oidc.IDTokenClaims](ctx, app.Party, first.RefreshToken, "", "")
+		if err != nil {
+			t.Fatalf("refresh: %v", err)
+		}
+		if second.RefreshToken == "" || second.RefreshToken == first.RefreshToken {
+			t.Fatal("refresh did not rotate the refresh token")
+		}
+		// Presenting the rotated token again is reuse: the whole family dies.
+		if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](ctx, app.Party, first.RefreshToken, "", ""); err == nil {
+			t.Fatal("reused refresh token accepted")
+		}
+		if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](ctx, app.Party, second.RefreshToken, "", ""); err == nil {
+			t.Fatal("refresh token of a revoked family accepted")
+		}
+		if active(t, s, app, second.AccessToken) {
+			t.Fatal("access token of a revoked family still active")
+		}
+	})
+}
+
+func active(t *testing.T, s *testkit.Server, app *testkit.RP, token string) bool {
+	t.Helper()
+	resp, err := rs.Introspect[*oidc.IntrospectionResponse](context.Background(), resourceServer(t, s, app), token)
+	if err != nil {
+		t.Fatalf("introspect: %v", err)
+	}
+	return resp.Active
+}
+
+func TestClientCredentials(t *testing.T) {
+	databases(t, func(t *testing.T, o testkit.ServerOptions) {
+		s := testkit.NewServer(t, o)
+		machine := s.NewRP(t, testkit.ClientOptions{GrantTypes: []string{"client_credentials"}})
+		tok, err := rp.ClientCredentials(context.Background(), machine.Party, nil)
+		if err != nil || tok.AccessToken == "" {
+			t.Fatalf("client_credentials: %v", err)
+		}
+		if !active(t, s, machine, tok.AccessToken) {
+			t.Fatal("machine token not active")
+		}
+		// A client without the grant is refused.
+		web := s.NewRP(t, testkit.ClientOptions{})
+		if _, err := rp.ClientCredentials(context.Background(), web.Party, nil); err == nil {
+			t.Fatal("client_credentials allowed for a client without the grant")
+		}
+	})
+}
+
+func TestRevocation(t *testing.T) {
+	databases(t, func(t *testing.T, o testkit.ServerOptions) {
+		s := testkit.NewServer(t, o)
+		s.CreateUser(t, "alice", "alice-password")
+		app := s.NewRP(t, testkit.ClientOptions{})
+		tokens := app.Login(s.NewBrowser(t), "alice", "alice-password")
+		ctx := context.Background()
+		if err := rp.RevokeToken(ctx, app.Party, tokens.AccessToken, "access_token"); err != nil {
+			t.Fatalf("revoke access token: %v", err)
+		}
+		if active(t, s, app, tokens.AccessToken) {
+			t.Fatal("revoked access token still active")
+		}
+		if _, err := rp.Userinfo[*oidc.UserInfo](ctx, tokens.AccessToken, "Bearer", tokens.IDTokenClaims.Subject, app.Party); err == nil {
+			t.Fatal("userinfo accepted a revoked access token")
+		}
+		if err := rp.RevokeToken(ctx, app.Party, tokens.RefreshToken, "refresh_token"); err != nil {
+			t.Fatalf("revoke refresh token: %v", err)
+		}
+		if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](ctx, app.Party, tokens.RefreshToken, "", ""); err == nil {
+			t.Fatal("revoked refresh token accepted")
+		}
+	})
+}
+
+func TestSSOAcrossClientsPromptLoginAndEndSession(t *testing.T) {
+	databases(t, func(t *testing.T, o testkit.ServerOptions) {
+		s := testkit.NewServer(t, o)
+		s.CreateUser(t, "alice", "alice-password")
+		wiki := s.NewRP(t, testkit.ClientOptions{Name: "Wiki"})
+		mail := s.NewRP(t, testkit.ClientOptions{Name: "Mail", RedirectURIs: []string{"https://mail.example/cb"},
+			PostLogoutRedirectURIs: []string{"https://mail.example/bye"}})
+		b := s.NewBrowser(t)
+		first := wiki.Login(b, "alice", "alice-password")
+
+		// A second client signs the same browser in without a prompt.
+		f := mail.Start(b, nil)
+		tokens, err := f.Exchange(f.Code())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tokens.IDTokenClaims.AuthTime != first.IDTokenClaims.AuthTime {
+			t.Errorf("SSO auth_time = %v, want the original %v", tokens.IDTokenClaims.AuthTime, first.IDTokenClaims.AuthTime)
+		}
+		// prompt=login and max_age=0 ask for the password again.
+		for _, extra := range []testkit.AuthParams{{"prompt": "login"}, {"max_age": "0"}} {
+			s.Clock.Advance(2 * time.Second)
+			f := mail.Start(b, extra)
+			if f.Page.Field("authRequestID") == "" {
+				t.Fatalf("%v: no password page: %s", extra, f.Page)
+			}
+			f.Password("alice", "alice-password").Code()
+		}
+		// prompt=none with a session is answered at once.
+		mail.Start(b, testkit.AuthParams{"prompt": "none"}).Code()
+
+		// end_session ends the SSO session: the next sign-in asks again.
+		end := b.Get("/end_session?" + url.Values{"id_token_hint": {tokens.IDToken},
+			"post_logout_redirect_uri": {"https://mail.example/bye"}, "state": {"x"}}.Encode())
+		if end.Status != http.StatusFound || end.Location != "https://mail.example/bye?state=x" {
+			t.Fatalf("end_session: %s", end)
+		}
+		f = wiki.Start(b, nil)
+		if f.Page.Field("authRequestID") == "" {
+			t.Fatalf("session survived end_session: %s", f.Page)
+		}
+		if q := wiki.Start(s.NewBrowser(t), testkit.AuthParams{"prompt": "none"}).Callback(); q.Get("error") != "login_required" {
+			t.Fatalf("prompt=none without a session: %v", q)
+		}
+	})
+}
+
+func TestWrongPasswordAndUnknownUserLookAlike(t *testing.T) {
+	s := testkit.NewServer(t, testkit.ServerOptions{})
+	s.CreateUser(t, "alice", "alice-password")
+	app := s.NewRP(t, testkit.ClientOptions{})
+	b := s.NewBrowser(t)
+	wrong := app.Start(b, nil).Password("alice", "nope").Page
+	unknown := app.Start(b, nil).Password("mallory", "nope").Page
+	for _, p := range []*testkit.Page{wrong, unknown} {
+		if p.Status != http.StatusUnauthorized || !strings.Contains(p.Body, "Wrong username or password.") {
+			t.Fatalf("failed sign-in page: %s", p)
+		}
+	}
+}
+
+func TestWrongRedirectURIRefusedWithoutRedirect(t *testing.T) {
+	s := testkit.NewServer(t, testkit.ServerOptions{})
+	app := s.NewRP(t, testkit.ClientOptions{})
+	b := s.NewBrowser(t)
+	for _, uri := range []string{"https://evil.example/callback", "https://rp.example/callback/../evil", "https://rp.example/callback?x=1", "https://rp.example/Callback"} {
+		p := b.Get("/authorize?" + url.Values{"client_id": {app.ID}, "redirect_uri": {uri}, "response_type": {"code"},
+			"scope": {"openid"}, "code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"S256"}}.Encode())
+		if p.Status != http.StatusBadRequest || p.Location != "" {
+			t.Errorf("redirect_uri %q: %s", uri, p)
+		}
+	}
+}
+
+func TestPKCERules(t *testing.T) {
+	s := testkit.NewServer(t, testkit.ServerOptions{})
+	spa := s.NewRP(t, testkit.ClientOptions{Public: true})
+	b := s.NewBrowser(t)
+	base := url.Values{"client_id": {spa.ID}, "redirect_uri": {spa.RedirectURI}, "response_type": {"code"}, "scope": {"openid"}, "state": {"s"}}
+	for name, extra := range map[string]url.Values{
+		"missing":                      {},
+		"plain":                        {"code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"plain"}},
+		"no method (plain by default)": {"code_challenge": {strings.Repeat("a", 43)}},
+		"bad challenge":                {"code_challenge": {"short"}, "code_challenge_method": {"S256"}},
+	} {
+		q := url.Values{}
+		for k, v := range base {
+			q[k] = v
+		}
+		for k, v := range extra {
+			q[k] = v
+		}
+		p := b.Get("/authorize?" + q.Encode())
+		loc, _ := url.Parse(p.Location)
+		if p.Status != http.StatusFound || loc == nil || loc.Query().Get("error") != "invalid_request" {
+			t.Errorf("%s: want a redirect with invalid_request, got %s", name, p)
+		}
+	}
+	// A wrong verifier fails; the right one after it still works (the code
+	// was not spent by the failure).
+	s.CreateUser(t, "alice", "alice-password")
+	f := spa.Start(b, nil).Password("alice", "alice-password")
+	code := f.Code()
+	good := f.Verifier
+	f.Verifier = strings.Repeat("b", 43)
+	if _, err := f.Exchange(code); err == nil {
+		t.Fatal("wrong code_verifier accepted")
+	}
+	f.Verifier = "too-short"
+	if _, err := f.Exchange(code); err == nil {
+		t.Fatal("malformed code_verifier accepted")
+	}
+	f.Verifier = good
+	if _, err := f.Exchange(code); err != nil {
+		t.Fatalf("right verifier after wrong ones: %v", err)
+	}
+}
+
+func TestCodeReplayRevokesTokensAndWrongSecretSpendsNothing(t *testing.T) {
+	databases(t, func(t *testing.T, o testkit.ServerOptions) {
+		s := testkit.NewServer(t, o)
+		s.CreateUser(t, "alice", "alice-password")
+		app := s.NewRP(t, testkit.ClientOptions{})
+		f := app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password")
+		code := f.Code()
+
+		// Wrong client secret: refused with 401 and WWW-Authenticate, code intact.
+		resp, err := (&http.Client{Transport: s.Transport()}).PostForm(s.URL+"/oauth/token", url.Values{
+			"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {app.RedirectURI},
+			"code_verifier": {f.Verifier}, "client_id": {app.ID}, "client_secret": {"wrong"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]string
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" || resp.Header.Get("WWW-Authenticate") == "" {
+			t.Fatalf("wrong secret: status %d, body %v, WWW-Authenticate %q", resp.StatusCode, body, resp.Header.Get("WWW-Authenticate"))
+		}
+		tokens, err := f.Exchange(code)
+		if err != nil {
+			t.Fatalf("exchange after a wrong secret: %v", err)
+		}
+		if _, err := f.Exchange(code); err == nil {
+			t.Fatal("replayed code accepted")
+		}
+		if active(t, s, app, tokens.AccessToken) {
+			t.Fatal("tokens from a replayed code are still active")
+		}
+		if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](context.Background(), app.Party, tokens.RefreshToken, "", ""); err == nil {
+			t.Fatal("refresh token from a replayed code still works")
+		}
+	})
+}
+
+func TestCodeExpires(t *testing.T) {
+	s := testkit.NewServer(t, testkit.ServerOptions{})
+	s.CreateUser(t, "alice", "alice-password")
+	app := s.NewRP(t, testkit.ClientOptions{})
+	f := app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password")
+	code := f.Code()
+	s.Clock.Advance(61 * time.Second)
+	if _, err := f.Exchange(code); err == nil {
+		t.Fatal("code accepted after 60 s")
+	}
+}
+
+func TestCallbackOnlyInTheBrowserThatSignedIn(t *testing.T) {
+	s := testkit.NewServer(t, testkit.ServerOptions{})
+	s.CreateUser(t, "alice", "alice-password")
+	app := s.NewRP(t, testkit.ClientOptions{})
+	victim, attacker := s.NewBrowser(t), s.NewBrowser(t)
+	f := app.Start(victim, nil)
+	id := f.Page.Field("authRequestID")
+	// The attacker cannot use the victim's sign-in page or its callback.
+	if p := attacker.Get("/login?authRequestID=" + url.QueryEscape(id)); p.Status != http.StatusBadRequest {
+		t.Fatalf("login page in another browser: %s", p)
+	}
+	f.Password("alice", "alice-password")
+	if p := attacker.Get("/authorize/callback?id=" + url.QueryEscape(id)); p.Status != http.StatusBadRequest || p.Location != "" {
+		t.Fatalf("callback in another browser: %s", p)
+	}
+}
+
+func TestJWTAccessTokens(t *testing.T) {
+	s := testkit.NewServer(t, testkit.ServerOptions{})
+	s.CreateUser(t, "alice", "alice-password")
+	app := s.NewRP(t, testkit.ClientOptions{AccessTokenFormat: "jwt"})
+	tokens := app.Login(s.NewBrowser(t), "alice", "alice-password")
+	if strings.Count(tokens.AccessToken, ".") != 2 {
+		t.Fatalf("access token is not a JWT: %q", tokens.AccessToken)
+	}
+	claims, err := rp.VerifyTokens[*oidc.IDTokenClaims](context.Background(), tokens.AccessToken, tokens.IDToken, app.Party.IDTokenVerifier())
+	if err != nil || claims.Subject == "" {
+		t.Fatalf("verify: %v", err)
+	}
+	if !active(t, s, app, tokens.AccessToken) {
+		t.Fatal("JWT access token not active")
+	}
+	rp.RevokeToken(context.Background(), app.Party, tokens.AccessToken, "access_token")
+	if active(t, s, app, tokens.AccessToken) {
+		t.Fatal("revoked JWT access token still active")
+	}
+}
+
+func TestRestartMidFlowLosesNothing(t *testing.T) {
+	databases(t, func(t *testing.T, o testkit.ServerOptions) {
+		s := testkit.NewServer(t, o)
+		s.CreateUser(t, "alice", "alice-password")
+		app := s.NewRP(t, testkit.ClientOptions{})
+		b := s.NewBrowser(t)
+		f := app.Start(b, nil)
+		s.Restart()
+		f.Password("alice", "alice-password")
+		tokens, err := f.Exchange(f.Code())
+		if err != nil {
+			t.Fatalf("flow across a restart: %v", err)
+		}
+		s.Restart()
+		if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](context.Background(), app.Party, tokens.RefreshToken, "", ""); err != nil {
+			t.Fatalf("refresh after restart: %v", err)
+		}
+		app.Start(b, nil).Code() // the SSO session survived too
+	})
+}
+
+func TestMalformedRequestsGetClearErrors(t *testing.T) {
+	s := testkit.NewServer(t, testkit.ServerOptions{})
+	c := &http.Client{Transport: s.Transport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tc := range []struct{ method, path, body string }{
+		{"GET", "/authorize?%zz", ""},
+		{"GET", "/end_session?%zz", ""},
+		{"POST", "/oauth/token", "grant_type=%zz"},
+		{"POST", "/oauth/token", strings.Repeat("a=b&", 40000)},
+		{"GET", "/authorize/callback?id=nope", ""},
+		{"GET", "/login?authRequestID=" + strings.Repeat("x", 500), ""},
+		{"POST", "/oauth/introspect", "token=x"},
+		{"GET", "/userinfo", ""},
+	} {
+		req, _ := http.NewRequest(tc.method, s.URL+tc.path, strings.NewReader(tc.body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode < 400 || resp.StatusCode >= 500 {
+			t.Errorf("%s %.60s: status %d, want a 4xx", tc.method, tc.path, resp.StatusCode)
+		}
+	}
+}

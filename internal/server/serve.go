@@ -1,0 +1,86 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/twofold-id/twofold/demo"
+	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/op"
+)
+
+// Serve serves on ln until ctx ends, then shuts down gracefully: it stops
+// accepting, finishes requests in flight (up to 25 s) and returns.
+func (a *App) Serve(ctx context.Context, ln net.Listener, handler http.Handler) error {
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	jobs, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	go a.RunJobs(jobs)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down; finishing requests in flight")
+	shutdown, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Handler composes the provider, the login pages, the demo (development
+// mode) and the operational endpoints on one mux.
+func (a *App) Handler() (http.Handler, error) {
+	ips := clientIPFunc(a.Cfg.TrustedPrefixes())
+	secure := !a.Cfg.Dev
+	var provider *op.Provider
+	svc, err := login.New(login.Config{
+		Store: a.Store, Passwords: a.Passwords(), Keyring: a.Ring,
+		CookieName: a.Cfg.Session.CookieName, Secure: secure,
+		SessionLifetime: a.Cfg.Session.Lifetime.D(),
+		CallbackURL:     func(id string) string { return provider.CallbackURL(id) },
+		ClientIP:        ips, Now: a.Now, Logger: a.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	t := a.Cfg.Tokens
+	provider, err = op.New(op.Options{
+		Issuer: a.Cfg.Issuer, Store: a.Store, Keys: a.Keys, Keyring: a.Ring, LoginURL: "/login",
+		Lifetimes: op.Lifetimes{AccessToken: t.AccessTokenTTL.D(), IDToken: t.IDTokenTTL.D(),
+			RefreshToken: t.RefreshTokenTTL.D(), AuthCode: t.AuthCodeTTL.D(), Login: t.LoginTTL.D()},
+		Now: a.Now, Logger: a.Log,
+		SessionID: svc.SessionID, ClearSession: svc.ClearSession, CallbackGuard: svc.CallbackGuard,
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	svc.Mount(mux)
+	if a.Cfg.Dev {
+		pages, err := login.ParseTemplates()
+		if err != nil {
+			return nil, err
+		}
+		demo.New(a.Cfg.Issuer, provider, pages, a.Ring, secure, a.Log).Mount(mux, login.BrowserHeaders)
+	}
+	mountOps(mux, a)
+	mux.Handle("/", provider)
+	return withAccessLog(a.Log, recoverPanics(a.Log, mux)), nil
+}

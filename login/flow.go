@@ -1,0 +1,221 @@
+package login
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/storage"
+)
+
+// MaxUsernameBytes bounds the username field.
+const MaxUsernameBytes = 256
+
+// loadRequest loads the auth request named by the form or query and checks
+// that it belongs to this browser.
+func (s *Service) loadRequest(r *http.Request) (*storage.AuthRequest, error) {
+	id := r.FormValue("authRequestID")
+	if id == "" || len(id) > 128 {
+		return nil, errUnknownRequest
+	}
+	a, err := s.cfg.Store.AuthRequest(r.Context(), id, s.cfg.Now())
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errUnknownRequest
+	}
+	return a, err
+}
+
+// showLogin starts the sign-in: it binds the request to this browser, ends
+// it at once when the SSO session satisfies it, and otherwise asks for the
+// password.
+func (s *Service) showLogin(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.loadRequest(r)
+	if err != nil {
+		return err
+	}
+	hash := s.browserHash(w, r)
+	if err := s.cfg.Store.BindAuthRequest(r.Context(), a.ID, hash); errors.Is(err, storage.ErrAlreadyUsed) {
+		return &pageError{http.StatusBadRequest, "This sign-in link cannot be used", "It was opened in another browser. Start the sign-in again from the application."}
+	} else if err != nil {
+		return err
+	}
+	if a.DoneAt != nil {
+		http.Redirect(w, r, s.cfg.CallbackURL(a.ID), http.StatusSeeOther)
+		return nil
+	}
+	if done, err := s.trySSO(w, r, a); done || err != nil {
+		return err
+	}
+	if slices.Contains(a.Prompt, "none") {
+		return s.redirectError(w, r, a, "login_required", "the user must sign in")
+	}
+	return s.showPassword(w, r, a, http.StatusOK, a.LoginHint, "")
+}
+
+// trySSO completes the request from a live session when the request allows
+// it (no prompt=login, max_age not exceeded).
+func (s *Service) trySSO(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest) (bool, error) {
+	id := s.SessionID(r)
+	if id == "" || slices.Contains(a.Prompt, "login") {
+		return false, nil
+	}
+	now := s.cfg.Now()
+	sess, err := s.cfg.Store.ActiveSession(r.Context(), id, now)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if a.MaxAge != nil && now.Sub(sess.AuthTime).Seconds() > float64(*a.MaxAge) {
+		return false, nil
+	}
+	u, err := s.cfg.Store.User(r.Context(), sess.UserID)
+	if err != nil || u.Disabled {
+		return false, nil
+	}
+	if err := s.cfg.Store.TouchSession(r.Context(), id, now); err != nil {
+		return false, err
+	}
+	s.audit(r, "sso", u.ID, a.ClientID, "session reused")
+	return true, s.complete(w, r, a, sess.ID, storage.Completion{
+		UserID: u.ID, AuthTime: sess.AuthTime, AMR: sess.AMR, ACR: sess.ACR,
+	})
+}
+
+func (s *Service) showPassword(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, status int, username, msg string) error {
+	name := a.ClientID
+	if c, err := s.cfg.Store.Client(r.Context(), a.ClientID); err == nil && c.Name != "" {
+		name = c.Name
+	}
+	s.render(w, status, "password.html", map[string]any{
+		"Title": "Sign in", "ClientName": name, "AuthRequestID": a.ID, "Username": username, "Error": msg,
+	})
+	return nil
+}
+
+// postPassword checks username and password. Unknown users, disabled users
+// and wrong passwords get the same answer after the same work.
+func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.loadRequest(r)
+	if err != nil {
+		return err
+	}
+	if !s.sameBrowser(r, a.BrowserHash) {
+		return errUnknownRequest
+	}
+	if a.DoneAt != nil {
+		http.Redirect(w, r, s.cfg.CallbackURL(a.ID), http.StatusSeeOther)
+		return nil
+	}
+	username := strings.TrimSpace(r.PostFormValue("username"))
+	password := r.PostFormValue("password")
+	switch {
+	case username == "" || password == "":
+		return s.showPassword(w, r, a, http.StatusBadRequest, username, "Enter your username and password.")
+	case len(username) > MaxUsernameBytes || !utf8.ValidString(username) || hasControl(username):
+		return s.showPassword(w, r, a, http.StatusBadRequest, "", "That username is not valid.")
+	case len(password) > MaxPasswordBytes:
+		return s.showPassword(w, r, a, http.StatusBadRequest, username, "That password is too long (at most 1024 bytes).")
+	}
+	u, err := s.cfg.Store.UserByUsername(r.Context(), username)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	hash := ""
+	if u != nil && !u.Disabled {
+		hash = u.PasswordHash
+	}
+	ok, err := s.cfg.Passwords.Verify(r.Context(), hash, password)
+	if errors.Is(err, ErrBusy) {
+		w.Header().Set("Retry-After", "2")
+		return s.showPassword(w, r, a, http.StatusTooManyRequests, username, "Too many sign-ins right now. Try again in a few seconds.")
+	} else if err != nil {
+		return err
+	}
+	if !ok {
+		userID := ""
+		if u != nil {
+			userID = u.ID
+		}
+		s.audit(r, "password_failed", userID, a.ClientID, "rejected")
+		return s.showPassword(w, r, a, http.StatusUnauthorized, username, "Wrong username or password.")
+	}
+	s.audit(r, "password_ok", u.ID, a.ClientID, "accepted")
+	return s.signIn(w, r, a, u, []string{"pwd"}, ACRPassword)
+}
+
+// signIn starts a new SSO session for an interactive sign-in (a new cookie
+// id every time: no fixation), ends the browser's previous one, and
+// completes the request.
+func (s *Service) signIn(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, amr []string, acr string) error {
+	now := s.cfg.Now()
+	if old := s.SessionID(r); old != "" {
+		if err := s.cfg.Store.RevokeSession(r.Context(), old, now); err != nil {
+			return err
+		}
+	}
+	cookie := keyring.RandomToken(32)
+	sess := &storage.Session{
+		ID: sessionIDFromCookie(cookie), UserID: u.ID, AuthTime: now, AMR: amr, ACR: acr,
+		IP: s.cfg.ClientIP(r), UserAgent: truncate(r.UserAgent(), 256),
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.SessionLifetime),
+	}
+	if err := s.cfg.Store.CreateSession(r.Context(), sess); err != nil {
+		return err
+	}
+	s.setCookie(w, s.cfg.CookieName, cookie, s.cfg.SessionLifetime)
+	return s.complete(w, r, a, sess.ID, storage.Completion{UserID: u.ID, AuthTime: now, AMR: amr, ACR: acr})
+}
+
+// complete is the one place an authorization request becomes done, and so
+// the one place a code can be unlocked.
+func (s *Service) complete(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, sessionID string, c storage.Completion) error {
+	c.SessionID = sessionID
+	err := s.cfg.Store.CompleteAuthRequest(r.Context(), a.ID, c, s.cfg.Now())
+	if errors.Is(err, storage.ErrAlreadyUsed) {
+		return errUnknownRequest
+	} else if err != nil {
+		return err
+	}
+	http.Redirect(w, r, s.cfg.CallbackURL(a.ID), http.StatusSeeOther)
+	return nil
+}
+
+// redirectError sends the browser back to the client with an OAuth error,
+// as prompt=none requires when the user must interact.
+func (s *Service) redirectError(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, code, desc string) error {
+	u, err := url.Parse(a.RedirectURI)
+	if err != nil {
+		return err
+	}
+	params := url.Values{"error": {code}, "error_description": {desc}}
+	if a.State != "" {
+		params.Set("state", a.State)
+	}
+	if a.ResponseMode == "fragment" {
+		u.Fragment = params.Encode()
+	} else {
+		q := u.Query()
+		for k, v := range params {
+			q[k] = v
+		}
+		u.RawQuery = q.Encode()
+	}
+	http.Redirect(w, r, u.String(), http.StatusFound)
+	return nil
+}
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

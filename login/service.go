@@ -1,0 +1,170 @@
+// Package login is twofold's sign-in flow: the login pages, the password
+// step, the SSO session cookie and the binding of an authorization request
+// to one browser. It completes an authorization request in exactly one
+// place (complete), after every required step.
+package login
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/storage"
+	"github.com/twofold-id/twofold/web"
+)
+
+// Store is what the sign-in flow needs from storage.
+type Store interface {
+	AuthRequest(ctx context.Context, id string, now time.Time) (*storage.AuthRequest, error)
+	BindAuthRequest(ctx context.Context, id, browserHash string) error
+	CompleteAuthRequest(ctx context.Context, id string, c storage.Completion, now time.Time) error
+	Client(ctx context.Context, id string) (*storage.Client, error)
+	User(ctx context.Context, id string) (*storage.User, error)
+	UserByUsername(ctx context.Context, username string) (*storage.User, error)
+	CreateSession(ctx context.Context, s *storage.Session) error
+	ActiveSession(ctx context.Context, id string, now time.Time) (*storage.Session, error)
+	TouchSession(ctx context.Context, id string, now time.Time) error
+	RevokeSession(ctx context.Context, id string, now time.Time) error
+	Audit(ctx context.Context, e *storage.AuditEvent) error
+}
+
+// ACR values twofold asserts.
+const (
+	ACRPassword  = "urn:twofold:acr:pwd" // one factor
+	ACRTwoFactor = "urn:twofold:acr:2fa" // password and a second factor
+)
+
+// Config wires the service.
+type Config struct {
+	Store           Store
+	Passwords       *Passwords
+	Keyring         *keyring.Keyring
+	CookieName      string
+	Secure          bool // Secure cookies (everywhere but development on http)
+	SessionLifetime time.Duration
+	CallbackURL     func(authRequestID string) string
+	ClientIP        func(*http.Request) string
+	Now             func() time.Time
+	Logger          *slog.Logger
+}
+
+// Service serves the login pages.
+type Service struct {
+	cfg     Config
+	pages   *template.Template
+	binding keyring.Hasher
+}
+
+// New parses the templates once; a missing template fails here, not on a request.
+func New(cfg Config) (*Service, error) {
+	pages, err := ParseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ClientIP == nil {
+		cfg.ClientIP = func(r *http.Request) string { return r.RemoteAddr }
+	}
+	return &Service{cfg: cfg, pages: pages, binding: cfg.Keyring.Hasher(keyring.PurposeBinding)}, nil
+}
+
+// ParseTemplates parses every page template from web.FS.
+func ParseTemplates() (*template.Template, error) {
+	return template.ParseFS(web.FS, "templates/*.html")
+}
+
+// Mount registers the login routes on mux, behind the browser-page headers
+// and cross-origin protection.
+func (s *Service) Mount(mux *http.ServeMux) {
+	csrf := http.NewCrossOriginProtection()
+	page := func(h handlerFunc) http.Handler { return BrowserHeaders(csrf.Handler(s.adapt(h))) }
+	mux.Handle("GET /login", page(s.showLogin))
+	mux.Handle("POST /login/password", page(s.postPassword))
+	mux.Handle("GET /logged-out", page(s.loggedOut))
+}
+
+// BrowserHeaders sets the headers every browser page of twofold carries:
+// no framing, no caching, no referrer.
+func BrowserHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self' http: https:; base-uri 'none'")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// handlerFunc is a handler that returns its failure for adapt to render.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// pageError is a failure shown to the user as a full error page.
+type pageError struct {
+	status  int
+	heading string
+	message string
+}
+
+func (e *pageError) Error() string { return e.message }
+
+var errUnknownRequest = &pageError{http.StatusBadRequest, "This sign-in link cannot be used",
+	"It has expired or is not valid. Sign-ins must be finished within 30 minutes."}
+
+// adapt renders the error a handler returns: its message for a pageError,
+// a generic page (and a log line with the cause) for anything else.
+func (s *Service) adapt(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		var pe *pageError
+		if !errors.As(err, &pe) {
+			s.cfg.Logger.ErrorContext(r.Context(), "login page failed", "path", r.URL.Path, "err", err)
+			pe = &pageError{http.StatusInternalServerError, "Something went wrong", "Please try again in a moment."}
+		}
+		s.render(w, pe.status, "error.html", map[string]any{"Title": pe.heading, "Heading": pe.heading, "Error": pe.message})
+	})
+}
+
+// render executes a template into a buffer first, so a failing template
+// never sends half a page.
+func (s *Service) render(w http.ResponseWriter, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := s.pages.ExecuteTemplate(&buf, name, data); err != nil {
+		s.cfg.Logger.Error("template failed", "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	buf.WriteTo(w)
+}
+
+func (s *Service) loggedOut(w http.ResponseWriter, _ *http.Request) error {
+	s.render(w, http.StatusOK, "logged_out.html", map[string]any{"Title": "Signed out"})
+	return nil
+}
+
+func (s *Service) audit(r *http.Request, typ, userID, clientID, outcome string) {
+	e := &storage.AuditEvent{CreatedAt: s.cfg.Now(), Type: typ, UserID: userID, ClientID: clientID,
+		IP: s.cfg.ClientIP(r), Outcome: outcome}
+	if err := s.cfg.Store.Audit(r.Context(), e); err != nil {
+		s.cfg.Logger.ErrorContext(r.Context(), "audit write failed", "type", typ, "err", err)
+	}
+}
+
+// sessionIDFromCookie is the session record id of a cookie value.
+func sessionIDFromCookie(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,263 @@
+// Package op is the glue between twofold and zitadel/oidc: op.Storage on our
+// records, signing keys, provider options, and the wrappers that close what
+// the library leaves open (PKCE verifier checks, error bodies, browser
+// binding of the callback, the SSO cookie at end_session, WWW-Authenticate).
+package op
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	zop "github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"github.com/twofold-id/twofold/internal/keyring"
+)
+
+// Options configure the provider.
+type Options struct {
+	Issuer    string
+	Store     Store
+	Keys      *Keys
+	Keyring   *keyring.Keyring
+	Lifetimes Lifetimes
+	LoginURL  string // path of the login page, e.g. /login
+	Now       func() time.Time
+	Logger    *slog.Logger
+
+	// SessionID returns the SSO session id of the browser, for end_session.
+	SessionID func(*http.Request) string
+	// ClearSession removes the SSO cookie after a successful end_session.
+	ClearSession func(http.ResponseWriter)
+	// CallbackGuard reports whether this browser may collect the code of the
+	// auth request (it is the browser that signed in); it writes the refusal.
+	CallbackGuard func(w http.ResponseWriter, r *http.Request, authRequestID string) bool
+}
+
+// Provider is the OpenID provider: discovery, JWKS, authorize, token,
+// userinfo, introspection, revocation and end_session.
+type Provider struct {
+	inner   *zop.Provider
+	opts    Options
+	storage *oidcStorage
+	handler http.Handler
+}
+
+// MaxBodyBytes bounds request bodies of the protocol endpoints.
+const MaxBodyBytes = 64 << 10
+
+// New builds the provider.
+func New(o Options) (*Provider, error) {
+	st := &oidcStorage{
+		store:    o.Store,
+		keys:     o.Keys,
+		secrets:  o.Keyring.Hasher(keyring.PurposeClientSecret),
+		tokens:   o.Keyring.Hasher(keyring.PurposeToken),
+		life:     o.Lifetimes,
+		loginURL: o.LoginURL,
+		now:      o.Now,
+		log:      o.Logger,
+	}
+	var cryptoKey [32]byte
+	copy(cryptoKey[:], o.Keyring.Derive(keyring.PurposeOPCrypto))
+	cfg := &zop.Config{
+		CryptoKey:                cryptoKey,
+		DefaultLogoutRedirectURI: "/logged-out",
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		AuthMethodPrivateKeyJWT:  true,
+		GrantTypeRefreshToken:    true,
+		SupportedUILocales:       []language.Tag{language.English},
+		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
+	}
+	opts := []zop.Option{}
+	if strings.HasPrefix(o.Issuer, "http://") {
+		opts = append(opts, zop.WithAllowInsecure())
+	}
+	inner, err := zop.NewProvider(cfg, st, zop.StaticIssuer(o.Issuer), opts...)
+	if err != nil {
+		return nil, err
+	}
+	p := &Provider{inner: inner, opts: o, storage: st}
+	p.handler = p.wrap(inner)
+	return p, nil
+}
+
+// ServeHTTP serves the protocol endpoints.
+func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.handler.ServeHTTP(w, r) }
+
+// CallbackURL is where the login UI sends the browser once the auth request
+// is done.
+func (p *Provider) CallbackURL(authRequestID string) string {
+	return "/authorize/callback?id=" + authRequestID
+}
+
+var verifierRE = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
+
+func (p *Provider) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		browser := r.URL.Path == "/authorize" || r.URL.Path == "/authorize/callback" || r.URL.Path == "/end_session"
+		if err := r.ParseForm(); err != nil {
+			writeError(w, browser, http.StatusBadRequest, "invalid_request", "the request could not be parsed")
+			return
+		}
+		switch r.URL.Path {
+		case "/keys":
+			p.serveJWKS(w, r)
+			return
+		case "/oauth/token":
+			if v := r.PostForm.Get("code_verifier"); v != "" && !verifierRE.MatchString(v) {
+				writeError(w, false, http.StatusBadRequest, "invalid_grant", "code_verifier must be 43 to 128 characters of [A-Za-z0-9._~-]")
+				return
+			}
+		case "/authorize/callback":
+			if p.opts.CallbackGuard != nil && !p.opts.CallbackGuard(w, r, r.Form.Get("id")) {
+				return
+			}
+		case "/end_session":
+			if p.opts.SessionID != nil {
+				if id := p.opts.SessionID(r); id != "" {
+					r = r.WithContext(withSessionID(r.Context(), id))
+					w = &clearOnRedirect{ResponseWriter: w, clear: p.opts.ClearSession}
+				}
+			}
+		}
+		rw := &errorRewriter{ResponseWriter: w}
+		next.ServeHTTP(rw, r)
+		rw.finish(r, browser, p.opts.Logger)
+	})
+}
+
+// serveJWKS answers from the precomputed key set with validators, so
+// clients and caches can revalidate cheaply.
+func (p *Provider) serveJWKS(w http.ResponseWriter, r *http.Request) {
+	body, err := p.opts.Keys.JWKS(r.Context())
+	if err != nil {
+		p.opts.Logger.ErrorContext(r.Context(), "jwks", "err", err)
+		writeError(w, false, http.StatusInternalServerError, "server_error", "internal error")
+		return
+	}
+	sum := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Content-Type", "application/json")
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Write(body)
+}
+
+// clearOnRedirect clears the SSO cookie when end_session succeeds.
+type clearOnRedirect struct {
+	http.ResponseWriter
+	clear func(http.ResponseWriter)
+}
+
+func (c *clearOnRedirect) WriteHeader(code int) {
+	if code == http.StatusFound && c.clear != nil {
+		c.clear(c.ResponseWriter)
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+// errorRewriter holds back error bodies so that no internal text reaches a
+// client: zitadel/oidc answers some failures with err.Error() in plain text.
+type errorRewriter struct {
+	http.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+func (e *errorRewriter) WriteHeader(code int) {
+	if code >= 400 {
+		e.status = code
+		return
+	}
+	e.ResponseWriter.WriteHeader(code)
+}
+
+func (e *errorRewriter) Write(b []byte) (int, error) {
+	if e.status != 0 {
+		return e.buf.Write(b)
+	}
+	return e.ResponseWriter.Write(b)
+}
+
+func (e *errorRewriter) finish(r *http.Request, browser bool, log *slog.Logger) {
+	if e.status == 0 {
+		return
+	}
+	w := e.ResponseWriter
+	body := bytes.TrimSpace(e.buf.Bytes())
+	if e.status >= 500 {
+		log.ErrorContext(r.Context(), "protocol endpoint failed", "path", r.URL.Path, "status", e.status, "detail", string(body))
+		writeError(w, browser, http.StatusInternalServerError, "server_error", "internal error")
+		return
+	}
+	if strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+		if e.status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Basic realm="twofold"`)
+		}
+		w.WriteHeader(e.status)
+		w.Write(body)
+		return
+	}
+	// Plain-text errors: keep the message only when it is one of the
+	// library's fixed sentences, never a wrapped internal error.
+	msg := "the request is invalid"
+	if len(body) < 300 && !bytes.ContainsAny(body, "\n\r") {
+		msg = string(body)
+	}
+	switch e.status {
+	case http.StatusUnauthorized:
+		if r.URL.Path == "/userinfo" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="twofold", error="invalid_token"`)
+			writeError(w, false, e.status, "invalid_request", "the access token is missing, invalid, expired or revoked")
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Basic realm="twofold"`)
+		writeError(w, browser, e.status, "invalid_client", "client authentication failed")
+	default:
+		writeError(w, browser, e.status, "invalid_request", msg)
+	}
+}
+
+var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign-in error · twofold</title><link rel="stylesheet" href="/static/style.css"></head>
+<body><main><h1>This sign-in link cannot be used</h1><p class="error" role="alert">{{.}}</p>
+<p class="muted">Go back to the application and start the sign-in again.</p></main></body></html>`))
+
+// writeError answers with an OAuth error: JSON for API endpoints, a page for
+// the browser ones.
+func writeError(w http.ResponseWriter, browser bool, status int, code string, desc string) {
+	w.Header().Del("Content-Length")
+	if browser {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+		w.WriteHeader(status)
+		errorPage.Execute(w, desc)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+}
+
+// Health reports whether the store answers.
+func (p *Provider) Health(ctx context.Context) error { return p.storage.Health(ctx) }

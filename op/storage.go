@@ -1,0 +1,514 @@
+package op
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"regexp"
+	"slices"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	zop "github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/storage"
+)
+
+// Store is what the OIDC glue needs from storage.
+type Store interface {
+	Ping(ctx context.Context) error
+	Client(ctx context.Context, id string) (*storage.Client, error)
+	User(ctx context.Context, id string) (*storage.User, error)
+	CreateAuthRequest(ctx context.Context, a *storage.AuthRequest) error
+	AuthRequest(ctx context.Context, id string, now time.Time) (*storage.AuthRequest, error)
+	SaveAuthCode(ctx context.Context, id, codeHash string, expires time.Time) error
+	AuthRequestByCodeHash(ctx context.Context, codeHash string) (*storage.AuthRequest, error)
+	RedeemAuthCode(ctx context.Context, id string, now time.Time) error
+	RevokeFamily(ctx context.Context, familyID string, now time.Time) error
+	CreateAccessToken(ctx context.Context, t *storage.AccessToken) error
+	ActiveAccessToken(ctx context.Context, id string, now time.Time) (*storage.AccessToken, error)
+	RevokeAccessToken(ctx context.Context, id, clientID string, now time.Time) error
+	CreateRefreshToken(ctx context.Context, t *storage.RefreshToken) error
+	RefreshTokenByHash(ctx context.Context, hash string) (*storage.RefreshToken, error)
+	RefreshTokenByID(ctx context.Context, id string) (*storage.RefreshToken, error)
+	RotateRefreshToken(ctx context.Context, oldID string, next *storage.RefreshToken, now time.Time) error
+	RevokeRefreshFamilyOf(ctx context.Context, hash, clientID string, now time.Time) error
+	RevokeSession(ctx context.Context, id string, now time.Time) error
+	Audit(ctx context.Context, e *storage.AuditEvent) error
+}
+
+// Lifetimes are the token lifetimes the provider issues.
+type Lifetimes struct {
+	AccessToken, IDToken, RefreshToken, AuthCode, Login time.Duration
+}
+
+// oidcStorage implements zitadel/oidc's op.Storage on our records. Every
+// failure a client can cause is an *oidc.Error; internal failures are
+// server_error with a fixed description and the cause as parent (logged,
+// never sent).
+type oidcStorage struct {
+	store    Store
+	keys     *Keys
+	secrets  keyring.Hasher // client secrets
+	tokens   keyring.Hasher // refresh tokens and codes
+	life     Lifetimes
+	loginURL string
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+type sessionKey struct{}
+
+// withSessionID carries the SSO session of the browser into end_session.
+func withSessionID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, sessionKey{}, id)
+}
+
+func serverError(err error) *oidc.Error {
+	return oidc.ErrServerError().WithDescription("internal error").WithParent(err)
+}
+
+var codeChallengeRE = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+
+func (s *oidcStorage) audit(ctx context.Context, typ, clientID, userID, outcome string) {
+	err := s.store.Audit(ctx, &storage.AuditEvent{CreatedAt: s.now(), Type: typ, ClientID: clientID, UserID: userID, Outcome: outcome})
+	if err != nil {
+		s.log.ErrorContext(ctx, "audit write failed", "type", typ, "err", err)
+	}
+}
+
+// CreateAuthRequest refuses what zitadel/oidc lets through: PKCE plain or
+// unknown methods, and public clients without PKCE.
+func (s *oidcStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (zop.AuthRequest, error) {
+	rec, err := s.store.Client(ctx, req.ClientID)
+	if err != nil {
+		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
+	}
+	switch {
+	case req.CodeChallenge == "" && rec.AuthMethod == string(oidc.AuthMethodNone):
+		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE (code_challenge with S256) is required for public clients")
+	case req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	case req.CodeChallenge != "" && !codeChallengeRE.MatchString(req.CodeChallenge):
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge must be a base64url SHA-256 digest (43 characters)")
+	case len(req.State) > 2048 || len(req.Nonce) > 2048 || len(req.LoginHint) > 512:
+		return nil, oidc.ErrInvalidRequest().WithDescription("state, nonce or login_hint too long")
+	}
+	now := s.now()
+	a := &storage.AuthRequest{
+		ID:                  keyring.RandomToken(32),
+		ClientID:            req.ClientID,
+		RedirectURI:         req.RedirectURI,
+		State:               req.State,
+		Nonce:               req.Nonce,
+		Scopes:              storage.StringList(req.Scopes),
+		ResponseType:        string(req.ResponseType),
+		ResponseMode:        string(req.ResponseMode),
+		CodeChallenge:       req.CodeChallenge,
+		CodeChallengeMethod: string(req.CodeChallengeMethod),
+		Prompt:              storage.StringList(req.Prompt),
+		ACRValues:           storage.StringList(req.ACRValues),
+		LoginHint:           req.LoginHint,
+		CreatedAt:           now,
+		ExpiresAt:           now.Add(s.life.Login),
+	}
+	for _, l := range req.UILocales {
+		a.UILocales = append(a.UILocales, l.String())
+	}
+	if req.MaxAge != nil {
+		m := int64(*req.MaxAge)
+		a.MaxAge = &m
+	}
+	if err := s.store.CreateAuthRequest(ctx, a); err != nil {
+		return nil, serverError(err)
+	}
+	return &authRequest{a}, nil
+}
+
+func (s *oidcStorage) AuthRequestByID(ctx context.Context, id string) (zop.AuthRequest, error) {
+	a, err := s.store.AuthRequest(ctx, id, s.now())
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, oidc.ErrInvalidRequest().WithDescription("unknown or expired sign-in request")
+	} else if err != nil {
+		return nil, serverError(err)
+	}
+	return &authRequest{a}, nil
+}
+
+// AuthRequestByCode finds the request of a code. It runs before the client
+// is authenticated, so it spends nothing; a code that was already redeemed
+// is a replay, and the tokens issued from it are revoked.
+func (s *oidcStorage) AuthRequestByCode(ctx context.Context, code string) (zop.AuthRequest, error) {
+	a, err := s.store.AuthRequestByCodeHash(ctx, s.tokens.Sum("code", code))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("invalid code")
+	} else if err != nil {
+		return nil, serverError(err)
+	}
+	now := s.now()
+	if a.RedeemedAt != nil {
+		if err := s.store.RevokeFamily(ctx, a.ID, now); err != nil {
+			return nil, serverError(err)
+		}
+		s.audit(ctx, "code_replay", a.ClientID, a.UserID, "tokens revoked")
+		return nil, oidc.ErrInvalidGrant().WithDescription("code already used")
+	}
+	if a.CodeExpiresAt == nil || !now.Before(*a.CodeExpiresAt) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("code expired")
+	}
+	return &authRequest{a}, nil
+}
+
+func (s *oidcStorage) SaveAuthCode(ctx context.Context, id, code string) error {
+	err := s.store.SaveAuthCode(ctx, id, s.tokens.Sum("code", code), s.now().Add(s.life.AuthCode))
+	if errors.Is(err, storage.ErrAlreadyUsed) {
+		return oidc.ErrInvalidRequest().WithDescription("this sign-in has already been completed")
+	} else if err != nil {
+		return serverError(err)
+	}
+	return nil
+}
+
+// DeleteAuthRequest keeps the record: a redeemed request is how a replayed
+// code is recognised. The purge job removes it when it expires.
+func (s *oidcStorage) DeleteAuthRequest(context.Context, string) error { return nil }
+
+func (s *oidcStorage) CreateAccessToken(ctx context.Context, req zop.TokenRequest) (string, time.Time, error) {
+	tok, err := s.newAccessToken(ctx, req)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return tok.ID, tok.ExpiresAt, nil
+}
+
+// redeem spends the code of a code-flow request: exactly one exchange wins;
+// a loser is a replay and revokes the family.
+func (s *oidcStorage) redeem(ctx context.Context, a *authRequest) error {
+	now := s.now()
+	err := s.store.RedeemAuthCode(ctx, a.rec.ID, now)
+	if errors.Is(err, storage.ErrAlreadyUsed) {
+		if err := s.store.RevokeFamily(ctx, a.rec.ID, now); err != nil {
+			return serverError(err)
+		}
+		s.audit(ctx, "code_replay", a.rec.ClientID, a.rec.UserID, "tokens revoked")
+		return oidc.ErrInvalidGrant().WithDescription("code already used or expired")
+	}
+	if err != nil {
+		return serverError(err)
+	}
+	return nil
+}
+
+func (s *oidcStorage) newAccessToken(ctx context.Context, req zop.TokenRequest) (*storage.AccessToken, error) {
+	now := s.now()
+	tok := &storage.AccessToken{
+		ID: keyring.RandomToken(16), Subject: req.GetSubject(), Scopes: req.GetScopes(),
+		Audience: req.GetAudience(), CreatedAt: now, ExpiresAt: now.Add(s.life.AccessToken),
+	}
+	switch r := req.(type) {
+	case *authRequest:
+		if err := s.redeem(ctx, r); err != nil {
+			return nil, err
+		}
+		tok.ClientID, tok.UserID, tok.FamilyID, tok.SessionID = r.rec.ClientID, r.rec.UserID, r.rec.ID, r.rec.SessionID
+	case *refreshRequest:
+		tok.ClientID, tok.UserID, tok.FamilyID, tok.SessionID = r.rec.ClientID, r.rec.UserID, r.rec.FamilyID, r.rec.SessionID
+	case *clientCredentialsRequest:
+		tok.ClientID, tok.FamilyID = r.clientID, tok.ID
+	default:
+		return nil, oidc.ErrUnsupportedGrantType()
+	}
+	if err := s.store.CreateAccessToken(ctx, tok); err != nil {
+		return nil, serverError(err)
+	}
+	return tok, nil
+}
+
+func (s *oidcStorage) CreateAccessAndRefreshTokens(ctx context.Context, req zop.TokenRequest, current string) (string, string, time.Time, error) {
+	now := s.now()
+	raw := "rt_" + keyring.RandomToken(32)
+	next := &storage.RefreshToken{ID: keyring.RandomToken(16), TokenHash: s.tokens.Sum("refresh", raw), CreatedAt: now}
+	switch r := req.(type) {
+	case *refreshRequest:
+		old := r.rec
+		next.FamilyID, next.ClientID, next.UserID, next.Audience = old.FamilyID, old.ClientID, old.UserID, old.Audience
+		next.Scopes, next.AMR, next.ACR, next.AuthTime = r.scopes, old.AMR, old.ACR, old.AuthTime
+		next.SessionID, next.ExpiresAt = old.SessionID, old.ExpiresAt
+		err := s.store.RotateRefreshToken(ctx, old.ID, next, now)
+		if errors.Is(err, storage.ErrAlreadyUsed) {
+			return "", "", time.Time{}, s.reuse(ctx, old)
+		} else if err != nil {
+			return "", "", time.Time{}, serverError(err)
+		}
+	case *authRequest:
+		a := r.rec
+		next.FamilyID, next.ClientID, next.UserID, next.Audience = a.ID, a.ClientID, a.UserID, []string{a.ClientID}
+		next.Scopes, next.AMR, next.ACR, next.AuthTime = a.Scopes, a.AMR, a.ACR, r.GetAuthTime()
+		next.SessionID, next.ExpiresAt = a.SessionID, now.Add(s.life.RefreshToken)
+	default:
+		return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
+	}
+	tok, err := s.newAccessToken(ctx, req) // redeems the code of an authRequest first
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	if _, ok := req.(*authRequest); ok {
+		if err := s.store.CreateRefreshToken(ctx, next); err != nil {
+			return "", "", time.Time{}, serverError(err)
+		}
+	}
+	return tok.ID, raw, tok.ExpiresAt, nil
+}
+
+// reuse answers a refresh token presented after it was rotated: the family
+// is revoked, since either the client or an attacker holds a stolen copy.
+func (s *oidcStorage) reuse(ctx context.Context, old *storage.RefreshToken) error {
+	if err := s.store.RevokeFamily(ctx, old.FamilyID, s.now()); err != nil {
+		return serverError(err)
+	}
+	s.audit(ctx, "refresh_token_reuse", old.ClientID, old.UserID, "family revoked")
+	return oidc.ErrInvalidGrant().WithDescription("refresh token already used; all tokens of this grant are revoked")
+}
+
+func (s *oidcStorage) TokenRequestByRefreshToken(ctx context.Context, raw string) (zop.RefreshTokenRequest, error) {
+	t, err := s.store.RefreshTokenByHash(ctx, s.tokens.Sum("refresh", raw))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("invalid refresh token")
+	} else if err != nil {
+		return nil, serverError(err)
+	}
+	switch {
+	case t.RevokedAt != nil:
+		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token revoked")
+	case t.UsedAt != nil:
+		return nil, s.reuse(ctx, t)
+	case !s.now().Before(t.ExpiresAt):
+		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token expired")
+	}
+	u, err := s.store.User(ctx, t.UserID)
+	if err != nil || u.Disabled {
+		return nil, oidc.ErrInvalidGrant().WithDescription("user is disabled or deleted")
+	}
+	return &refreshRequest{rec: t, scopes: t.Scopes}, nil
+}
+
+// TerminateSession is unused: TerminateSessionFromRequest takes precedence.
+func (s *oidcStorage) TerminateSession(context.Context, string, string) error { return nil }
+
+// TerminateSessionFromRequest ends the browser's SSO session (found from
+// its cookie by the end_session wrapper) and the tokens issued under it.
+func (s *oidcStorage) TerminateSessionFromRequest(ctx context.Context, req *zop.EndSessionRequest) (string, error) {
+	if id, _ := ctx.Value(sessionKey{}).(string); id != "" {
+		if err := s.store.RevokeSession(ctx, id, s.now()); err != nil {
+			return "", serverError(err)
+		}
+		s.audit(ctx, "logout", req.ClientID, req.UserID, "session ended")
+	}
+	return req.RedirectURI, nil
+}
+
+func (s *oidcStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
+	now := s.now()
+	if userID != "" { // decoded to a record id: a refresh token's or an access token's
+		if rt, err := s.store.RefreshTokenByID(ctx, tokenOrID); err == nil {
+			if rt.ClientID == clientID {
+				if err := s.store.RevokeFamily(ctx, rt.FamilyID, now); err != nil {
+					return serverError(err)
+				}
+			}
+			return nil
+		}
+		if err := s.store.RevokeAccessToken(ctx, tokenOrID, clientID, now); err != nil {
+			return serverError(err)
+		}
+		return nil
+	}
+	err := s.store.RevokeRefreshFamilyOf(ctx, s.tokens.Sum("refresh", tokenOrID), clientID, now)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return serverError(err)
+	}
+	return nil // RFC 7009: an unknown token is not an error
+}
+
+func (s *oidcStorage) GetRefreshTokenInfo(ctx context.Context, clientID, raw string) (string, string, error) {
+	t, err := s.store.RefreshTokenByHash(ctx, s.tokens.Sum("refresh", raw))
+	if err != nil || t.ClientID != clientID {
+		return "", "", zop.ErrInvalidRefreshToken
+	}
+	return t.UserID, t.ID, nil
+}
+
+func (s *oidcStorage) SigningKey(ctx context.Context) (zop.SigningKey, error) {
+	k, err := s.keys.SigningKey(ctx)
+	if err != nil {
+		return nil, serverError(err)
+	}
+	return k, nil
+}
+
+func (s *oidcStorage) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgorithm, error) {
+	return s.keys.Algorithms(ctx)
+}
+
+func (s *oidcStorage) KeySet(ctx context.Context) ([]zop.Key, error) { return s.keys.KeySet(ctx) }
+
+func (s *oidcStorage) GetClientByClientID(ctx context.Context, id string) (zop.Client, error) {
+	rec, err := s.store.Client(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errors.New("unknown client")
+	} else if err != nil {
+		return nil, serverError(err)
+	}
+	return &client{rec: rec, loginURL: s.loginURL, idTokenTTL: s.life.IDToken}, nil
+}
+
+// AuthorizeClientIDSecret compares keyed hashes in constant time. Client
+// secrets carry 256 bits of entropy, so a fast keyed hash is as safe as a
+// password hash and keeps the token endpoint fast.
+func (s *oidcStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	rec, err := s.store.Client(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		s.secrets.Equal("", secret) // same work as a known client
+		return errors.New("invalid client credentials")
+	} else if err != nil {
+		return serverError(err)
+	}
+	if rec.SecretHash == "" || !s.secrets.Equal(rec.SecretHash, secret) {
+		s.audit(ctx, "client_auth_failed", id, "", "wrong secret")
+		return errors.New("invalid client credentials")
+	}
+	return nil
+}
+
+func (s *oidcStorage) ClientCredentials(ctx context.Context, id, secret string) (zop.Client, error) {
+	if err := s.AuthorizeClientIDSecret(ctx, id, secret); err != nil {
+		return nil, err
+	}
+	c, err := s.GetClientByClientID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(c.GrantTypes(), oidc.GrantTypeClientCredentials) {
+		return nil, oidc.ErrUnauthorizedClient().WithDescription("client_credentials is not allowed for this client")
+	}
+	return c, nil
+}
+
+func (s *oidcStorage) ClientCredentialsTokenRequest(_ context.Context, id string, scopes []string) (zop.TokenRequest, error) {
+	return &clientCredentialsRequest{clientID: id, scopes: scopes}, nil
+}
+
+// SetUserinfoFromScopes is deprecated in zitadel/oidc; SetUserinfoFromRequest does the work.
+func (s *oidcStorage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil
+}
+
+func (s *oidcStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req zop.IDTokenRequest, scopes []string) error {
+	return s.fillUserinfo(ctx, info, req.GetSubject(), scopes)
+}
+
+func (s *oidcStorage) fillUserinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) error {
+	u, err := s.store.User(ctx, userID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return oidc.ErrInvalidRequest().WithDescription("user no longer exists")
+	} else if err != nil {
+		return serverError(err)
+	}
+	info.Subject = u.ID
+	for _, scope := range scopes {
+		switch scope {
+		case oidc.ScopeProfile:
+			info.PreferredUsername = u.Username
+			info.Name = u.Name
+		case oidc.ScopeEmail:
+			if u.Email != "" {
+				info.Email = u.Email
+				info.EmailVerified = oidc.Bool(u.EmailVerified)
+			}
+		case oidc.ScopePhone:
+			if u.Phone != "" {
+				info.PhoneNumber = u.Phone
+				info.PhoneNumberVerified = oidc.Bool(u.PhoneVerified)
+			}
+		}
+	}
+	return nil
+}
+
+// SetUserinfoFromToken answers /userinfo only for a live token of a user.
+func (s *oidcStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+	t, err := s.store.ActiveAccessToken(ctx, tokenID, s.now())
+	if errors.Is(err, storage.ErrNotFound) {
+		return oidc.ErrAccessDenied().WithDescription("token is invalid, expired or revoked")
+	} else if err != nil {
+		return serverError(err)
+	}
+	if t.UserID == "" || t.Subject != subject {
+		return oidc.ErrAccessDenied().WithDescription("token has no user")
+	}
+	return s.fillUserinfo(ctx, info, t.UserID, t.Scopes)
+}
+
+// SetIntrospectionFromToken answers active only to the client the token was
+// issued to (or one in its audience).
+func (s *oidcStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	t, err := s.store.ActiveAccessToken(ctx, tokenID, s.now())
+	if err != nil {
+		return errors.New("inactive")
+	}
+	if t.Subject != subject || (t.ClientID != clientID && !slices.Contains(t.Audience, clientID)) {
+		return errors.New("inactive")
+	}
+	if t.UserID != "" {
+		info := new(oidc.UserInfo)
+		if err := s.fillUserinfo(ctx, info, t.UserID, t.Scopes); err != nil {
+			return errors.New("inactive")
+		}
+		resp.SetUserInfo(info)
+		resp.Username = info.PreferredUsername
+	}
+	resp.Subject = t.Subject
+	resp.ClientID = t.ClientID
+	resp.Scope = oidc.SpaceDelimitedArray(t.Scopes)
+	resp.Audience = oidc.Audience(t.Audience)
+	resp.Expiration = oidc.FromTime(t.ExpiresAt)
+	resp.IssuedAt = oidc.FromTime(t.CreatedAt)
+	resp.TokenType = oidc.BearerToken
+	return nil
+}
+
+func (s *oidcStorage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+// GetKeyByIDAndClientID returns a public key from the JWK Set a
+// private_key_jwt client registered.
+func (s *oidcStorage) GetKeyByIDAndClientID(ctx context.Context, keyID, clientID string) (*jose.JSONWebKey, error) {
+	rec, err := s.store.Client(ctx, clientID)
+	if err != nil {
+		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
+	}
+	var set jose.JSONWebKeySet
+	if rec.JWKS == "" || json.Unmarshal([]byte(rec.JWKS), &set) != nil {
+		return nil, oidc.ErrInvalidClient().WithDescription("client has no keys")
+	}
+	keys := set.Key(keyID)
+	if len(keys) == 0 {
+		if keyID != "" || len(set.Keys) != 1 {
+			return nil, oidc.ErrInvalidClient().WithDescription("unknown key id")
+		}
+		keys = set.Keys
+	}
+	return &keys[0], nil
+}
+
+// ValidateJWTProfileScopes refuses the JWT bearer grant, which twofold does
+// not offer.
+func (s *oidcStorage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, oidc.ErrUnsupportedGrantType().WithDescription("jwt-bearer grant is not supported")
+}
+
+func (s *oidcStorage) Health(ctx context.Context) error { return s.store.Ping(ctx) }

@@ -1,0 +1,56 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Audit appends an event.
+func (s *Store) Audit(ctx context.Context, e *AuditEvent) error {
+	return translate(s.db.WithContext(ctx).Create(e).Error)
+}
+
+// AuditFilter selects audit events.
+type AuditFilter struct {
+	UserID, ClientID, Type string
+	Since                  time.Time
+	Limit                  int
+}
+
+// AuditEvents returns events matching f, newest first.
+func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
+	q := s.db.WithContext(ctx).Order("id DESC")
+	if f.UserID != "" {
+		q = q.Where("user_id = ?", f.UserID)
+	}
+	if f.ClientID != "" {
+		q = q.Where("client_id = ?", f.ClientID)
+	}
+	if f.Type != "" {
+		q = q.Where("type = ?", f.Type)
+	}
+	if !f.Since.IsZero() {
+		q = q.Where("created_at >= ?", f.Since)
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	var out []AuditEvent
+	return out, translate(q.Limit(f.Limit).Find(&out).Error)
+}
+
+// Purge deletes expired rows, at most batch of each kind per call, so that a
+// purge never holds long locks; safe to run on every replica at once.
+func (s *Store) Purge(ctx context.Context, now time.Time, batch int) (int64, error) {
+	db := s.db.WithContext(ctx)
+	var total int64
+	for _, table := range []string{"auth_requests", "access_tokens", "refresh_tokens", "sessions"} {
+		res := db.Exec("DELETE FROM "+table+" WHERE id IN (SELECT id FROM "+table+" WHERE expires_at < ? LIMIT ?)", now, batch)
+		if res.Error != nil {
+			return total, translate(res.Error)
+		}
+		total += res.RowsAffected
+	}
+	res := db.Exec("DELETE FROM signing_keys WHERE visible_until IS NOT NULL AND visible_until < ?", now)
+	return total + res.RowsAffected, translate(res.Error)
+}

@@ -1,0 +1,279 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one schema step. SQL uses {{ts}}, {{bool}}, {{blob}} and
+// {{serial}} for the types SQLite and PostgreSQL spell differently.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations are append-only: never edit one that has shipped.
+var migrations = []migration{
+	{1, "initial schema", schemaV1},
+}
+
+const schemaV1 = `
+CREATE TABLE clients (
+	id text PRIMARY KEY,
+	name text NOT NULL DEFAULT '',
+	secret_hash text NOT NULL DEFAULT '',
+	auth_method text NOT NULL,
+	application_type text NOT NULL DEFAULT 'web',
+	redirect_uris text NOT NULL DEFAULT '[]',
+	post_logout_redirect_uris text NOT NULL DEFAULT '[]',
+	grant_types text NOT NULL DEFAULT '[]',
+	access_token_format text NOT NULL DEFAULT 'opaque',
+	jwks text NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE TABLE users (
+	id text PRIMARY KEY,
+	username text NOT NULL,
+	name text NOT NULL DEFAULT '',
+	email text NOT NULL DEFAULT '',
+	email_verified {{bool}} NOT NULL DEFAULT FALSE,
+	phone text NOT NULL DEFAULT '',
+	phone_verified {{bool}} NOT NULL DEFAULT FALSE,
+	password_hash text NOT NULL DEFAULT '',
+	disabled {{bool}} NOT NULL DEFAULT FALSE,
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE UNIQUE INDEX users_username ON users (username);
+CREATE TABLE sessions (
+	id text PRIMARY KEY,
+	user_id text NOT NULL,
+	auth_time {{ts}} NOT NULL,
+	amr text NOT NULL DEFAULT '[]',
+	acr text NOT NULL DEFAULT '',
+	ip text NOT NULL DEFAULT '',
+	user_agent text NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	last_seen_at {{ts}} NOT NULL,
+	expires_at {{ts}} NOT NULL,
+	revoked_at {{ts}}
+);
+CREATE INDEX sessions_user_id ON sessions (user_id);
+CREATE INDEX sessions_expires_at ON sessions (expires_at);
+CREATE TABLE auth_requests (
+	id text PRIMARY KEY,
+	client_id text NOT NULL,
+	redirect_uri text NOT NULL,
+	state text NOT NULL DEFAULT '',
+	nonce text NOT NULL DEFAULT '',
+	scopes text NOT NULL DEFAULT '[]',
+	response_type text NOT NULL,
+	response_mode text NOT NULL DEFAULT '',
+	code_challenge text NOT NULL DEFAULT '',
+	code_challenge_method text NOT NULL DEFAULT '',
+	prompt text NOT NULL DEFAULT '[]',
+	max_age bigint,
+	acr_values text NOT NULL DEFAULT '[]',
+	login_hint text NOT NULL DEFAULT '',
+	ui_locales text NOT NULL DEFAULT '[]',
+	browser_hash text NOT NULL DEFAULT '',
+	user_id text NOT NULL DEFAULT '',
+	auth_time {{ts}},
+	amr text NOT NULL DEFAULT '[]',
+	acr text NOT NULL DEFAULT '',
+	session_id text NOT NULL DEFAULT '',
+	done_at {{ts}},
+	code_hash text NOT NULL DEFAULT '',
+	code_expires_at {{ts}},
+	redeemed_at {{ts}},
+	created_at {{ts}} NOT NULL,
+	expires_at {{ts}} NOT NULL
+);
+CREATE INDEX auth_requests_code_hash ON auth_requests (code_hash);
+CREATE INDEX auth_requests_expires_at ON auth_requests (expires_at);
+CREATE TABLE access_tokens (
+	id text PRIMARY KEY,
+	client_id text NOT NULL,
+	subject text NOT NULL,
+	user_id text NOT NULL DEFAULT '',
+	scopes text NOT NULL DEFAULT '[]',
+	audience text NOT NULL DEFAULT '[]',
+	family_id text NOT NULL DEFAULT '',
+	session_id text NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	expires_at {{ts}} NOT NULL,
+	revoked_at {{ts}}
+);
+CREATE INDEX access_tokens_family_id ON access_tokens (family_id);
+CREATE INDEX access_tokens_session_id ON access_tokens (session_id);
+CREATE INDEX access_tokens_expires_at ON access_tokens (expires_at);
+CREATE TABLE refresh_tokens (
+	id text PRIMARY KEY,
+	token_hash text NOT NULL,
+	family_id text NOT NULL,
+	client_id text NOT NULL,
+	user_id text NOT NULL,
+	scopes text NOT NULL DEFAULT '[]',
+	audience text NOT NULL DEFAULT '[]',
+	amr text NOT NULL DEFAULT '[]',
+	acr text NOT NULL DEFAULT '',
+	auth_time {{ts}} NOT NULL,
+	session_id text NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	expires_at {{ts}} NOT NULL,
+	used_at {{ts}},
+	revoked_at {{ts}}
+);
+CREATE UNIQUE INDEX refresh_tokens_token_hash ON refresh_tokens (token_hash);
+CREATE INDEX refresh_tokens_family_id ON refresh_tokens (family_id);
+CREATE INDEX refresh_tokens_session_id ON refresh_tokens (session_id);
+CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at);
+CREATE TABLE signing_keys (
+	id text PRIMARY KEY,
+	algorithm text NOT NULL,
+	private_key {{blob}} NOT NULL,
+	public_key text NOT NULL,
+	created_at {{ts}} NOT NULL,
+	retired_at {{ts}},
+	visible_until {{ts}}
+);
+CREATE TABLE audit_events (
+	id {{serial}},
+	created_at {{ts}} NOT NULL,
+	type text NOT NULL,
+	actor text NOT NULL DEFAULT '',
+	user_id text NOT NULL DEFAULT '',
+	client_id text NOT NULL DEFAULT '',
+	ip text NOT NULL DEFAULT '',
+	outcome text NOT NULL DEFAULT '',
+	detail text NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_events_created_at ON audit_events (created_at);
+CREATE INDEX audit_events_user_id ON audit_events (user_id, created_at);
+`
+
+// schemaMigration is the bookkeeping row of an applied migration.
+type schemaMigration struct {
+	Version   int `gorm:"primaryKey;autoIncrement:false"`
+	Name      string
+	AppliedAt time.Time
+}
+
+func (s *Store) dialectSQL(sql string) string {
+	r := strings.NewReplacer(
+		"{{ts}}", "datetime", "{{bool}}", "boolean", "{{blob}}", "blob",
+		"{{serial}}", "integer PRIMARY KEY AUTOINCREMENT")
+	if s.postgres {
+		r = strings.NewReplacer(
+			"{{ts}}", "timestamptz", "{{bool}}", "boolean", "{{blob}}", "bytea",
+			"{{serial}}", "bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
+	}
+	return r.Replace(sql)
+}
+
+// MigrationStatus is one migration and whether it is applied.
+type MigrationStatus struct {
+	Version int
+	Name    string
+	Applied bool
+}
+
+// Migrations reports every known migration and whether it is applied.
+func (s *Store) Migrations(ctx context.Context) ([]MigrationStatus, error) {
+	applied, err := s.appliedVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]MigrationStatus, len(migrations))
+	for i, m := range migrations {
+		out[i] = MigrationStatus{Version: m.version, Name: m.name, Applied: applied[m.version]}
+	}
+	return out, nil
+}
+
+// Pending reports how many migrations are not applied yet.
+func (s *Store) Pending(ctx context.Context) (int, error) {
+	list, err := s.Migrations(ctx)
+	n := 0
+	for _, m := range list {
+		if !m.Applied {
+			n++
+		}
+	}
+	return n, err
+}
+
+func (s *Store) appliedVersions(ctx context.Context) (map[int]bool, error) {
+	db := s.db.WithContext(ctx)
+	if !db.Migrator().HasTable(&schemaMigration{}) {
+		return map[int]bool{}, nil
+	}
+	var rows []schemaMigration
+	if err := db.Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	done := map[int]bool{}
+	for _, r := range rows {
+		done[r.Version] = true
+	}
+	return done, nil
+}
+
+// Migrate applies every pending migration, each in its own transaction, and
+// returns the versions it applied. On PostgreSQL an advisory lock keeps
+// replicas starting together from racing.
+func (s *Store) Migrate(ctx context.Context) ([]int, error) {
+	return s.migrateTo(ctx, len(migrations))
+}
+
+func (s *Store) migrateTo(ctx context.Context, upto int) ([]int, error) {
+	db := s.db.WithContext(ctx)
+	var applied []int
+	err := db.Connection(func(conn *gorm.DB) error {
+		if s.postgres {
+			if err := conn.Exec("SELECT pg_advisory_lock(7411001)").Error; err != nil {
+				return err
+			}
+			defer conn.Exec("SELECT pg_advisory_unlock(7411001)")
+		}
+		if err := conn.Migrator().AutoMigrate(&schemaMigration{}); err != nil {
+			return fmt.Errorf("create schema_migrations: %w", err)
+		}
+		var rows []schemaMigration
+		if err := conn.Find(&rows).Error; err != nil {
+			return err
+		}
+		done := map[int]bool{}
+		for _, r := range rows {
+			done[r.Version] = true
+		}
+		for _, m := range migrations[:upto] {
+			if done[m.version] {
+				continue
+			}
+			err := conn.Transaction(func(tx *gorm.DB) error {
+				for stmt := range strings.SplitSeq(s.dialectSQL(m.sql), ";") {
+					if strings.TrimSpace(stmt) == "" {
+						continue
+					}
+					if err := tx.Exec(stmt).Error; err != nil {
+						return fmt.Errorf("%w\n%s", err, strings.TrimSpace(stmt))
+					}
+				}
+				return tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: time.Now().UTC()}).Error
+			})
+			if err != nil {
+				return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+			}
+			applied = append(applied, m.version)
+		}
+		return nil
+	})
+	return applied, err
+}

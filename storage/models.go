@@ -1,0 +1,155 @@
+package storage
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Client is a registered relying party.
+type Client struct {
+	ID                     string `gorm:"primaryKey"`
+	Name                   string
+	SecretHash             string // keyed hash of the client secret; empty for public clients
+	AuthMethod             string // client_secret_basic, client_secret_post, none, private_key_jwt
+	ApplicationType        string // web, native, user_agent
+	RedirectURIs           StringList
+	PostLogoutRedirectURIs StringList
+	GrantTypes             StringList
+	AccessTokenFormat      string // opaque or jwt
+	JWKS                   string // public keys for private_key_jwt, as a JWK Set
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+}
+
+// LogValue keeps the secret hash out of logs.
+func (c Client) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", c.ID), slog.String("name", c.Name))
+}
+
+// User is a person (or an API account) who signs in.
+type User struct {
+	ID            string `gorm:"primaryKey"`
+	Username      string
+	Name          string
+	Email         string
+	EmailVerified bool
+	Phone         string
+	PhoneVerified bool
+	PasswordHash  string
+	Disabled      bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// LogValue keeps the password hash out of logs.
+func (u User) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", u.ID), slog.String("username", u.Username))
+}
+
+// Session is an SSO session; its ID is the SHA-256 of the cookie value, so
+// the table alone cannot be replayed as cookies.
+type Session struct {
+	ID         string `gorm:"primaryKey"`
+	UserID     string
+	AuthTime   time.Time
+	AMR        StringList
+	ACR        string
+	IP         string
+	UserAgent  string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	RevokedAt  *time.Time
+}
+
+// AuthRequest is one authorization request, from /authorize to the code
+// exchange. DoneAt is the only gate to issuing a code.
+type AuthRequest struct {
+	ID                  string `gorm:"primaryKey"`
+	ClientID            string
+	RedirectURI         string
+	State               string
+	Nonce               string
+	Scopes              StringList
+	ResponseType        string
+	ResponseMode        string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Prompt              StringList
+	MaxAge              *int64
+	ACRValues           StringList
+	LoginHint           string
+	UILocales           StringList
+	BrowserHash         string // keyed hash of the browser cookie that first opened the login page
+	UserID              string
+	AuthTime            *time.Time
+	AMR                 StringList
+	ACR                 string
+	SessionID           string
+	DoneAt              *time.Time
+	CodeHash            string
+	CodeExpiresAt       *time.Time
+	RedeemedAt          *time.Time
+	CreatedAt           time.Time
+	ExpiresAt           time.Time
+}
+
+// AccessToken records an issued access token (opaque or JWT) so that
+// revocation holds at once.
+type AccessToken struct {
+	ID        string `gorm:"primaryKey"`
+	ClientID  string
+	Subject   string
+	UserID    string // empty for client_credentials
+	Scopes    StringList
+	Audience  StringList
+	FamilyID  string // the grant: auth request id, shared by refreshes
+	SessionID string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	RevokedAt *time.Time
+}
+
+// RefreshToken is one link of a rotating refresh-token family.
+type RefreshToken struct {
+	ID        string `gorm:"primaryKey"`
+	TokenHash string
+	FamilyID  string
+	ClientID  string
+	UserID    string
+	Scopes    StringList
+	Audience  StringList
+	AMR       StringList
+	ACR       string
+	AuthTime  time.Time
+	SessionID string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time // rotated: presenting it again is reuse
+	RevokedAt *time.Time
+}
+
+// SigningKey is a token signing key; the private part is sealed with the
+// master key, bound to its kid.
+type SigningKey struct {
+	ID           string `gorm:"primaryKey"`
+	Algorithm    string
+	PrivateKey   []byte
+	PublicKey    string // JWK
+	CreatedAt    time.Time
+	RetiredAt    *time.Time
+	VisibleUntil *time.Time // kept in JWKS until every token it signed has expired
+}
+
+// AuditEvent is one security-relevant event. Detail never holds secrets.
+type AuditEvent struct {
+	ID        int64 `gorm:"primaryKey;autoIncrement"`
+	CreatedAt time.Time
+	Type      string
+	Actor     string
+	UserID    string
+	ClientID  string
+	IP        string
+	Outcome   string
+	Detail    string
+}

@@ -1,0 +1,81 @@
+package storage
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// CreateUser inserts a user; ErrConflict if the username is taken.
+func (s *Store) CreateUser(ctx context.Context, u *User) error {
+	u.Username = strings.ToLower(u.Username)
+	return translate(s.db.WithContext(ctx).Create(u).Error)
+}
+
+// User loads a user by id.
+func (s *Store) User(ctx context.Context, id string) (*User, error) {
+	var u User
+	if err := s.db.WithContext(ctx).Take(&u, "id = ?", id).Error; err != nil {
+		return nil, translate(err)
+	}
+	return &u, nil
+}
+
+// UserByUsername loads a user by username, case-insensitively.
+func (s *Store) UserByUsername(ctx context.Context, username string) (*User, error) {
+	var u User
+	if err := s.db.WithContext(ctx).Take(&u, "username = ?", strings.ToLower(username)).Error; err != nil {
+		return nil, translate(err)
+	}
+	return &u, nil
+}
+
+// Users lists users by username, at most limit (0 means all).
+func (s *Store) Users(ctx context.Context, limit int) ([]User, error) {
+	q := s.db.WithContext(ctx).Order("username")
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	var out []User
+	return out, translate(q.Find(&out).Error)
+}
+
+// UpdateUser sets the given columns of one user. A new username is
+// lowercased, as in CreateUser, so that UserByUsername still finds it.
+func (s *Store) UpdateUser(ctx context.Context, id string, fields map[string]any, now time.Time) error {
+	fields["updated_at"] = now
+	if name, ok := fields["username"].(string); ok {
+		fields["username"] = strings.ToLower(name)
+	}
+	tx := s.db.WithContext(ctx).Model(&User{}).Where("id = ?", id).Updates(fields)
+	if tx.Error != nil {
+		return translate(tx.Error)
+	}
+	if tx.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// DeleteUser removes a user and ends their sessions and tokens.
+func (s *Store) DeleteUser(ctx context.Context, id string, now time.Time) error {
+	tx := s.db.WithContext(ctx).Delete(&User{}, "id = ?", id)
+	if tx.Error != nil {
+		return translate(tx.Error)
+	}
+	if tx.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return s.RevokeUser(ctx, id, now)
+}
+
+// RevokeUser ends every session of a user and revokes their tokens.
+func (s *Store) RevokeUser(ctx context.Context, userID string, now time.Time) error {
+	db := s.db.WithContext(ctx)
+	for _, m := range []any{&Session{}, &AccessToken{}, &RefreshToken{}} {
+		if err := db.Model(m).Where("user_id = ? AND revoked_at IS NULL", userID).Update("revoked_at", now).Error; err != nil {
+			return translate(err)
+		}
+	}
+	return nil
+}
