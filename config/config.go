@@ -34,6 +34,46 @@ type Config struct {
 	Keys     Keys     `yaml:"keys"`
 	Session  Session  `yaml:"session"`
 	Password Password `yaml:"password"`
+	OTP      OTP      `yaml:"otp"`
+	Twilio   Twilio   `yaml:"twilio"`
+	SMTP     SMTP     `yaml:"smtp"`
+}
+
+// OTP configures one-time codes sent by SMS, voice call and email.
+type OTP struct {
+	Digits         int      `yaml:"digits" doc:"Length of one-time codes, 6 to 10."`
+	TTL            Duration `yaml:"ttl" doc:"How long a code is valid."`
+	MaxAttempts    int      `yaml:"max_attempts" doc:"Wrong guesses allowed per code; then a new code must be sent."`
+	ResendCooldown Duration `yaml:"resend_cooldown" doc:"Wait before another code can be sent in the same sign-in."`
+	MaxResends     int      `yaml:"max_resends" doc:"Codes that can be sent again (resend or another method) per sign-in."`
+	SMSFallback    []string `yaml:"sms_fallback" doc:"Channels tried, in order, when a text cannot be sent (comma-separated in the environment; empty for none)."`
+	VoiceFallback  []string `yaml:"voice_fallback" doc:"Channels tried, in order, when a call cannot be placed."`
+}
+
+// Twilio configures SMS and voice delivery.
+type Twilio struct {
+	AccountSID          string   `yaml:"account_sid" doc:"Twilio account SID (AC…)."`
+	AuthToken           string   `yaml:"auth_token" doc:"Twilio auth token (or use api_key and api_secret)."`
+	APIKey              string   `yaml:"api_key" doc:"Twilio API key SID (SK…), instead of the auth token."`
+	APISecret           string   `yaml:"api_secret" doc:"Secret of the API key."`
+	From                string   `yaml:"from" doc:"Sending phone number in E.164 (needed for voice; for SMS unless messaging_service_sid is set)."`
+	MessagingServiceSID string   `yaml:"messaging_service_sid" doc:"Messaging Service SID (MG…) for SMS, instead of from."`
+	BaseURL             string   `yaml:"base_url" doc:"Twilio API base URL (regional edges, tests)."`
+	Timeout             Duration `yaml:"timeout" doc:"Time limit of one Twilio API call; past it the fallback channel is tried."`
+}
+
+// Enabled reports whether Twilio credentials are configured.
+func (t Twilio) Enabled() bool { return t.AccountSID != "" }
+
+// SMTP configures email delivery.
+type SMTP struct {
+	Host     string   `yaml:"host" doc:"SMTP server host; email delivery is off when empty."`
+	Port     int      `yaml:"port" doc:"SMTP server port."`
+	TLS      string   `yaml:"tls" doc:"starttls, tls (implicit TLS, usually port 465) or none."`
+	Username string   `yaml:"username" doc:"SMTP user; authentication is used when set."`
+	Password string   `yaml:"password" doc:"SMTP password."`
+	From     string   `yaml:"from" doc:"Sender address of emails."`
+	Timeout  Duration `yaml:"timeout" doc:"Time limit of one email delivery."`
 }
 
 // Database selects and tunes the store.
@@ -104,6 +144,13 @@ func Default() Config {
 			MemoryKiB: 19 * 1024, Iterations: 2, Parallelism: 1,
 			MaxConcurrent: 8, QueueTimeout: Duration(2 * time.Second),
 		},
+		OTP: OTP{
+			Digits: 6, TTL: Duration(5 * time.Minute), MaxAttempts: 5,
+			ResendCooldown: Duration(30 * time.Second), MaxResends: 3,
+			SMSFallback: []string{"email"}, VoiceFallback: []string{"email"},
+		},
+		Twilio: Twilio{BaseURL: "https://api.twilio.com", Timeout: Duration(10 * time.Second)},
+		SMTP:   SMTP{Port: 587, TLS: "starttls", Timeout: Duration(10 * time.Second)},
 	}
 }
 
@@ -212,6 +259,7 @@ func (c *Config) Validate() error {
 	if c.Password.MaxConcurrent < 1 {
 		bad("password.max_concurrent", "must be at least 1 (got %d)", c.Password.MaxConcurrent)
 	}
+	errs = append(errs, c.validateDelivery()...)
 	for _, cidr := range c.TrustedProxies {
 		if _, err := parsePrefix(cidr); err != nil {
 			bad("trusted_proxies", "%q is not a CIDR", cidr)
@@ -229,10 +277,78 @@ func (c *Config) IsPostgres() bool {
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.User == nil {
+		// A '#', '/' or '%' in the password breaks parsing or moves the
+		// credentials out of the user info: hide all before the last '@'.
+		if at := strings.LastIndex(raw, "@"); at >= 0 {
+			scheme, _, _ := strings.Cut(raw[:at], ":")
+			raw = scheme + "://xxxxx" + raw[at:]
+		}
 		if len(raw) > 80 {
 			return raw[:80] + "…"
 		}
 		return raw
 	}
 	return u.Redacted()
+}
+
+// validateDelivery checks the one-time-code, Twilio and SMTP keys.
+func (c *Config) validateDelivery() []error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+	if c.OTP.Digits < 6 || c.OTP.Digits > 10 {
+		bad("otp.digits", "must be 6 to 10 (got %d)", c.OTP.Digits)
+	}
+	if c.OTP.TTL <= 0 || c.OTP.TTL > Duration(time.Hour) {
+		bad("otp.ttl", "must be positive and at most 1h (got %s)", c.OTP.TTL)
+	}
+	if c.OTP.MaxAttempts < 1 || c.OTP.MaxAttempts > 20 {
+		bad("otp.max_attempts", "must be 1 to 20 (got %d)", c.OTP.MaxAttempts)
+	}
+	if c.OTP.ResendCooldown < 0 {
+		bad("otp.resend_cooldown", "must not be negative (got %s)", c.OTP.ResendCooldown)
+	}
+	if c.OTP.MaxResends < 0 {
+		bad("otp.max_resends", "must not be negative (got %d)", c.OTP.MaxResends)
+	}
+	for key, list := range map[string][]string{"otp.sms_fallback": c.OTP.SMSFallback, "otp.voice_fallback": c.OTP.VoiceFallback} {
+		for _, ch := range list {
+			if ch != "sms" && ch != "voice" && ch != "email" {
+				bad(key, "channels are sms, voice or email (got %q)", ch)
+			}
+		}
+	}
+	if c.Twilio.Enabled() {
+		if c.Twilio.AuthToken == "" && (c.Twilio.APIKey == "" || c.Twilio.APISecret == "") {
+			bad("twilio.auth_token", "is required with twilio.account_sid (or twilio.api_key and twilio.api_secret)")
+		}
+		if c.Twilio.From == "" && c.Twilio.MessagingServiceSID == "" {
+			bad("twilio.from", "is required with twilio.account_sid (or twilio.messaging_service_sid for SMS)")
+		}
+		if u, err := url.Parse(c.Twilio.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("twilio.base_url", "must be an absolute http(s) URL (got %q)", c.Twilio.BaseURL)
+		}
+	}
+	if c.Twilio.Timeout <= 0 {
+		bad("twilio.timeout", "must be a positive duration (got %s)", c.Twilio.Timeout)
+	}
+	if c.SMTP.Host != "" {
+		if c.SMTP.From == "" {
+			bad("smtp.from", "is required with smtp.host")
+		}
+		if c.SMTP.Port < 1 || c.SMTP.Port > 65535 {
+			bad("smtp.port", "must be 1 to 65535 (got %d)", c.SMTP.Port)
+		}
+		if c.SMTP.TLS == "none" && c.SMTP.Username != "" {
+			bad("smtp.tls", "none would send the SMTP password in clear text; use starttls or tls")
+		}
+	}
+	if c.SMTP.TLS != "starttls" && c.SMTP.TLS != "tls" && c.SMTP.TLS != "none" {
+		bad("smtp.tls", "must be starttls, tls or none (got %q)", c.SMTP.TLS)
+	}
+	if c.SMTP.Timeout <= 0 {
+		bad("smtp.timeout", "must be a positive duration (got %s)", c.SMTP.Timeout)
+	}
+	return errs
 }

@@ -77,6 +77,12 @@ func (s *Service) trySSO(w http.ResponseWriter, r *http.Request, a *storage.Auth
 	if err != nil || u.Disabled {
 		return false, nil
 	}
+	if !slices.Contains(sess.AMR, "mfa") { // enrolled since this session began: ask again
+		factors, err := s.codeFactors(r.Context(), u.ID)
+		if err != nil || len(factors) > 0 {
+			return false, err
+		}
+	}
 	if err := s.cfg.Store.TouchSession(r.Context(), id, now); err != nil {
 		return false, err
 	}
@@ -145,6 +151,13 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 		return s.showPassword(w, r, a, http.StatusUnauthorized, username, "Wrong username or password.")
 	}
 	s.audit(r, "password_ok", u.ID, a.ClientID, "accepted")
+	factors, err := s.codeFactors(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	if len(factors) > 0 {
+		return s.startSecondFactor(w, r, a, u, factors)
+	}
 	return s.signIn(w, r, a, u, []string{"pwd"}, ACRPassword)
 }
 

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/login/otp"
+	"github.com/twofold-id/twofold/login/sender"
 	"github.com/twofold-id/twofold/storage"
 	"github.com/twofold-id/twofold/web"
 )
@@ -33,6 +35,14 @@ type Store interface {
 	TouchSession(ctx context.Context, id string, now time.Time) error
 	RevokeSession(ctx context.Context, id string, now time.Time) error
 	Audit(ctx context.Context, e *storage.AuditEvent) error
+	SecondFactors(ctx context.Context, userID string) ([]storage.SecondFactor, error)
+	SetPendingUser(ctx context.Context, authRequestID, userID string) error
+	CreateChallenge(ctx context.Context, c *storage.Challenge) error
+	SetChallengeDelivery(ctx context.Context, id, channel, destination, fallbackFrom, providerID string) error
+	LatestChallenge(ctx context.Context, authRequestID string) (*storage.Challenge, error)
+	CountChallenges(ctx context.Context, authRequestID string) (int64, error)
+	SpendAttempt(ctx context.Context, id string, now time.Time) error
+	UseChallenge(ctx context.Context, id string, now time.Time) error
 }
 
 // ACR values twofold asserts.
@@ -53,6 +63,14 @@ type Config struct {
 	ClientIP        func(*http.Request) string
 	Now             func() time.Time
 	Logger          *slog.Logger
+
+	// Second factor: the channels that deliver codes, the keyed hash codes
+	// are stored under, and the code parameters.
+	Senders map[sender.Channel]sender.Sender
+	Codes   *otp.Hasher
+	OTP     OTPSettings
+	Issuer  string
+	AppName string
 }
 
 // Service serves the login pages.
@@ -87,6 +105,10 @@ func (s *Service) Mount(mux *http.ServeMux) {
 	mux.Handle("GET /login", page(s.showLogin))
 	mux.Handle("POST /login/password", page(s.postPassword))
 	mux.Handle("GET /logged-out", page(s.loggedOut))
+	mux.Handle("GET /login/code", page(s.showCode))
+	mux.Handle("POST /login/code", page(s.postCode))
+	mux.Handle("POST /login/code/resend", page(s.postResend))
+	mux.Handle("POST /login/code/method", page(s.postMethod))
 }
 
 // BrowserHeaders sets the headers every browser page of twofold carries:
@@ -156,8 +178,13 @@ func (s *Service) loggedOut(w http.ResponseWriter, _ *http.Request) error {
 }
 
 func (s *Service) audit(r *http.Request, typ, userID, clientID, outcome string) {
+	s.auditDetail(r, typ, userID, clientID, outcome, "")
+}
+
+// auditDetail records an event with a detail that never holds a secret.
+func (s *Service) auditDetail(r *http.Request, typ, userID, clientID, outcome, detail string) {
 	e := &storage.AuditEvent{CreatedAt: s.cfg.Now(), Type: typ, UserID: userID, ClientID: clientID,
-		IP: s.cfg.ClientIP(r), Outcome: outcome}
+		IP: s.cfg.ClientIP(r), Outcome: outcome, Detail: detail}
 	if err := s.cfg.Store.Audit(r.Context(), e); err != nil {
 		s.cfg.Logger.ErrorContext(r.Context(), "audit write failed", "type", typ, "err", err)
 	}

@@ -44,7 +44,7 @@ func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, e
 func (s *Store) Purge(ctx context.Context, now time.Time, batch int) (int64, error) {
 	db := s.db.WithContext(ctx)
 	var total int64
-	for _, table := range []string{"auth_requests", "access_tokens", "refresh_tokens", "sessions"} {
+	for _, table := range []string{"auth_requests", "challenges", "access_tokens", "refresh_tokens", "sessions"} {
 		res := db.Exec("DELETE FROM "+table+" WHERE id IN (SELECT id FROM "+table+" WHERE expires_at < ? LIMIT ?)", now, batch)
 		if res.Error != nil {
 			return total, translate(res.Error)

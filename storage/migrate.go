@@ -20,7 +20,42 @@ type migration struct {
 // migrations are append-only: never edit one that has shipped.
 var migrations = []migration{
 	{1, "initial schema", schemaV1},
+	{2, "second factors and one-time-code challenges", schemaV2},
 }
+
+const schemaV2 = `
+CREATE TABLE second_factors (
+	id text PRIMARY KEY,
+	user_id text NOT NULL,
+	method text NOT NULL,
+	destination text NOT NULL DEFAULT '',
+	secret {{blob}},
+	last_step bigint NOT NULL DEFAULT 0,
+	preferred {{bool}} NOT NULL DEFAULT FALSE,
+	verified_at {{ts}},
+	created_at {{ts}} NOT NULL
+);
+CREATE UNIQUE INDEX second_factors_user_method ON second_factors (user_id, method);
+CREATE TABLE challenges (
+	id text PRIMARY KEY,
+	auth_request_id text NOT NULL,
+	user_id text NOT NULL,
+	method text NOT NULL,
+	channel text NOT NULL,
+	destination text NOT NULL,
+	fallback_from text NOT NULL DEFAULT '',
+	code_hash text NOT NULL,
+	attempts integer NOT NULL DEFAULT 0,
+	max_attempts integer NOT NULL,
+	provider_id text NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	expires_at {{ts}} NOT NULL,
+	used_at {{ts}}
+);
+CREATE INDEX challenges_auth_request_id ON challenges (auth_request_id, created_at);
+CREATE INDEX challenges_expires_at ON challenges (expires_at);
+ALTER TABLE auth_requests ADD COLUMN pending_user_id text NOT NULL DEFAULT '';
+`
 
 const schemaV1 = `
 CREATE TABLE clients (

@@ -86,6 +86,7 @@ type AuthRequest struct {
 	AMR                 StringList
 	ACR                 string
 	SessionID           string
+	PendingUserID       string // password verified; a second factor is still due
 	DoneAt              *time.Time
 	CodeHash            string
 	CodeExpiresAt       *time.Time
@@ -152,4 +153,36 @@ type AuditEvent struct {
 	IP        string
 	Outcome   string
 	Detail    string
+}
+
+// SecondFactor is one second-factor method a user has enrolled.
+type SecondFactor struct {
+	ID          string `gorm:"primaryKey"`
+	UserID      string
+	Method      string // sms, voice, email, totp
+	Destination string // E.164 phone or email address; empty for totp
+	Secret      []byte // sealed TOTP seed
+	LastStep    int64  // last accepted TOTP time step (replay protection)
+	Preferred   bool
+	VerifiedAt  *time.Time
+	CreatedAt   time.Time
+}
+
+// Challenge is one one-time code sent for one authorization request. Only
+// its keyed hash is stored, bound to the challenge id.
+type Challenge struct {
+	ID            string `gorm:"primaryKey"`
+	AuthRequestID string
+	UserID        string
+	Method        string // the method the user chose
+	Channel       string // the channel that delivered it (differs after a fallback)
+	Destination   string
+	FallbackFrom  string
+	CodeHash      string
+	Attempts      int
+	MaxAttempts   int
+	ProviderID    string
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+	UsedAt        *time.Time
 }

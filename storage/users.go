@@ -66,6 +66,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string, now time.Time) error 
 	if tx.RowsAffected == 0 {
 		return ErrNotFound
 	}
+	if err := s.db.WithContext(ctx).Delete(&SecondFactor{}, "user_id = ?", id).Error; err != nil {
+		return translate(err)
+	}
 	return s.RevokeUser(ctx, id, now)
 }
 

@@ -11,10 +11,11 @@ import (
 // ServeCmd runs the provider.
 type ServeCmd struct {
 	NoMigrate bool `name:"no-migrate" help:"Do not apply pending migrations at start (same as database.auto_migrate: false)."`
-
-	// ready, when set (by tests), receives the listening address.
-	ready func(addr string)
 }
+
+// serveReady, when set (by tests, which cannot reach ServeCmd through run),
+// receives the listening address once the server accepts connections.
+var serveReady func(addr string)
 
 // Run starts the server and blocks until ctx ends (SIGINT/SIGTERM), then
 // shuts down gracefully, finishing requests in flight.
@@ -54,8 +55,8 @@ func (s *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	if a.Cfg.Dev {
 		a.PrintDevBanner(g.stderr)
 	}
-	if s.ready != nil {
-		s.ready(ln.Addr().String())
+	if serveReady != nil {
+		serveReady(ln.Addr().String())
 	}
 	return a.Serve(ctx, ln, handler)
 }

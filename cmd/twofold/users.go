@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -27,6 +28,68 @@ type UserCmd struct {
 	Enable      UserEnableCmd   `cmd:"" help:"Enable a disabled user."`
 	Delete      UserDeleteCmd   `cmd:"" help:"Delete a user and end their sessions."`
 	SetPassword UserPasswordCmd `cmd:"" name:"set-password" help:"Set a user's password from standard input; ends their sessions."`
+	SetFactors  UserFactorsCmd  `cmd:"" name:"set-second-factor" help:"Set the one-time-code methods (sms, voice, email) a user signs in with."`
+}
+
+// UserFactorsCmd sets a user's code methods.
+type UserFactorsCmd struct {
+	userRef
+	Methods   []string `required:"" sep:"," help:"Comma-separated: sms, voice, email; or none to remove them."`
+	Preferred string   `help:"The method used first (default: the first of --methods)."`
+}
+
+// Run replaces the user's sms/voice/email methods. The admin vouches for
+// the phone number and address on the account, so they count as verified.
+func (c *UserFactorsCmd) Run(ctx context.Context, g *Globals) error {
+	return withUser(ctx, g, c.User, func(a *server.App, u *storage.User) error {
+		methods := c.Methods
+		if len(methods) == 1 && methods[0] == "none" {
+			methods = nil
+		}
+		if c.Preferred == "" && len(methods) > 0 {
+			c.Preferred = methods[0]
+		}
+		var errs []error
+		var factors []storage.SecondFactor
+		now := a.Now()
+		for _, m := range methods {
+			dest := u.Phone
+			switch m {
+			case "email":
+				dest = u.Email
+			case "sms", "voice":
+			default:
+				errs = append(errs, fmt.Errorf("--methods: %q is not sms, voice or email", m))
+				continue
+			}
+			if dest == "" {
+				what := map[string]string{"email": "email address (--email)", "sms": "phone number", "voice": "phone number"}[m]
+				errs = append(errs, fmt.Errorf("--methods %s: %s has no %s", m, u.Username, what))
+				continue
+			}
+			if slices.ContainsFunc(factors, func(f storage.SecondFactor) bool { return f.Method == m }) {
+				continue
+			}
+			factors = append(factors, storage.SecondFactor{ID: server.NewID(), UserID: u.ID, Method: m,
+				Destination: dest, Preferred: m == c.Preferred, VerifiedAt: &now, CreatedAt: now})
+		}
+		if c.Preferred != "" && !slices.Contains(methods, c.Preferred) {
+			errs = append(errs, fmt.Errorf("--preferred: %q is not one of --methods", c.Preferred))
+		}
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		if err := a.Store.ReplaceSecondFactors(ctx, u.ID, factors); err != nil {
+			return err
+		}
+		audit(ctx, a, "second_factor_set", u.ID, "", "methods="+strings.Join(methods, ","))
+		if len(factors) == 0 {
+			fmt.Fprintf(g.stdout, "%s signs in with a password alone.\n", u.Username)
+			return nil
+		}
+		fmt.Fprintf(g.stdout, "%s now signs in with a password and a code by %s (first: %s).\n", u.Username, strings.Join(methods, ", "), c.Preferred)
+		return nil
+	})
 }
 
 // readPassword reads one line from stdin: passwords never go on argv, where

@@ -34,6 +34,8 @@ type App struct {
 	Keys  *op.Keys
 	Log   *slog.Logger
 	Now   func() time.Time
+
+	smtpInsecure bool // tests: trust the SMTP sink's self-signed certificate
 }
 
 // Options adjust Open for tests.
@@ -43,6 +45,8 @@ type Options struct {
 	// SkipMigrationCheck lets twofold migrate open a database with pending
 	// migrations.
 	SkipMigrationCheck bool
+	// SMTPInsecureSkipVerify trusts any SMTP certificate (tests only).
+	SMTPInsecureSkipVerify bool
 }
 
 // Open resolves the master key, opens the database and, unless
@@ -64,7 +68,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (
 	if now == nil {
 		now = func() time.Time { return time.Now().UTC() }
 	}
-	a := &App{Cfg: cfg, Store: store, Ring: ring, Log: log, Now: now}
+	a := &App{Cfg: cfg, Store: store, Ring: ring, Log: log, Now: now, smtpInsecure: o.SMTPInsecureSkipVerify}
 	if cfg.Database.AutoMigrate {
 		applied, err := store.Migrate(ctx)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 const (
 	DemoUsername = "demo"
 	DemoPassword = "demo-password"
+	DemoPhone    = "+14155550100"
 )
 
 // SeedResult says what SeedDev created.
@@ -45,9 +46,17 @@ func (a *App) SeedDev(ctx context.Context) (*SeedResult, error) {
 			return nil, err
 		}
 		u := &storage.User{ID: NewID(), Username: DemoUsername, Name: "Demo User",
-			Email: "demo@example.com", EmailVerified: true, PasswordHash: hash,
-			CreatedAt: a.Now(), UpdatedAt: a.Now()}
+			Email: "demo@example.com", EmailVerified: true, Phone: DemoPhone, PhoneVerified: true,
+			PasswordHash: hash, CreatedAt: a.Now(), UpdatedAt: a.Now()}
 		if err := a.Store.CreateUser(ctx, u); err != nil {
+			return nil, err
+		}
+		now := a.Now()
+		factors := []storage.SecondFactor{
+			{ID: NewID(), UserID: u.ID, Method: "sms", Destination: u.Phone, Preferred: true, VerifiedAt: &now, CreatedAt: now},
+			{ID: NewID(), UserID: u.ID, Method: "email", Destination: u.Email, VerifiedAt: &now, CreatedAt: now},
+		}
+		if err := a.Store.ReplaceSecondFactors(ctx, u.ID, factors); err != nil {
 			return nil, err
 		}
 		res.Created = true
@@ -64,6 +73,7 @@ func (a *App) PrintDevBanner(w io.Writer) {
 
     Try it:   %s/demo
     Sign in:  username %q, password %q
+              then the SMS code, printed in this log ("one-time code")
 
     Discovery: %s/.well-known/openid-configuration
     Data:      %s

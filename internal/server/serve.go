@@ -50,7 +50,16 @@ func (a *App) Handler() (http.Handler, error) {
 	ips := clientIPFunc(a.Cfg.TrustedPrefixes())
 	secure := !a.Cfg.Dev
 	var provider *op.Provider
+	senders, err := a.senders()
+	if err != nil {
+		return nil, err
+	}
+	codes, err := a.codeHasher()
+	if err != nil {
+		return nil, err
+	}
 	svc, err := login.New(login.Config{
+		Senders: senders, Codes: codes, OTP: a.otpSettings(), Issuer: a.Cfg.Issuer, AppName: "twofold",
 		Store: a.Store, Passwords: a.Passwords(), Keyring: a.Ring,
 		CookieName: a.Cfg.Session.CookieName, Secure: secure,
 		SessionLifetime: a.Cfg.Session.Lifetime.D(),

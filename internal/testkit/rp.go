@@ -70,19 +70,10 @@ func (r *RP) party() rp.RelyingParty {
 	return party
 }
 
-// CreateUser adds a user with a password.
+// CreateUser adds a user with a password and no second factor.
 func (s *Server) CreateUser(t testing.TB, username, password string) string {
 	t.Helper()
-	hash, err := s.App.Passwords().Hash(context.Background(), password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := server.NewID()
-	u := newUser(id, username, hash, s.Clock.Now())
-	if err := s.App.Store.CreateUser(context.Background(), u); err != nil {
-		t.Fatalf("create user: %v", err)
-	}
-	return id
+	return s.CreateUserWith(t, UserSpec{Username: username, Password: password})
 }
 
 // Browser is a user agent: a cookie jar and a client that does not follow
@@ -212,6 +203,30 @@ func (f *Flow) Password(username, password string) *Flow {
 		f.RP.t.Fatalf("no password form on the page (status %d):\n%s", f.Page.Status, f.Page.Body)
 	}
 	f.Page = f.B.Post("/login/password", url.Values{"authRequestID": {id}, "username": {username}, "password": {password}})
+	f.follow()
+	return f
+}
+
+// SubmitCode submits the code page's form.
+func (f *Flow) SubmitCode(code string) *Flow {
+	f.RP.t.Helper()
+	id := f.Page.Field("authRequestID")
+	if id == "" || !strings.Contains(f.Page.Body, `autocomplete="one-time-code"`) {
+		f.RP.t.Fatalf("not on the code page: %s", f.Page)
+	}
+	f.Page = f.B.Post("/login/code", url.Values{"authRequestID": {id}, "code": {code}})
+	f.follow()
+	return f
+}
+
+// PostCodeForm posts one of the code page's other forms (resend, method).
+func (f *Flow) PostCodeForm(path string, extra url.Values) *Flow {
+	f.RP.t.Helper()
+	form := url.Values{"authRequestID": {f.Page.Field("authRequestID")}}
+	for k, v := range extra {
+		form[k] = v
+	}
+	f.Page = f.B.Post(path, form)
 	f.follow()
 	return f
 }

@@ -48,7 +48,14 @@ type ServerOptions struct {
 	DatabaseURL string
 	// Configure changes the configuration before the server starts.
 	Configure func(*config.Config)
+	// Twilio and SMTP, when set, deliver codes through these fakes with the
+	// real Twilio and SMTP clients.
+	Twilio *FakeTwilio
+	SMTP   *SMTPSink
 }
+
+// TwilioFrom is the sending number the test server is configured with.
+const TwilioFrom = "+14155550199"
 
 // Server is a running twofold over TLS on loopback, built exactly as
 // `twofold serve` builds it.
@@ -110,6 +117,14 @@ func NewServer(t testing.TB, o ServerOptions) *Server {
 	if cfg.Database.URL == "" {
 		cfg.Database.URL = "sqlite:" + filepath.Join(dir, "twofold.db")
 	}
+	if o.Twilio != nil {
+		cfg.Twilio = config.Twilio{AccountSID: o.Twilio.AccountSID, AuthToken: o.Twilio.AuthToken,
+			From: TwilioFrom, BaseURL: o.Twilio.URL, Timeout: config.Duration(2 * time.Second)}
+	}
+	if o.SMTP != nil {
+		cfg.SMTP = config.SMTP{Host: o.SMTP.Host, Port: o.SMTP.Port, TLS: "starttls",
+			From: "twofold@example.com", Timeout: config.Duration(2 * time.Second)}
+	}
 	if o.Configure != nil {
 		o.Configure(&cfg)
 	}
@@ -131,7 +146,7 @@ func (s *Server) start() {
 	}
 	log := slog.New(slog.NewTextHandler(s.Log, &slog.HandlerOptions{Level: level}))
 	ctx, cancel := context.WithCancel(context.Background())
-	app, err := server.Open(ctx, s.cfg, log, server.Options{Now: s.Clock.Now})
+	app, err := server.Open(ctx, s.cfg, log, server.Options{Now: s.Clock.Now, SMTPInsecureSkipVerify: true})
 	if err != nil {
 		s.t.Fatalf("open server: %v", err)
 	}
@@ -184,7 +199,41 @@ func (s *Server) Restart() {
 // Transport returns a transport that trusts the server's certificate.
 func (s *Server) Transport() *http.Transport { return s.pool.Clone() }
 
-func newUser(id, username, hash string, now time.Time) *storage.User {
-	return &storage.User{ID: id, Username: username, Name: "Test " + username, Email: username + "@example.com",
-		EmailVerified: true, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+// UserSpec describes a test user.
+type UserSpec struct {
+	Username, Password string
+	Email, Phone       string   // Email defaults to <username>@example.com
+	Methods            []string // second-factor methods (sms, voice, email), the first preferred
+}
+
+// CreateUserWith adds a user with contact details and second-factor methods.
+func (s *Server) CreateUserWith(t testing.TB, u UserSpec) string {
+	t.Helper()
+	ctx := context.Background()
+	hash, err := s.App.Passwords().Hash(ctx, u.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Email == "" {
+		u.Email = u.Username + "@example.com"
+	}
+	now := s.Clock.Now()
+	rec := &storage.User{ID: server.NewID(), Username: u.Username, Name: "Test " + u.Username, Email: u.Email,
+		EmailVerified: true, Phone: u.Phone, PhoneVerified: u.Phone != "", PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	if err := s.App.Store.CreateUser(ctx, rec); err != nil {
+		t.Fatalf("create user: %v", err)
+	}
+	var factors []storage.SecondFactor
+	for i, m := range u.Methods {
+		dest := u.Phone
+		if m == "email" {
+			dest = u.Email
+		}
+		factors = append(factors, storage.SecondFactor{ID: server.NewID(), UserID: rec.ID, Method: m,
+			Destination: dest, Preferred: i == 0, VerifiedAt: &now, CreatedAt: now})
+	}
+	if err := s.App.Store.ReplaceSecondFactors(ctx, rec.ID, factors); err != nil {
+		t.Fatalf("second factors: %v", err)
+	}
+	return rec.ID
 }

@@ -1,0 +1,318 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/login/contact"
+	"github.com/twofold-id/twofold/login/otp"
+	"github.com/twofold-id/twofold/login/sender"
+	"github.com/twofold-id/twofold/storage"
+)
+
+// OTPSettings are the one-time-code parameters.
+type OTPSettings struct {
+	Digits         int
+	TTL            time.Duration
+	MaxAttempts    int
+	ResendCooldown time.Duration
+	MaxResends     int
+	// Fallback lists, per channel, the channels tried when it fails.
+	Fallback map[sender.Channel][]sender.Channel
+}
+
+// codeMethods are the second-factor methods delivered as a one-time code.
+var codeMethods = []string{"sms", "voice", "email"}
+
+// amrOf is the RFC 8176 value of the channel that delivered a code; email
+// has no registered value, so it says "email" rather than pretend.
+func amrOf(channel string) string {
+	switch channel {
+	case "sms":
+		return "sms"
+	case "voice":
+		return "tel"
+	}
+	return "email"
+}
+
+var methodLabels = map[string]string{"sms": "Text message (SMS)", "voice": "Phone call", "email": "Email"}
+
+// codeFactors returns the user's usable code methods, preferred first.
+func (s *Service) codeFactors(ctx context.Context, userID string) ([]storage.SecondFactor, error) {
+	all, err := s.cfg.Store.SecondFactors(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(all, func(f storage.SecondFactor) bool {
+		return !slices.Contains(codeMethods, f.Method) || f.VerifiedAt == nil || f.Destination == ""
+	}), nil
+}
+
+// pendingRequest loads a request whose password step succeeded in this
+// browser and whose second factor is still due.
+func (s *Service) pendingRequest(r *http.Request) (*storage.AuthRequest, *storage.User, error) {
+	a, err := s.loadRequest(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !s.sameBrowser(r, a.BrowserHash) || a.PendingUserID == "" || a.DoneAt != nil {
+		return nil, nil, errUnknownRequest
+	}
+	u, err := s.cfg.Store.User(r.Context(), a.PendingUserID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
+		return nil, nil, errUnknownRequest
+	}
+	return a, u, err
+}
+
+var errNoChannel = &pageError{http.StatusServiceUnavailable, "We couldn't send you a code",
+	"No way of delivering your code works right now. Try again in a few minutes, or contact your administrator."}
+
+var errTooManySends = &pageError{http.StatusTooManyRequests, "Too many codes",
+	"You asked for too many codes for this sign-in. Start the sign-in again from the application."}
+
+// startSecondFactor is where a correct password leads when the user has a
+// second factor: the request remembers the user, and a code goes out.
+func (s *Service) startSecondFactor(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, factors []storage.SecondFactor) error {
+	if err := s.cfg.Store.SetPendingUser(r.Context(), a.ID, u.ID); errors.Is(err, storage.ErrAlreadyUsed) {
+		return errUnknownRequest
+	} else if err != nil {
+		return err
+	}
+	if err := s.sendCode(r, a, u, factors[0]); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/login/code?authRequestID="+a.ID, http.StatusSeeOther)
+	return nil
+}
+
+// sendCode creates a challenge for the method and delivers its code,
+// falling back along the configured chain when a channel fails.
+func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.User, f storage.SecondFactor) error {
+	ctx := r.Context()
+	sent, err := s.cfg.Store.CountChallenges(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	if sent > int64(s.cfg.OTP.MaxResends) {
+		s.audit(r, "code_send_refused", u.ID, a.ClientID, "per-login cap")
+		return errTooManySends
+	}
+	code, err := otp.Generate(s.cfg.OTP.Digits)
+	if err != nil {
+		return err
+	}
+	now := s.cfg.Now()
+	ch := &storage.Challenge{
+		ID: keyring.RandomToken(16), AuthRequestID: a.ID, UserID: u.ID, Method: f.Method, Channel: f.Method,
+		Destination: f.Destination, MaxAttempts: s.cfg.OTP.MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(s.cfg.OTP.TTL),
+	}
+	ch.CodeHash = s.cfg.Codes.Hash(ch.ID, code)
+	if err := s.cfg.Store.CreateChallenge(ctx, ch); err != nil {
+		return err
+	}
+	chain := append([]sender.Channel{sender.Channel(f.Method)}, s.cfg.OTP.Fallback[sender.Channel(f.Method)]...)
+	for _, channel := range chain {
+		dest := f.Destination
+		if string(channel) != f.Method {
+			dest = destinationFor(u, channel)
+		}
+		snd := s.cfg.Senders[channel]
+		if dest == "" || snd == nil {
+			continue
+		}
+		id, err := snd.Send(ctx, sender.Message{Channel: channel, To: dest, Code: code, Issuer: s.cfg.Issuer,
+			AppName: s.cfg.AppName, TTL: s.cfg.OTP.TTL, Purpose: sender.PurposeSignIn})
+		if err != nil {
+			s.cfg.Logger.WarnContext(ctx, "code delivery failed", "channel", channel, "err", err)
+			s.auditDetail(r, "code_send_failed", u.ID, a.ClientID, "failed", fmt.Sprintf("channel=%s", channel))
+			continue
+		}
+		from := ""
+		if string(channel) != f.Method {
+			from = f.Method
+			s.auditDetail(r, "code_fallback", u.ID, a.ClientID, "ok", fmt.Sprintf("from=%s to=%s", f.Method, channel))
+		}
+		if err := s.cfg.Store.SetChallengeDelivery(ctx, ch.ID, string(channel), dest, from, id); err != nil {
+			return err
+		}
+		s.auditDetail(r, "code_sent", u.ID, a.ClientID, "ok", fmt.Sprintf("channel=%s provider_id=%s", channel, id))
+		return nil
+	}
+	if err := s.cfg.Store.UseChallenge(ctx, ch.ID, now); err != nil && !errors.Is(err, storage.ErrAlreadyUsed) {
+		return err
+	}
+	s.audit(r, "code_send_failed", u.ID, a.ClientID, "no channel worked")
+	return errNoChannel
+}
+
+func destinationFor(u *storage.User, ch sender.Channel) string {
+	if ch == sender.Email {
+		return u.Email
+	}
+	return u.Phone
+}
+
+// codePage is what the code page shows.
+type codePage struct {
+	Title, AuthRequestID, Notice, Error string
+	Digits                              int
+	Cooldown                            int // seconds until "Send a new code" works
+	CanResend                           bool
+	Methods                             []methodOption
+}
+
+type methodOption struct{ Method, Label string }
+
+// showCode renders the code page for the request's newest challenge.
+func (s *Service) showCode(w http.ResponseWriter, r *http.Request) error {
+	a, u, err := s.pendingRequest(r)
+	if err != nil {
+		return err
+	}
+	return s.renderCode(w, r, a, u, http.StatusOK, "")
+}
+
+func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, status int, msg string) error {
+	ch, err := s.cfg.Store.LatestChallenge(r.Context(), a.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return errUnknownRequest
+	} else if err != nil {
+		return err
+	}
+	factors, err := s.codeFactors(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	sent, err := s.cfg.Store.CountChallenges(r.Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	p := codePage{Title: "Enter your code", AuthRequestID: a.ID, Error: msg, Digits: s.cfg.OTP.Digits,
+		Notice:    notice(ch, s.cfg.OTP.Digits),
+		CanResend: sent <= int64(s.cfg.OTP.MaxResends)}
+	if wait := ch.CreatedAt.Add(s.cfg.OTP.ResendCooldown).Sub(s.cfg.Now()); wait > 0 {
+		p.Cooldown = int(wait.Seconds() + 0.999)
+	}
+	for _, f := range factors {
+		if f.Method != ch.Method {
+			p.Methods = append(p.Methods, methodOption{f.Method, methodLabels[f.Method]})
+		}
+	}
+	s.render(w, status, "code.html", p)
+	return nil
+}
+
+// notice tells the user where the code went, masked, and says so plainly
+// when it went somewhere else than they chose.
+func notice(ch *storage.Challenge, digits int) string {
+	masked := contact.MaskPhone(ch.Destination)
+	if ch.Channel == "email" {
+		masked = contact.MaskEmail(ch.Destination)
+	}
+	switch {
+	case ch.FallbackFrom == "sms" && ch.Channel == "email":
+		return fmt.Sprintf("We couldn't text you, so we emailed the code to %s.", masked)
+	case ch.FallbackFrom == "voice" && ch.Channel == "email":
+		return fmt.Sprintf("We couldn't call you, so we emailed the code to %s.", masked)
+	case ch.FallbackFrom != "":
+		return fmt.Sprintf("We couldn't reach you the way you chose, so we sent the code to %s.", masked)
+	case ch.Channel == "voice":
+		return fmt.Sprintf("We are calling %s to read you a %d-digit code.", masked, digits)
+	case ch.Channel == "email":
+		return fmt.Sprintf("We emailed a %d-digit code to %s.", digits, masked)
+	}
+	return fmt.Sprintf("We sent a %d-digit code to %s.", digits, masked)
+}
+
+// postCode checks a code. Every guess is counted with one conditional
+// UPDATE before the comparison, so parallel guesses cannot exceed the limit.
+func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
+	a, u, err := s.pendingRequest(r)
+	if err != nil {
+		return err
+	}
+	code, ok := otp.Normalize(r.PostFormValue("code"))
+	if !ok {
+		return s.renderCode(w, r, a, u, http.StatusBadRequest, fmt.Sprintf("Enter the %d-digit code.", s.cfg.OTP.Digits))
+	}
+	ch, err := s.cfg.Store.LatestChallenge(r.Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	now := s.cfg.Now()
+	if err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, now); errors.Is(err, storage.ErrAlreadyUsed) {
+		msg := "This code has expired. Send a new code."
+		if ch.Attempts >= ch.MaxAttempts {
+			msg = "Too many wrong codes. Send a new code."
+		}
+		return s.renderCode(w, r, a, u, http.StatusUnauthorized, msg)
+	} else if err != nil {
+		return err
+	}
+	if !s.cfg.Codes.Verify(ch.CodeHash, ch.ID, code) {
+		left := ch.MaxAttempts - ch.Attempts - 1
+		s.auditDetail(r, "code_failed", u.ID, a.ClientID, "rejected", fmt.Sprintf("channel=%s attempts_left=%d", ch.Channel, left))
+		msg := fmt.Sprintf("That code is not right. %d attempts left.", left)
+		if left == 1 {
+			msg = "That code is not right. 1 attempt left."
+		} else if left <= 0 {
+			msg = "That code is not right, and it was the last attempt. Send a new code."
+		}
+		return s.renderCode(w, r, a, u, http.StatusUnauthorized, msg)
+	}
+	if err := s.cfg.Store.UseChallenge(r.Context(), ch.ID, now); errors.Is(err, storage.ErrAlreadyUsed) {
+		return s.renderCode(w, r, a, u, http.StatusUnauthorized, "This code has already been used. Send a new code.")
+	} else if err != nil {
+		return err
+	}
+	s.auditDetail(r, "code_ok", u.ID, a.ClientID, "accepted", "channel="+ch.Channel)
+	return s.signIn(w, r, a, u, []string{"pwd", amrOf(ch.Channel), "mfa"}, ACRTwoFactor)
+}
+
+// postResend sends a new code by the same method, after the cooldown.
+func (s *Service) postResend(w http.ResponseWriter, r *http.Request) error {
+	a, u, err := s.pendingRequest(r)
+	if err != nil {
+		return err
+	}
+	ch, err := s.cfg.Store.LatestChallenge(r.Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	if s.cfg.Now().Before(ch.CreatedAt.Add(s.cfg.OTP.ResendCooldown)) {
+		return s.renderCode(w, r, a, u, http.StatusTooManyRequests, "Please wait a little before asking for a new code.")
+	}
+	return s.switchTo(w, r, a, u, ch.Method)
+}
+
+// postMethod sends a code by another of the user's methods.
+func (s *Service) postMethod(w http.ResponseWriter, r *http.Request) error {
+	a, u, err := s.pendingRequest(r)
+	if err != nil {
+		return err
+	}
+	return s.switchTo(w, r, a, u, r.PostFormValue("method"))
+}
+
+func (s *Service) switchTo(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, method string) error {
+	factors, err := s.codeFactors(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(factors, func(f storage.SecondFactor) bool { return f.Method == method })
+	if i < 0 {
+		return s.renderCode(w, r, a, u, http.StatusBadRequest, "That method is not available.")
+	}
+	if err := s.sendCode(r, a, u, factors[i]); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/login/code?authRequestID="+a.ID, http.StatusSeeOther)
+	return nil
+}

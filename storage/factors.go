@@ -1,0 +1,89 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// SecondFactors lists a user's enrolled methods, the preferred one first.
+func (s *Store) SecondFactors(ctx context.Context, userID string) ([]SecondFactor, error) {
+	var out []SecondFactor
+	err := s.db.WithContext(ctx).Where("user_id = ?", userID).Order("preferred DESC, created_at, method").Find(&out).Error
+	return out, translate(err)
+}
+
+// ReplaceSecondFactors sets a user's code-based methods (sms, voice, email)
+// to exactly factors, in one transaction; other methods are kept.
+func (s *Store) ReplaceSecondFactors(ctx context.Context, userID string, factors []SecondFactor) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("user_id = ? AND method IN ?", userID, []string{"sms", "voice", "email"}).Delete(&SecondFactor{}).Error; err != nil {
+			return translate(err)
+		}
+		if len(factors) == 0 {
+			return nil
+		}
+		return translate(tx.Create(&factors).Error)
+	})
+}
+
+// SetPendingUser records that the password step of a request succeeded for
+// userID; the second factor is still due, so the request is not done.
+func (s *Store) SetPendingUser(ctx context.Context, authRequestID, userID string) error {
+	tx := s.db.WithContext(ctx).Model(&AuthRequest{}).
+		Where("id = ? AND done_at IS NULL", authRequestID).Update("pending_user_id", userID)
+	return wantOne(tx)
+}
+
+// CreateChallenge stores a new challenge and ends the request's previous
+// ones, so only the newest code of a sign-in works.
+func (s *Store) CreateChallenge(ctx context.Context, c *Challenge) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&Challenge{}).Where("auth_request_id = ? AND used_at IS NULL", c.AuthRequestID).
+			Update("used_at", c.CreatedAt).Error; err != nil {
+			return translate(err)
+		}
+		return translate(tx.Create(c).Error)
+	})
+}
+
+// SetChallengeDelivery records the channel that delivered a challenge.
+func (s *Store) SetChallengeDelivery(ctx context.Context, id, channel, destination, fallbackFrom, providerID string) error {
+	return translate(s.db.WithContext(ctx).Model(&Challenge{}).Where("id = ?", id).Updates(map[string]any{
+		"channel": channel, "destination": destination, "fallback_from": fallbackFrom, "provider_id": providerID,
+	}).Error)
+}
+
+// LatestChallenge returns the newest challenge of a request, in any state.
+func (s *Store) LatestChallenge(ctx context.Context, authRequestID string) (*Challenge, error) {
+	var c Challenge
+	err := s.db.WithContext(ctx).Where("auth_request_id = ?", authRequestID).Order("created_at DESC, id").Take(&c).Error
+	if err != nil {
+		return nil, translate(err)
+	}
+	return &c, nil
+}
+
+// CountChallenges counts the codes sent for a request.
+func (s *Store) CountChallenges(ctx context.Context, authRequestID string) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Challenge{}).Where("auth_request_id = ?", authRequestID).Count(&n).Error
+	return n, translate(err)
+}
+
+// SpendAttempt counts one guess against a live challenge; ErrAlreadyUsed
+// when it is used, expired or out of attempts. Concurrent guesses cannot
+// exceed the limit: the count is one conditional UPDATE.
+func (s *Store) SpendAttempt(ctx context.Context, id string, now time.Time) error {
+	tx := s.db.WithContext(ctx).Model(&Challenge{}).
+		Where("id = ? AND used_at IS NULL AND attempts < max_attempts AND expires_at > ?", id, now).
+		Update("attempts", gorm.Expr("attempts + 1"))
+	return wantOne(tx)
+}
+
+// UseChallenge consumes a challenge whose code was right: exactly once.
+func (s *Store) UseChallenge(ctx context.Context, id string, now time.Time) error {
+	tx := s.db.WithContext(ctx).Model(&Challenge{}).Where("id = ? AND used_at IS NULL", id).Update("used_at", now)
+	return wantOne(tx)
+}
