@@ -21,7 +21,56 @@ type migration struct {
 var migrations = []migration{
 	{1, "initial schema", schemaV1},
 	{2, "second factors and one-time-code challenges", schemaV2},
+	{3, "policies, session marks, back-channel logout", schemaV3},
 }
+
+const schemaV3 = `
+CREATE TABLE policies (
+	id text PRIMARY KEY,
+	scope text NOT NULL,
+	target_id text NOT NULL DEFAULT '',
+	second_factor text NOT NULL DEFAULT '',
+	allowed_methods text NOT NULL DEFAULT '[]',
+	sms_fallback {{bool}},
+	code_digits integer,
+	code_ttl_seconds bigint,
+	max_attempts integer,
+	resend_cooldown_seconds bigint,
+	max_resends integer,
+	session_lifetime_seconds bigint,
+	idle_timeout_seconds bigint,
+	remember_device_seconds bigint,
+	exempt_api_accounts {{bool}},
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE UNIQUE INDEX policies_scope_target ON policies (scope, target_id);
+CREATE TABLE settings (
+	key text PRIMARY KEY,
+	value text NOT NULL DEFAULT '',
+	updated_at {{ts}} NOT NULL
+);
+CREATE TABLE logout_deliveries (
+	id text PRIMARY KEY,
+	client_id text NOT NULL,
+	user_id text NOT NULL,
+	session_id text NOT NULL,
+	attempts integer NOT NULL DEFAULT 0,
+	next_attempt_at {{ts}} NOT NULL,
+	delivered_at {{ts}},
+	failed_at {{ts}},
+	last_error text NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX logout_deliveries_due ON logout_deliveries (delivered_at, failed_at, next_attempt_at);
+ALTER TABLE users ADD COLUMN api_account {{bool}} NOT NULL DEFAULT FALSE;
+ALTER TABLE users ADD COLUMN admin {{bool}} NOT NULL DEFAULT FALSE;
+ALTER TABLE users ADD COLUMN sessions_not_before {{ts}};
+ALTER TABLE sessions ADD COLUMN clients text NOT NULL DEFAULT '[]';
+ALTER TABLE sessions ADD COLUMN mfa_at {{ts}};
+ALTER TABLE clients ADD COLUMN backchannel_logout_uri text NOT NULL DEFAULT '';
+ALTER TABLE clients ADD COLUMN scopes text NOT NULL DEFAULT '[]';
+`
 
 const schemaV2 = `
 CREATE TABLE second_factors (

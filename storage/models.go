@@ -17,6 +17,8 @@ type Client struct {
 	GrantTypes             StringList
 	AccessTokenFormat      string // opaque or jwt
 	JWKS                   string // public keys for private_key_jwt, as a JWK Set
+	BackchannelLogoutURI   string
+	Scopes                 StringList // extra scopes the client may ask for (e.g. twofold:admin)
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
 }
@@ -37,8 +39,13 @@ type User struct {
 	PhoneVerified bool
 	PasswordHash  string
 	Disabled      bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	APIAccount    bool // an integration: exempt from the second factor where policy allows
+	Admin         bool // may use the admin API with its own tokens
+	// SessionsNotBefore ends, at once, every session and token of the user
+	// that began before it.
+	SessionsNotBefore *time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // LogValue keeps the password hash out of logs.
@@ -54,6 +61,8 @@ type Session struct {
 	AuthTime   time.Time
 	AMR        StringList
 	ACR        string
+	MFAAt      *time.Time // when a second factor was last completed in it
+	Clients    StringList // clients signed in through it, for back-channel logout
 	IP         string
 	UserAgent  string
 	CreatedAt  time.Time
@@ -185,4 +194,48 @@ type Challenge struct {
 	CreatedAt     time.Time
 	ExpiresAt     time.Time
 	UsedAt        *time.Time
+}
+
+// Policy is the sign-in policy of one level: the global default (scope
+// "global"), a client or a user. A nil or empty field inherits.
+type Policy struct {
+	ID                     string `gorm:"primaryKey"`
+	Scope                  string // global, client, user
+	TargetID               string
+	SecondFactor           string // off, optional, required, or "" to inherit
+	AllowedMethods         StringList
+	SMSFallback            *bool
+	CodeDigits             *int
+	CodeTTLSeconds         *int64
+	MaxAttempts            *int
+	ResendCooldownSeconds  *int64
+	MaxResends             *int
+	SessionLifetimeSeconds *int64
+	IdleTimeoutSeconds     *int64
+	RememberDeviceSeconds  *int64
+	ExemptAPIAccounts      *bool
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+}
+
+// Setting is one provider-wide value, such as the global session mark.
+type Setting struct {
+	Key       string `gorm:"primaryKey"`
+	Value     string
+	UpdatedAt time.Time
+}
+
+// LogoutDelivery is one back-channel logout token still to deliver (an
+// outbox row), so that a client that is down never blocks anyone.
+type LogoutDelivery struct {
+	ID            string `gorm:"primaryKey"`
+	ClientID      string
+	UserID        string
+	SessionID     string
+	Attempts      int
+	NextAttemptAt time.Time
+	DeliveredAt   *time.Time
+	FailedAt      *time.Time
+	LastError     string
+	CreatedAt     time.Time
 }
