@@ -2,18 +2,27 @@ package main
 
 import (
 	"context"
+	"strings"
 
 	"github.com/twofold-id/twofold/config"
 	"github.com/twofold-id/twofold/internal/server"
 )
 
 // loadConfig reads the configuration the global flags and environment name.
+// TWOFOLD_CONFIG is looked up here, not by kong, which would read the
+// process environment instead of the one run was given.
 func loadConfig(g *Globals) (config.Config, error) {
 	env := g.env
 	if g.Dev {
 		env = append(append([]string(nil), env...), "TWOFOLD_DEV=true")
 	}
-	return config.Load(g.Config, env)
+	path := g.Config
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "TWOFOLD_CONFIG="); ok && g.Config == "" {
+			path = v // the last one wins, as in config.Load
+		}
+	}
+	return config.Load(path, env)
 }
 
 // openApp opens the provider's store and keys for a command.

@@ -16,7 +16,7 @@ import (
 
 // Globals are the flags every command takes.
 type Globals struct {
-	Config string `short:"c" env:"TWOFOLD_CONFIG" placeholder:"FILE" help:"YAML configuration file (env TWOFOLD_CONFIG)."`
+	Config string `short:"c" placeholder:"FILE" help:"YAML configuration file (env TWOFOLD_CONFIG)."`
 	Dev    bool   `help:"Development mode, as TWOFOLD_DEV=true: generated secret key, demo user and client, codes in the log."`
 	JSON   bool   `help:"Print machine-readable JSON."`
 

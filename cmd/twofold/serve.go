@@ -14,7 +14,7 @@ type ServeCmd struct {
 }
 
 // serveReady, when set (by tests, which cannot reach ServeCmd through run),
-// receives the listening address once the server accepts connections.
+// receives the listening address once the server listens.
 var serveReady func(addr string)
 
 // Run starts the server and blocks until ctx ends (SIGINT/SIGTERM), then
