@@ -78,9 +78,9 @@ func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }
 
-// IsScopeAllowed refuses scopes beyond the standard ones; zitadel/oidc
-// drops refused scopes from the request.
-func (c *client) IsScopeAllowed(string) bool { return false }
+// IsScopeAllowed admits the extra scopes the client is registered for
+// (such as twofold:admin); zitadel/oidc drops the others from the request.
+func (c *client) IsScopeAllowed(scope string) bool { return c.rec.Scopes.Contains(scope) }
 
 // IsPublic reports whether the client authenticates with PKCE alone.
 func (c *client) IsPublic() bool { return c.rec.AuthMethod == string(oidc.AuthMethodNone) }

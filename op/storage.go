@@ -22,6 +22,7 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Client(ctx context.Context, id string) (*storage.Client, error)
 	User(ctx context.Context, id string) (*storage.User, error)
+	GlobalNotBefore(ctx context.Context) (time.Time, error)
 	CreateAuthRequest(ctx context.Context, a *storage.AuthRequest) error
 	AuthRequest(ctx context.Context, id string, now time.Time) (*storage.AuthRequest, error)
 	SaveAuthCode(ctx context.Context, id, codeHash string, expires time.Time) error
@@ -288,9 +289,11 @@ func (s *oidcStorage) TokenRequestByRefreshToken(ctx context.Context, raw string
 	case !s.now().Before(t.ExpiresAt):
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token expired")
 	}
-	u, err := s.store.User(ctx, t.UserID)
-	if err != nil || u.Disabled {
-		return nil, oidc.ErrInvalidGrant().WithDescription("user is disabled or deleted")
+	void, err := s.voidByMarks(ctx, t.UserID, t.AuthTime)
+	if err != nil {
+		return nil, serverError(err)
+	} else if void {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the sign-in behind this refresh token has ended")
 	}
 	return &refreshRequest{rec: t, scopes: t.Scopes}, nil
 }
@@ -397,8 +400,15 @@ func (s *oidcStorage) ClientCredentials(ctx context.Context, id, secret string) 
 	return c, nil
 }
 
-func (s *oidcStorage) ClientCredentialsTokenRequest(_ context.Context, id string, scopes []string) (zop.TokenRequest, error) {
-	return &clientCredentialsRequest{clientID: id, scopes: scopes}, nil
+// ClientCredentialsTokenRequest grants only the scopes the client is
+// registered for (zitadel/oidc passes the requested ones through).
+func (s *oidcStorage) ClientCredentialsTokenRequest(ctx context.Context, id string, scopes []string) (zop.TokenRequest, error) {
+	rec, err := s.store.Client(ctx, id)
+	if err != nil {
+		return nil, oidc.ErrInvalidClient()
+	}
+	granted := slices.DeleteFunc(slices.Clone(scopes), func(sc string) bool { return !rec.Scopes.Contains(sc) })
+	return &clientCredentialsRequest{clientID: id, scopes: granted}, nil
 }
 
 // SetUserinfoFromScopes is deprecated in zitadel/oidc; SetUserinfoFromRequest does the work.
@@ -438,10 +448,52 @@ func (s *oidcStorage) fillUserinfo(ctx context.Context, info *oidc.UserInfo, use
 	return nil
 }
 
-// SetUserinfoFromToken answers /userinfo only for a live token of a user.
-func (s *oidcStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+// activeToken loads a live access token: not expired, not revoked, and for
+// a user's token not older than the user's or the global session mark.
+func (s *oidcStorage) activeToken(ctx context.Context, tokenID string) (*storage.AccessToken, error) {
 	t, err := s.store.ActiveAccessToken(ctx, tokenID, s.now())
 	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrInvalidToken
+	} else if err != nil {
+		return nil, err
+	}
+	if t.UserID == "" {
+		return t, nil
+	}
+	void, err := s.voidByMarks(ctx, t.UserID, t.CreatedAt)
+	if err != nil {
+		return nil, err
+	}
+	if void {
+		return nil, ErrInvalidToken
+	}
+	return t, nil
+}
+
+// voidByMarks reports whether something a user got at issued is void under
+// the user's or the provider-wide session mark (or the user is gone or
+// disabled). The marks make "sign everyone out" one row, checked per use.
+func (s *oidcStorage) voidByMarks(ctx context.Context, userID string, issued time.Time) (bool, error) {
+	u, err := s.store.User(ctx, userID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return true, nil
+	} else if err != nil {
+		return false, err
+	}
+	if u.Disabled || (u.SessionsNotBefore != nil && issued.Before(*u.SessionsNotBefore)) {
+		return true, nil
+	}
+	global, err := s.store.GlobalNotBefore(ctx)
+	if err != nil {
+		return false, err
+	}
+	return issued.Before(global), nil
+}
+
+// SetUserinfoFromToken answers /userinfo only for a live token of a user.
+func (s *oidcStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+	t, err := s.activeToken(ctx, tokenID)
+	if errors.Is(err, ErrInvalidToken) {
 		return oidc.ErrAccessDenied().WithDescription("token is invalid, expired or revoked")
 	} else if err != nil {
 		return serverError(err)
@@ -455,7 +507,7 @@ func (s *oidcStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserI
 // SetIntrospectionFromToken answers active only to the client the token was
 // issued to (or one in its audience).
 func (s *oidcStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
-	t, err := s.store.ActiveAccessToken(ctx, tokenID, s.now())
+	t, err := s.activeToken(ctx, tokenID)
 	if err != nil {
 		return errors.New("inactive")
 	}

@@ -72,9 +72,14 @@ func (s *Store) DeleteUser(ctx context.Context, id string, now time.Time) error 
 	return s.RevokeUser(ctx, id, now)
 }
 
-// RevokeUser ends every session of a user and revokes their tokens.
+// RevokeUser ends every session of a user and revokes their tokens: the
+// user's mark voids everything that began before now, and the rows are
+// marked revoked too.
 func (s *Store) RevokeUser(ctx context.Context, userID string, now time.Time) error {
 	db := s.db.WithContext(ctx)
+	if err := db.Model(&User{}).Where("id = ?", userID).Update("sessions_not_before", now).Error; err != nil {
+		return translate(err)
+	}
 	for _, m := range []any{&Session{}, &AccessToken{}, &RefreshToken{}} {
 		if err := db.Model(m).Where("user_id = ? AND revoked_at IS NULL", userID).Update("revoked_at", now).Error; err != nil {
 			return translate(err)
