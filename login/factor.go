@@ -96,28 +96,32 @@ func (s *Service) startSecondFactor(w http.ResponseWriter, r *http.Request, a *s
 // falling back along the configured chain when a channel fails.
 func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.User, f storage.SecondFactor) error {
 	ctx := r.Context()
+	o, err := s.otpFor(ctx, a, u)
+	if err != nil {
+		return err
+	}
 	sent, err := s.cfg.Store.CountChallenges(ctx, a.ID)
 	if err != nil {
 		return err
 	}
-	if sent > int64(s.cfg.OTP.MaxResends) {
+	if sent > int64(o.MaxResends) {
 		s.audit(r, "code_send_refused", u.ID, a.ClientID, "per-login cap")
 		return errTooManySends
 	}
-	code, err := otp.Generate(s.cfg.OTP.Digits)
+	code, err := otp.Generate(o.Digits)
 	if err != nil {
 		return err
 	}
 	now := s.cfg.Now()
 	ch := &storage.Challenge{
 		ID: keyring.RandomToken(16), AuthRequestID: a.ID, UserID: u.ID, Method: f.Method, Channel: f.Method,
-		Destination: f.Destination, MaxAttempts: s.cfg.OTP.MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(s.cfg.OTP.TTL),
+		Destination: f.Destination, MaxAttempts: o.MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(o.TTL),
 	}
 	ch.CodeHash = s.cfg.Codes.Hash(ch.ID, code)
 	if err := s.cfg.Store.CreateChallenge(ctx, ch); err != nil {
 		return err
 	}
-	chain := append([]sender.Channel{sender.Channel(f.Method)}, s.cfg.OTP.Fallback[sender.Channel(f.Method)]...)
+	chain := append([]sender.Channel{sender.Channel(f.Method)}, o.Fallback[sender.Channel(f.Method)]...)
 	for _, channel := range chain {
 		dest := f.Destination
 		if string(channel) != f.Method {
@@ -128,7 +132,7 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 			continue
 		}
 		id, err := snd.Send(ctx, sender.Message{Channel: channel, To: dest, Code: code, Issuer: s.cfg.Issuer,
-			AppName: s.cfg.AppName, TTL: s.cfg.OTP.TTL, Purpose: sender.PurposeSignIn})
+			AppName: s.cfg.AppName, TTL: o.TTL, Purpose: sender.PurposeSignIn})
 		if err != nil {
 			s.cfg.Logger.WarnContext(ctx, "code delivery failed", "channel", channel, "err", err)
 			s.auditDetail(r, "code_send_failed", u.ID, a.ClientID, "failed", fmt.Sprintf("channel=%s", channel))
@@ -186,7 +190,11 @@ func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, a *storage.
 	} else if err != nil {
 		return err
 	}
-	factors, err := s.codeFactors(r.Context(), u.ID)
+	o, err := s.otpFor(r.Context(), a, u)
+	if err != nil {
+		return err
+	}
+	factors, err := s.allowedFactors(r.Context(), a, u)
 	if err != nil {
 		return err
 	}
@@ -194,10 +202,10 @@ func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, a *storage.
 	if err != nil {
 		return err
 	}
-	p := codePage{Title: "Enter your code", AuthRequestID: a.ID, Error: msg, Digits: s.cfg.OTP.Digits,
-		Notice:    notice(ch, s.cfg.OTP.Digits),
-		CanResend: sent <= int64(s.cfg.OTP.MaxResends)}
-	if wait := ch.CreatedAt.Add(s.cfg.OTP.ResendCooldown).Sub(s.cfg.Now()); wait > 0 {
+	p := codePage{Title: "Enter your code", AuthRequestID: a.ID, Error: msg, Digits: o.Digits,
+		Notice:    notice(ch, o.Digits),
+		CanResend: sent <= int64(o.MaxResends)}
+	if wait := ch.CreatedAt.Add(o.ResendCooldown).Sub(s.cfg.Now()); wait > 0 {
 		p.Cooldown = int(wait.Seconds() + 0.999)
 	}
 	for _, f := range factors {
@@ -240,7 +248,7 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 	}
 	code, ok := otp.Normalize(r.PostFormValue("code"))
 	if !ok {
-		return s.renderCode(w, r, a, u, http.StatusBadRequest, fmt.Sprintf("Enter the %d-digit code.", s.cfg.OTP.Digits))
+		return s.renderCode(w, r, a, u, http.StatusBadRequest, "Enter the code you received, digits only.")
 	}
 	ch, err := s.cfg.Store.LatestChallenge(r.Context(), a.ID)
 	if err != nil {
@@ -273,7 +281,7 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.auditDetail(r, "code_ok", u.ID, a.ClientID, "accepted", "channel="+ch.Channel)
-	return s.signIn(w, r, a, u, []string{"pwd", amrOf(ch.Channel), "mfa"}, ACRTwoFactor)
+	return s.signIn(w, r, a, u, []string{"pwd", amrOf(ch.Channel), "mfa"}, ACRTwoFactor, true)
 }
 
 // postResend sends a new code by the same method, after the cooldown.
@@ -286,7 +294,11 @@ func (s *Service) postResend(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if s.cfg.Now().Before(ch.CreatedAt.Add(s.cfg.OTP.ResendCooldown)) {
+	o, err := s.otpFor(r.Context(), a, u)
+	if err != nil {
+		return err
+	}
+	if s.cfg.Now().Before(ch.CreatedAt.Add(o.ResendCooldown)) {
 		return s.renderCode(w, r, a, u, http.StatusTooManyRequests, "Please wait a little before asking for a new code.")
 	}
 	return s.switchTo(w, r, a, u, ch.Method)
@@ -302,7 +314,7 @@ func (s *Service) postMethod(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) switchTo(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, method string) error {
-	factors, err := s.codeFactors(r.Context(), u.ID)
+	factors, err := s.allowedFactors(r.Context(), a, u)
 	if err != nil {
 		return err
 	}
@@ -315,4 +327,33 @@ func (s *Service) switchTo(w http.ResponseWriter, r *http.Request, a *storage.Au
 	}
 	http.Redirect(w, r, "/login/code?authRequestID="+a.ID, http.StatusSeeOther)
 	return nil
+}
+
+// otpFor returns the code parameters of the effective policy of the user at
+// the request's client.
+func (s *Service) otpFor(ctx context.Context, a *storage.AuthRequest, u *storage.User) (OTPSettings, error) {
+	eff, err := s.policyFor(ctx, a.ClientID, u.ID)
+	if err != nil {
+		return OTPSettings{}, err
+	}
+	o := OTPSettings{Digits: eff.CodeDigits, TTL: eff.CodeTTL, MaxAttempts: eff.MaxAttempts,
+		ResendCooldown: eff.ResendCooldown, MaxResends: eff.MaxResends, Fallback: s.cfg.OTP.Fallback}
+	if !eff.SMSFallback {
+		o.Fallback = nil
+	}
+	return o, nil
+}
+
+// allowedFactors returns the user's code methods that the effective policy
+// allows.
+func (s *Service) allowedFactors(ctx context.Context, a *storage.AuthRequest, u *storage.User) ([]storage.SecondFactor, error) {
+	eff, err := s.policyFor(ctx, a.ClientID, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	factors, err := s.codeFactors(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(factors, func(f storage.SecondFactor) bool { return !eff.Allows(f.Method) }), nil
 }

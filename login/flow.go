@@ -56,8 +56,11 @@ func (s *Service) showLogin(w http.ResponseWriter, r *http.Request) error {
 	return s.showPassword(w, r, a, http.StatusOK, a.LoginHint, "")
 }
 
-// trySSO completes the request from a live session when the request allows
-// it (no prompt=login, max_age not exceeded).
+// trySSO completes the request from a live session when the request and
+// the effective policy allow it (no prompt=login, max_age not exceeded,
+// lifetime and idle timeout, session marks). When only a fresh second
+// factor is missing, it steps up: the session vouches for the password
+// and a code is sent.
 func (s *Service) trySSO(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest) (bool, error) {
 	id := s.SessionID(r)
 	if id == "" || slices.Contains(a.Prompt, "login") {
@@ -74,14 +77,24 @@ func (s *Service) trySSO(w http.ResponseWriter, r *http.Request, a *storage.Auth
 		return false, nil
 	}
 	u, err := s.cfg.Store.User(r.Context(), sess.UserID)
-	if err != nil || u.Disabled {
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
 		return false, nil
+	} else if err != nil {
+		return false, err
 	}
-	if !slices.Contains(sess.AMR, "mfa") { // enrolled since this session began: ask again
-		factors, err := s.codeFactors(r.Context(), u.ID)
-		if err != nil || len(factors) > 0 {
-			return false, err
+	n, err := s.decide(r.Context(), a, u)
+	if err != nil {
+		return false, err
+	}
+	if ok, err := s.sessionUsable(r.Context(), sess, u, n.eff); !ok || err != nil {
+		return false, err
+	}
+	if n.secondFactor && !s.mfaFresh(sess) {
+		if len(n.factors) == 0 {
+			return true, errNeedsFactor
 		}
+		s.audit(r, "step_up", u.ID, a.ClientID, "second factor asked in a live session")
+		return true, s.startSecondFactor(w, r, a, u, n.factors)
 	}
 	if err := s.cfg.Store.TouchSession(r.Context(), id, now); err != nil {
 		return false, err
@@ -151,37 +164,51 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 		return s.showPassword(w, r, a, http.StatusUnauthorized, username, "Wrong username or password.")
 	}
 	s.audit(r, "password_ok", u.ID, a.ClientID, "accepted")
-	factors, err := s.codeFactors(r.Context(), u.ID)
-	if err != nil {
-		return err
-	}
-	if len(factors) > 0 {
-		return s.startSecondFactor(w, r, a, u, factors)
-	}
-	return s.signIn(w, r, a, u, []string{"pwd"}, ACRPassword)
+	return s.afterPassword(w, r, a, u)
 }
 
 // signIn starts a new SSO session for an interactive sign-in (a new cookie
 // id every time: no fixation), ends the browser's previous one, and
 // completes the request.
-func (s *Service) signIn(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, amr []string, acr string) error {
+func (s *Service) signIn(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, amr []string, acr string, mfa bool) error {
 	now := s.cfg.Now()
-	if old := s.SessionID(r); old != "" {
-		if err := s.cfg.Store.RevokeSession(r.Context(), old, now); err != nil {
-			return err
-		}
+	eff, err := s.policyFor(r.Context(), a.ClientID, u.ID)
+	if err != nil {
+		return err
 	}
 	cookie := keyring.RandomToken(32)
 	sess := &storage.Session{
 		ID: sessionIDFromCookie(cookie), UserID: u.ID, AuthTime: now, AMR: amr, ACR: acr,
 		IP: s.cfg.ClientIP(r), UserAgent: truncate(r.UserAgent(), 256),
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.SessionLifetime),
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(eff.SessionLifetime),
 	}
-	if err := s.cfg.Store.CreateSession(r.Context(), sess); err != nil {
+	if mfa {
+		sess.MFAAt = &now
+	}
+	if err := s.replaceSession(r, sess); err != nil {
 		return err
 	}
-	s.setCookie(w, s.cfg.CookieName, cookie, s.cfg.SessionLifetime)
+	s.setCookie(w, s.cfg.CookieName, cookie, eff.SessionLifetime)
 	return s.complete(w, r, a, sess.ID, storage.Completion{UserID: u.ID, AuthTime: now, AMR: amr, ACR: acr})
+}
+
+// replaceSession stores a new session for this browser. The browser's
+// previous session of the same user is rotated into it (its clients and
+// tokens carry over); one of another user is ended.
+func (s *Service) replaceSession(r *http.Request, sess *storage.Session) error {
+	ctx, now := r.Context(), s.cfg.Now()
+	old := s.SessionID(r)
+	if old == "" {
+		return s.cfg.Store.CreateSession(ctx, sess)
+	}
+	err := s.cfg.Store.RotateSession(ctx, old, sess, now)
+	if !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	if err := s.cfg.Store.RevokeSession(ctx, old, now); err != nil {
+		return err
+	}
+	return s.cfg.Store.CreateSession(ctx, sess)
 }
 
 // complete is the one place an authorization request becomes done, and so
@@ -192,6 +219,9 @@ func (s *Service) complete(w http.ResponseWriter, r *http.Request, a *storage.Au
 	if errors.Is(err, storage.ErrAlreadyUsed) {
 		return errUnknownRequest
 	} else if err != nil {
+		return err
+	}
+	if err := s.cfg.Store.AddSessionClient(r.Context(), sessionID, a.ClientID); err != nil {
 		return err
 	}
 	http.Redirect(w, r, s.cfg.CallbackURL(a.ID), http.StatusSeeOther)

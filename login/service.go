@@ -17,6 +17,7 @@ import (
 
 	"github.com/twofold-id/twofold/internal/keyring"
 	"github.com/twofold-id/twofold/login/otp"
+	"github.com/twofold-id/twofold/login/policy"
 	"github.com/twofold-id/twofold/login/sender"
 	"github.com/twofold-id/twofold/storage"
 	"github.com/twofold-id/twofold/web"
@@ -43,6 +44,9 @@ type Store interface {
 	CountChallenges(ctx context.Context, authRequestID string) (int64, error)
 	SpendAttempt(ctx context.Context, id string, now time.Time) error
 	UseChallenge(ctx context.Context, id string, now time.Time) error
+	GlobalNotBefore(ctx context.Context) (time.Time, error)
+	AddSessionClient(ctx context.Context, sessionID, clientID string) error
+	RotateSession(ctx context.Context, oldID string, next *storage.Session, now time.Time) error
 }
 
 // ACR values twofold asserts.
@@ -71,6 +75,10 @@ type Config struct {
 	OTP     OTPSettings
 	Issuer  string
 	AppName string
+
+	// Policy returns the effective policy of a user at a client; without
+	// it, the OTP settings and session lifetime above apply.
+	Policy func(ctx context.Context, clientID, userID string) (policy.Effective, error)
 }
 
 // Service serves the login pages.

@@ -55,10 +55,13 @@ func (s *Store) SetChallengeDelivery(ctx context.Context, id, channel, destinati
 	}).Error)
 }
 
-// LatestChallenge returns the newest challenge of a request, in any state.
+// LatestChallenge returns the live challenge of a request, or its newest
+// one when none is live. Live first, because two challenges can share a
+// timestamp.
 func (s *Store) LatestChallenge(ctx context.Context, authRequestID string) (*Challenge, error) {
 	var c Challenge
-	err := s.db.WithContext(ctx).Where("auth_request_id = ?", authRequestID).Order("created_at DESC, id").Take(&c).Error
+	err := s.db.WithContext(ctx).Where("auth_request_id = ?", authRequestID).
+		Order("(used_at IS NULL) DESC, created_at DESC, id").Take(&c).Error
 	if err != nil {
 		return nil, translate(err)
 	}

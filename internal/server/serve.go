@@ -60,6 +60,7 @@ func (a *App) Handler() (http.Handler, error) {
 	}
 	svc, err := login.New(login.Config{
 		Senders: senders, Codes: codes, OTP: a.otpSettings(), Issuer: a.Cfg.Issuer, AppName: "twofold",
+		Policy: a.EffectivePolicy,
 		Store: a.Store, Passwords: a.Passwords(), Keyring: a.Ring,
 		CookieName: a.Cfg.Session.CookieName, Secure: secure,
 		SessionLifetime: a.Cfg.Session.Lifetime.D(),

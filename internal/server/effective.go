@@ -1,0 +1,17 @@
+package server
+
+import (
+	"context"
+
+	"github.com/twofold-id/twofold/login/policy"
+)
+
+// EffectivePolicy resolves the policy of a user at a client from the
+// database on every call: a change holds on the next request everywhere.
+func (a *App) EffectivePolicy(ctx context.Context, clientID, userID string) (policy.Effective, error) {
+	global, client, user, err := a.Store.PolicyLevels(ctx, clientID, userID)
+	if err != nil {
+		return policy.Effective{}, err
+	}
+	return policy.Resolve(a.PolicyDefaults(), global, client, user), nil
+}
