@@ -37,6 +37,7 @@ type Config struct {
 	OTP      OTP      `yaml:"otp"`
 	Twilio   Twilio   `yaml:"twilio"`
 	SMTP     SMTP     `yaml:"smtp"`
+	Limits   Limits   `yaml:"limits"`
 }
 
 // OTP configures one-time codes sent by SMS, voice call and email.
@@ -74,6 +75,26 @@ type SMTP struct {
 	Password string   `yaml:"password" doc:"SMTP password."`
 	From     string   `yaml:"from" doc:"Sender address of emails."`
 	Timeout  Duration `yaml:"timeout" doc:"Time limit of one email delivery."`
+}
+
+// Limits are the abuse limits (login/guard): account backoff and lockout,
+// per-IP failures, and the caps and budgets on sending codes. Send windows
+// are fixed and named in the keys; a window starts at its first hit.
+type Limits struct {
+	BackoffAfter      int      `yaml:"backoff_after" doc:"Consecutive failures of one account (password and codes together) after which each attempt waits."`
+	BackoffBase       Duration `yaml:"backoff_base" doc:"Wait after backoff_after failures, doubling with each further failure."`
+	BackoffMax        Duration `yaml:"backoff_max" doc:"Cap of the doubling wait."`
+	LockAfter         int      `yaml:"lock_after" doc:"Consecutive failures that lock the account until an admin unlocks it."`
+	IPFailures        int      `yaml:"ip_failures" doc:"Failures from one IP (IPv6 per /64) within ip_window after which it gets 429 until the window ends."`
+	IPWindow          Duration `yaml:"ip_window" doc:"Window of ip_failures."`
+	DestinationPer10m int      `yaml:"destination_per_10m" doc:"Codes sent to one phone number or email address per 10 minutes."`
+	DestinationPerDay int      `yaml:"destination_per_day" doc:"Codes sent to one phone number or email address per day."`
+	IPSendsPer10m     int      `yaml:"ip_sends_per_10m" doc:"Codes sent at the request of one IP (IPv6 per /64) per 10 minutes."`
+	SMSCountries      []string `yaml:"sms_countries" doc:"ISO 3166 regions SMS and voice codes may go to (comma-separated in the environment); * for any; empty: the region of twilio.from."`
+	SMSCountryDaily   int      `yaml:"sms_country_daily" doc:"SMS per region per day, all users together (circuit breaker)."`
+	SMSGlobalHourly   int      `yaml:"sms_global_hourly" doc:"SMS per hour, all regions together (circuit breaker)."`
+	VoiceCountryDaily int      `yaml:"voice_country_daily" doc:"Voice calls per region per day (circuit breaker)."`
+	VoiceGlobalHourly int      `yaml:"voice_global_hourly" doc:"Voice calls per hour, all regions together (circuit breaker)."`
 }
 
 // Database selects and tunes the store.
@@ -151,6 +172,12 @@ func Default() Config {
 		},
 		Twilio: Twilio{BaseURL: "https://api.twilio.com", Timeout: Duration(10 * time.Second)},
 		SMTP:   SMTP{Port: 587, TLS: "starttls", Timeout: Duration(10 * time.Second)},
+		Limits: Limits{
+			BackoffAfter: 5, BackoffBase: Duration(30 * time.Second), BackoffMax: Duration(15 * time.Minute), LockAfter: 100,
+			IPFailures: 50, IPWindow: Duration(10 * time.Minute),
+			DestinationPer10m: 5, DestinationPerDay: 10, IPSendsPer10m: 20,
+			SMSCountryDaily: 1000, SMSGlobalHourly: 200, VoiceCountryDaily: 100, VoiceGlobalHourly: 50,
+		},
 	}
 }
 
@@ -260,6 +287,7 @@ func (c *Config) Validate() error {
 		bad("password.max_concurrent", "must be at least 1 (got %d)", c.Password.MaxConcurrent)
 	}
 	errs = append(errs, c.validateDelivery()...)
+	errs = append(errs, c.validateLimits()...)
 	for _, cidr := range c.TrustedProxies {
 		if _, err := parsePrefix(cidr); err != nil {
 			bad("trusted_proxies", "%q is not a CIDR", cidr)
@@ -351,4 +379,51 @@ func (c *Config) validateDelivery() []error {
 		bad("smtp.timeout", "must be a positive duration (got %s)", c.SMTP.Timeout)
 	}
 	return errs
+}
+
+// validateLimits checks the abuse limits.
+func (c *Config) validateLimits() []error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+	l := c.Limits
+	atLeastOne := map[string]int{
+		"limits.backoff_after": l.BackoffAfter, "limits.ip_failures": l.IPFailures,
+		"limits.destination_per_10m": l.DestinationPer10m, "limits.destination_per_day": l.DestinationPerDay,
+		"limits.ip_sends_per_10m":  l.IPSendsPer10m,
+		"limits.sms_country_daily": l.SMSCountryDaily, "limits.sms_global_hourly": l.SMSGlobalHourly,
+		"limits.voice_country_daily": l.VoiceCountryDaily, "limits.voice_global_hourly": l.VoiceGlobalHourly,
+	}
+	for _, key := range sortedKeys(atLeastOne) {
+		if atLeastOne[key] < 1 {
+			bad(key, "must be at least 1 (got %d)", atLeastOne[key])
+		}
+	}
+	if l.LockAfter < l.BackoffAfter || l.LockAfter < 1 {
+		bad("limits.lock_after", "must be at least 1 and at least limits.backoff_after (got %d)", l.LockAfter)
+	}
+	if l.BackoffBase <= 0 {
+		bad("limits.backoff_base", "must be a positive duration (got %s)", l.BackoffBase)
+	}
+	if l.BackoffMax < l.BackoffBase {
+		bad("limits.backoff_max", "must be at least limits.backoff_base (got %s)", l.BackoffMax)
+	}
+	if l.IPWindow <= 0 || l.IPWindow > Duration(24*time.Hour) {
+		bad("limits.ip_window", "must be positive and at most 24h (got %s)", l.IPWindow)
+	}
+	for _, r := range l.SMSCountries {
+		if r != "*" && !isRegion(r) {
+			bad("limits.sms_countries", "%q is not an ISO 3166 region code such as US or GB, nor *", r)
+		}
+	}
+	if c.Twilio.Enabled() && c.Twilio.From == "" && len(l.SMSCountries) == 0 {
+		bad("limits.sms_countries", "is required when twilio.from is empty (it defaults to the region of twilio.from); list regions, or * for any")
+	}
+	return errs
+}
+
+// isRegion reports whether s is two ASCII letters.
+func isRegion(s string) bool {
+	return len(s) == 2 && strings.IndexFunc(strings.ToUpper(s), func(r rune) bool { return r < 'A' || r > 'Z' }) < 0
 }

@@ -2,6 +2,7 @@ package login
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"time"
@@ -73,10 +74,22 @@ func (s *Service) afterPassword(w http.ResponseWriter, r *http.Request, a *stora
 		return s.signIn(w, r, a, u, []string{"pwd"}, ACRPassword, false)
 	}
 	if len(n.factors) == 0 {
-		s.audit(r, "second_factor_missing", u.ID, a.ClientID, "refused")
-		return errNeedsFactor
+		return s.forceEnrolment(w, r, a, u)
 	}
 	return s.startSecondFactor(w, r, a, u, n.factors)
+}
+
+// forceEnrolment takes a user whom policy requires a second factor of, and
+// who has none it allows, through enrolment before the sign-in completes.
+func (s *Service) forceEnrolment(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User) error {
+	if err := s.cfg.Store.SetPendingUser(r.Context(), a.ID, u.ID); errors.Is(err, storage.ErrAlreadyUsed) {
+		return errUnknownRequest
+	} else if err != nil {
+		return err
+	}
+	s.audit(r, "enrolment_required", u.ID, a.ClientID, "redirected")
+	http.Redirect(w, r, "/login/enrol?authRequestID="+a.ID, http.StatusSeeOther)
+	return nil
 }
 
 // sessionUsable reports whether a live session may still serve this

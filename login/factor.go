@@ -33,6 +33,8 @@ var codeMethods = []string{"sms", "voice", "email"}
 // has no registered value, so it says "email" rather than pretend.
 func amrOf(channel string) string {
 	switch channel {
+	case "totp":
+		return "otp"
 	case "sms":
 		return "sms"
 	case "voice":
@@ -41,16 +43,23 @@ func amrOf(channel string) string {
 	return "email"
 }
 
-var methodLabels = map[string]string{"sms": "Text message (SMS)", "voice": "Phone call", "email": "Email"}
+var methodLabels = map[string]string{"sms": "Text message (SMS)", "voice": "Phone call", "email": "Email", "totp": "Authenticator app"}
 
-// codeFactors returns the user's usable code methods, preferred first.
+// codeFactors returns the user's usable, verified methods (codes sent by
+// SMS, call or email, and authenticator apps), preferred first.
 func (s *Service) codeFactors(ctx context.Context, userID string) ([]storage.SecondFactor, error) {
 	all, err := s.cfg.Store.SecondFactors(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
 	return slices.DeleteFunc(all, func(f storage.SecondFactor) bool {
-		return !slices.Contains(codeMethods, f.Method) || f.VerifiedAt == nil || f.Destination == ""
+		if f.VerifiedAt == nil {
+			return true
+		}
+		if f.Method == "totp" {
+			return len(f.Secret) == 0
+		}
+		return !slices.Contains(codeMethods, f.Method) || f.Destination == ""
 	}), nil
 }
 
@@ -118,6 +127,10 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 		Destination: f.Destination, MaxAttempts: o.MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(o.TTL),
 	}
 	ch.CodeHash = s.cfg.Codes.Hash(ch.ID, code)
+	if f.Method == "totp" { // nothing to send: the challenge only counts the guesses
+		ch.CodeHash, ch.Destination = "", ""
+		return s.cfg.Store.CreateChallenge(ctx, ch)
+	}
 	if err := s.cfg.Store.CreateChallenge(ctx, ch); err != nil {
 		return err
 	}
@@ -169,6 +182,7 @@ type codePage struct {
 	Digits                              int
 	Cooldown                            int // seconds until "Send a new code" works
 	CanResend                           bool
+	Recovery                            bool // the user has recovery codes left
 	Methods                             []methodOption
 }
 
@@ -204,7 +218,15 @@ func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, a *storage.
 	}
 	p := codePage{Title: "Enter your code", AuthRequestID: a.ID, Error: msg, Digits: o.Digits,
 		Notice:    notice(ch, o.Digits),
-		CanResend: sent <= int64(o.MaxResends)}
+		CanResend: sent <= int64(o.MaxResends) && ch.Method != "totp"}
+	if ch.Method == "totp" {
+		p.Digits = 6
+	}
+	left, err := s.cfg.Store.RecoveryCodesLeft(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	p.Recovery = left > 0
 	if wait := ch.CreatedAt.Add(o.ResendCooldown).Sub(s.cfg.Now()); wait > 0 {
 		p.Cooldown = int(wait.Seconds() + 0.999)
 	}
@@ -220,6 +242,9 @@ func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, a *storage.
 // notice tells the user where the code went, masked, and says so plainly
 // when it went somewhere else than they chose.
 func notice(ch *storage.Challenge, digits int) string {
+	if ch.Method == "totp" {
+		return "Enter the 6-digit code from your authenticator app."
+	}
 	masked := contact.MaskPhone(ch.Destination)
 	if ch.Channel == "email" {
 		masked = contact.MaskEmail(ch.Destination)
@@ -264,7 +289,12 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	if !s.cfg.Codes.Verify(ch.CodeHash, ch.ID, code) {
+	amr := amrOf(ch.Channel)
+	ok, err = s.checkCode(r.Context(), ch, u, code, now)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		left := ch.MaxAttempts - ch.Attempts - 1
 		s.auditDetail(r, "code_failed", u.ID, a.ClientID, "rejected", fmt.Sprintf("channel=%s attempts_left=%d", ch.Channel, left))
 		msg := fmt.Sprintf("That code is not right. %d attempts left.", left)
@@ -281,7 +311,7 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.auditDetail(r, "code_ok", u.ID, a.ClientID, "accepted", "channel="+ch.Channel)
-	return s.signIn(w, r, a, u, []string{"pwd", amrOf(ch.Channel), "mfa"}, ACRTwoFactor, true)
+	return s.signIn(w, r, a, u, []string{"pwd", amr, "mfa"}, ACRTwoFactor, true)
 }
 
 // postResend sends a new code by the same method, after the cooldown.
@@ -356,4 +386,39 @@ func (s *Service) allowedFactors(ctx context.Context, a *storage.AuthRequest, u 
 		return nil, err
 	}
 	return slices.DeleteFunc(factors, func(f storage.SecondFactor) bool { return !eff.Allows(f.Method) }), nil
+}
+
+// checkCode compares a submitted code with a challenge: the keyed hash of
+// a sent code, or the authenticator app's TOTP, whose accepted time step is
+// recorded once so the same code cannot be used again.
+func (s *Service) checkCode(ctx context.Context, ch *storage.Challenge, u *storage.User, code string, now time.Time) (bool, error) {
+	if ch.Method != "totp" {
+		return s.cfg.Codes.Verify(ch.CodeHash, ch.ID, code), nil
+	}
+	f, err := s.cfg.Store.SecondFactor(ctx, u.ID, "totp")
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	secret, err := s.openTOTPSecret(f)
+	if err != nil {
+		return false, err
+	}
+	step, ok := otp.VerifyTOTP(secret, code, now, f.LastStep)
+	if !ok {
+		return false, nil
+	}
+	if err := s.cfg.Store.AdvanceTOTPStep(ctx, f.ID, step); errors.Is(err, storage.ErrAlreadyUsed) {
+		return false, nil // replayed on another request meanwhile
+	} else if err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// openTOTPSecret decrypts a TOTP seed, sealed bound to its row.
+func (s *Service) openTOTPSecret(f *storage.SecondFactor) (string, error) {
+	b, err := s.cfg.Keyring.Open(f.Secret, "second_factors.secret:"+f.ID)
+	return string(b), err
 }

@@ -91,7 +91,7 @@ func (s *Service) trySSO(w http.ResponseWriter, r *http.Request, a *storage.Auth
 	}
 	if n.secondFactor && !s.mfaFresh(sess) {
 		if len(n.factors) == 0 {
-			return true, errNeedsFactor
+			return true, s.forceEnrolment(w, r, a, u)
 		}
 		s.audit(r, "step_up", u.ID, a.ClientID, "second factor asked in a live session")
 		return true, s.startSecondFactor(w, r, a, u, n.factors)
@@ -171,10 +171,21 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 // id every time: no fixation), ends the browser's previous one, and
 // completes the request.
 func (s *Service) signIn(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, amr []string, acr string, mfa bool) error {
+	callback, err := s.signInTo(w, r, a, u, amr, acr, mfa)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, callback, http.StatusSeeOther)
+	return nil
+}
+
+// signInTo is signIn without the redirect: it returns where the browser
+// goes next, for pages shown in between (recovery codes).
+func (s *Service) signInTo(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, amr []string, acr string, mfa bool) (string, error) {
 	now := s.cfg.Now()
 	eff, err := s.policyFor(r.Context(), a.ClientID, u.ID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	cookie := keyring.RandomToken(32)
 	sess := &storage.Session{
@@ -186,10 +197,10 @@ func (s *Service) signIn(w http.ResponseWriter, r *http.Request, a *storage.Auth
 		sess.MFAAt = &now
 	}
 	if err := s.replaceSession(r, sess); err != nil {
-		return err
+		return "", err
 	}
 	s.setCookie(w, s.cfg.CookieName, cookie, eff.SessionLifetime)
-	return s.complete(w, r, a, sess.ID, storage.Completion{UserID: u.ID, AuthTime: now, AMR: amr, ACR: acr})
+	return s.completeTo(r, a, sess.ID, storage.Completion{UserID: u.ID, AuthTime: now, AMR: amr, ACR: acr})
 }
 
 // replaceSession stores a new session for this browser. The browser's
@@ -214,18 +225,26 @@ func (s *Service) replaceSession(r *http.Request, sess *storage.Session) error {
 // complete is the one place an authorization request becomes done, and so
 // the one place a code can be unlocked.
 func (s *Service) complete(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, sessionID string, c storage.Completion) error {
+	callback, err := s.completeTo(r, a, sessionID, c)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, callback, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Service) completeTo(r *http.Request, a *storage.AuthRequest, sessionID string, c storage.Completion) (string, error) {
 	c.SessionID = sessionID
 	err := s.cfg.Store.CompleteAuthRequest(r.Context(), a.ID, c, s.cfg.Now())
 	if errors.Is(err, storage.ErrAlreadyUsed) {
-		return errUnknownRequest
+		return "", errUnknownRequest
 	} else if err != nil {
-		return err
+		return "", err
 	}
 	if err := s.cfg.Store.AddSessionClient(r.Context(), sessionID, a.ClientID); err != nil {
-		return err
+		return "", err
 	}
-	http.Redirect(w, r, s.cfg.CallbackURL(a.ID), http.StatusSeeOther)
-	return nil
+	return s.cfg.CallbackURL(a.ID), nil
 }
 
 // redirectError sends the browser back to the client with an OAuth error,

@@ -47,6 +47,16 @@ type Store interface {
 	GlobalNotBefore(ctx context.Context) (time.Time, error)
 	AddSessionClient(ctx context.Context, sessionID, clientID string) error
 	RotateSession(ctx context.Context, oldID string, next *storage.Session, now time.Time) error
+	AddSecondFactor(ctx context.Context, f *storage.SecondFactor) error
+	SecondFactor(ctx context.Context, userID, method string) (*storage.SecondFactor, error)
+	VerifySecondFactor(ctx context.Context, id string, step int64, now time.Time) error
+	AdvanceTOTPStep(ctx context.Context, id string, step int64) error
+	DeleteSecondFactor(ctx context.Context, userID, method string) error
+	SetPreferredFactor(ctx context.Context, userID, method string) error
+	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string, now time.Time) error
+	UseRecoveryCode(ctx context.Context, userID, hash string, now time.Time) error
+	RecoveryCodesLeft(ctx context.Context, userID string) (int64, error)
+	UpdateUserContact(ctx context.Context, userID, method, destination string, now time.Time) error
 }
 
 // ACR values twofold asserts.
@@ -109,7 +119,9 @@ func ParseTemplates() (*template.Template, error) {
 // and cross-origin protection.
 func (s *Service) Mount(mux *http.ServeMux) {
 	csrf := http.NewCrossOriginProtection()
-	page := func(h handlerFunc) http.Handler { return BrowserHeaders(csrf.Handler(s.adapt(h))) }
+	// withSignIn: a page that needs the account sign-in redirects to it.
+	page := func(h handlerFunc) http.Handler { return BrowserHeaders(csrf.Handler(s.adapt(withSignIn(h)))) }
+	s.mountAccount(mux, page, mux)
 	mux.Handle("GET /login", page(s.showLogin))
 	mux.Handle("POST /login/password", page(s.postPassword))
 	mux.Handle("GET /logged-out", page(s.loggedOut))
@@ -117,6 +129,16 @@ func (s *Service) Mount(mux *http.ServeMux) {
 	mux.Handle("POST /login/code", page(s.postCode))
 	mux.Handle("POST /login/code/resend", page(s.postResend))
 	mux.Handle("POST /login/code/method", page(s.postMethod))
+	mux.Handle("GET /login/recovery", page(s.showRecovery))
+	mux.Handle("POST /login/recovery", page(s.postRecovery))
+	mux.Handle("GET /login/enrol", page(s.showEnrolChoice))
+	mux.Handle("GET /login/enrol/totp", page(s.showEnrolTOTP))
+	mux.Handle("POST /login/enrol/totp", page(s.postEnrolTOTP))
+	for _, path := range []string{"phone", "email"} {
+		mux.Handle("GET /login/enrol/"+path, page(s.showEnrolContact))
+		mux.Handle("POST /login/enrol/"+path, page(s.postEnrolContact))
+		mux.Handle("POST /login/enrol/"+path+"/verify", page(s.postEnrolVerify))
+	}
 }
 
 // BrowserHeaders sets the headers every browser page of twofold carries:

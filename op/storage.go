@@ -22,6 +22,7 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Client(ctx context.Context, id string) (*storage.Client, error)
 	User(ctx context.Context, id string) (*storage.User, error)
+	Session(ctx context.Context, id string) (*storage.Session, error)
 	GlobalNotBefore(ctx context.Context) (time.Time, error)
 	CreateAuthRequest(ctx context.Context, a *storage.AuthRequest) error
 	AuthRequest(ctx context.Context, id string, now time.Time) (*storage.AuthRequest, error)
@@ -417,6 +418,15 @@ func (s *oidcStorage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, str
 }
 
 func (s *oidcStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req zop.IDTokenRequest, scopes []string) error {
+	if id := sessionIDOf(req); id != "" { // zitadel/oidc never fills IDTokenClaims.SessionID itself
+		sess, err := s.store.Session(ctx, id)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return serverError(err)
+		}
+		if err == nil && sess.SID != "" {
+			info.AppendClaims("sid", sess.SID) // stable across session rotation, as in logout tokens
+		}
+	}
 	return s.fillUserinfo(ctx, info, req.GetSubject(), scopes)
 }
 

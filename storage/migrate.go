@@ -22,7 +22,47 @@ var migrations = []migration{
 	{1, "initial schema", schemaV1},
 	{2, "second factors and one-time-code challenges", schemaV2},
 	{3, "policies, session marks, back-channel logout", schemaV3},
+	{4, "recovery codes", schemaV4},
+	{5, "abuse counters", schemaV5},
+	{6, "stable public session ids", schemaV6},
 }
+
+// schemaV6 gives sessions a sid that survives rotation (a new cookie id
+// after each sign-in), for back-channel logout.
+const schemaV6 = `
+ALTER TABLE sessions ADD COLUMN sid text NOT NULL DEFAULT '';
+UPDATE sessions SET sid = id WHERE sid = '';
+`
+
+// schemaV5 holds the abuse counters of login/guard: generic fixed-window
+// counters (keys hash contact data and addresses) and per-account failures.
+const schemaV5 = `
+CREATE TABLE abuse_counters (
+	key text PRIMARY KEY,
+	window_start {{ts}} NOT NULL,
+	count bigint NOT NULL DEFAULT 0,
+	updated_at {{ts}} NOT NULL
+);
+CREATE INDEX abuse_counters_window_start ON abuse_counters (window_start);
+CREATE TABLE account_guards (
+	user_id text PRIMARY KEY,
+	failures integer NOT NULL DEFAULT 0,
+	last_failure_at {{ts}},
+	claimed_at {{ts}},
+	locked_at {{ts}}
+);
+`
+
+const schemaV4 = `
+CREATE TABLE recovery_codes (
+	id text PRIMARY KEY,
+	user_id text NOT NULL,
+	code_hash text NOT NULL,
+	used_at {{ts}},
+	created_at {{ts}} NOT NULL
+);
+CREATE UNIQUE INDEX recovery_codes_user_hash ON recovery_codes (user_id, code_hash);
+`
 
 const schemaV3 = `
 CREATE TABLE policies (

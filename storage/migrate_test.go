@@ -15,7 +15,8 @@ import (
 // nobody checks against its migration.
 var models = []any{
 	&Client{}, &User{}, &Session{}, &AuthRequest{}, &AccessToken{},
-	&RefreshToken{}, &SigningKey{}, &AuditEvent{}, &SecondFactor{}, &Challenge{}, &Policy{}, &Setting{}, &LogoutDelivery{},
+	&RefreshToken{}, &SigningKey{}, &AuditEvent{}, &SecondFactor{}, &Challenge{}, &Policy{}, &Setting{}, &LogoutDelivery{}, &RecoveryCode{},
+	&AbuseCounter{}, &AccountGuard{},
 }
 
 func openSQLite(t *testing.T) *Store {

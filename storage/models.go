@@ -57,6 +57,7 @@ func (u User) LogValue() slog.Value {
 // the table alone cannot be replayed as cookies.
 type Session struct {
 	ID         string `gorm:"primaryKey"`
+	SID        string `gorm:"column:sid"` // public session id (the sid claim); kept across rotation
 	UserID     string
 	AuthTime   time.Time
 	AMR        StringList
@@ -238,4 +239,14 @@ type LogoutDelivery struct {
 	FailedAt      *time.Time
 	LastError     string
 	CreatedAt     time.Time
+}
+
+// RecoveryCode is one single-use recovery code, stored as a keyed hash
+// bound to its user.
+type RecoveryCode struct {
+	ID        string `gorm:"primaryKey"`
+	UserID    string
+	CodeHash  string
+	UsedAt    *time.Time
+	CreatedAt time.Time
 }

@@ -107,7 +107,10 @@ func (s *Store) RevokeAll(ctx context.Context, now time.Time) error {
 func (s *Store) AddSessionClient(ctx context.Context, sessionID, clientID string) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var sess Session
-		if err := tx.Select("id", "clients").Take(&sess, "id = ?", sessionID).Error; err != nil {
+		// Lock the row: without it, concurrent sign-ins through one session
+		// each append to the list they read and all but one client is lost
+		// (PostgreSQL; SQLite's immediate transactions already serialize).
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Select("id", "clients").Take(&sess, "id = ?", sessionID).Error; err != nil {
 			return translate(err)
 		}
 		if sess.Clients.Contains(clientID) {

@@ -19,6 +19,10 @@ func (s *Store) RotateSession(ctx context.Context, oldID string, next *Session, 
 		if err != nil {
 			return translate(err)
 		}
+		next.SID = old.SID
+		if next.SID == "" {
+			next.SID = old.ID
+		}
 		for _, c := range old.Clients {
 			if !next.Clients.Contains(c) {
 				next.Clients = append(next.Clients, c)
@@ -32,6 +36,17 @@ func (s *Store) RotateSession(ctx context.Context, oldID string, next *Session, 
 				return translate(err)
 			}
 		}
-		return translate(tx.Model(&Session{}).Where("id = ?", oldID).Update("revoked_at", now).Error)
+		// Conditional, so that of concurrent rotations of one session only
+		// the first commits: the others find it revoked and roll back their
+		// new session. (A lock on the first read would invert the
+		// tokens-then-session order RevokeSession relies on.)
+		res := tx.Model(&Session{}).Where("id = ? AND revoked_at IS NULL", oldID).Update("revoked_at", now)
+		if res.Error != nil {
+			return translate(res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return ErrNotFound
+		}
+		return nil
 	})
 }

@@ -3,10 +3,15 @@ package storage
 import (
 	"context"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // CreateSession stores a new SSO session.
 func (s *Store) CreateSession(ctx context.Context, sess *Session) error {
+	if sess.SID == "" {
+		sess.SID = randomID()
+	}
 	return translate(s.db.WithContext(ctx).Create(sess).Error)
 }
 
@@ -25,19 +30,18 @@ func (s *Store) TouchSession(ctx context.Context, id string, now time.Time) erro
 	return translate(s.db.WithContext(ctx).Model(&Session{}).Where("id = ?", id).Update("last_seen_at", now).Error)
 }
 
-// RevokeSession ends a session and revokes the tokens issued under it.
+// RevokeSession ends a session and revokes the tokens issued under it; in
+// the same transaction it queues the back-channel logouts of its clients.
 func (s *Store) RevokeSession(ctx context.Context, id string, now time.Time) error {
-	db := s.db.WithContext(ctx)
-	res := db.Model(&Session{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", now)
-	if res.Error != nil {
-		return translate(res.Error)
-	}
-	for _, m := range []any{&AccessToken{}, &RefreshToken{}} {
-		if err := db.Model(m).Where("session_id = ? AND revoked_at IS NULL", id).Update("revoked_at", now).Error; err != nil {
-			return translate(err)
+	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		// Tokens before the session, in the order RotateSession locks them.
+		for _, m := range []any{&AccessToken{}, &RefreshToken{}} {
+			if err := db.Model(m).Where("session_id = ? AND revoked_at IS NULL", id).Update("revoked_at", now).Error; err != nil {
+				return translate(err)
+			}
 		}
-	}
-	return nil
+		return endSession(db, id, now)
+	})
 }
 
 // Sessions lists a user's sessions, newest first; all users when userID is empty.

@@ -1,7 +1,9 @@
 package storage
 
 import (
+	"crypto/rand"
 	"database/sql/driver"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 )
@@ -48,4 +50,11 @@ func (l StringList) Contains(s string) bool {
 		}
 	}
 	return false
+}
+
+// randomID returns a random record id.
+func randomID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }

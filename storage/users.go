@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // CreateUser inserts a user; ErrConflict if the username is taken.
@@ -74,16 +76,23 @@ func (s *Store) DeleteUser(ctx context.Context, id string, now time.Time) error 
 
 // RevokeUser ends every session of a user and revokes their tokens: the
 // user's mark voids everything that began before now, and the rows are
-// marked revoked too.
+// marked revoked too. In the same transaction it queues the back-channel
+// logouts of the clients of every live session.
 func (s *Store) RevokeUser(ctx context.Context, userID string, now time.Time) error {
-	db := s.db.WithContext(ctx)
-	if err := db.Model(&User{}).Where("id = ?", userID).Update("sessions_not_before", now).Error; err != nil {
-		return translate(err)
-	}
-	for _, m := range []any{&Session{}, &AccessToken{}, &RefreshToken{}} {
-		if err := db.Model(m).Where("user_id = ? AND revoked_at IS NULL", userID).Update("revoked_at", now).Error; err != nil {
+	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		if err := db.Model(&User{}).Where("id = ?", userID).Update("sessions_not_before", now).Error; err != nil {
 			return translate(err)
 		}
-	}
-	return nil
+		// Tokens before sessions, in the order RotateSession locks them.
+		for _, m := range []any{&AccessToken{}, &RefreshToken{}} {
+			if err := db.Model(m).Where("user_id = ? AND revoked_at IS NULL", userID).Update("revoked_at", now).Error; err != nil {
+				return translate(err)
+			}
+		}
+		if err := endUserSessions(db, userID, now); err != nil {
+			return err
+		}
+		// Expired sessions are marked too; they need no logout.
+		return translate(db.Model(&Session{}).Where("user_id = ? AND revoked_at IS NULL", userID).Update("revoked_at", now).Error)
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -521,8 +522,15 @@ func TestServe(t *testing.T) {
 		t.Errorf("second serve changed the signing keys: %+v, was %+v", again, keys)
 	}
 	clients := okJSON[[]clientOut](c, "", "client", "list", "--json")
-	if len(clients) != 1 || clients[0].ClientID != "demo" || clients[0].AuthMethod != "none" {
-		t.Errorf("after two serves, clients = %+v, want the one demo client", clients)
+	var ids []string
+	for _, cl := range clients {
+		ids = append(ids, cl.ClientID)
+		if cl.AuthMethod != "none" {
+			t.Errorf("seeded client %s is not public: %+v", cl.ClientID, cl)
+		}
+	}
+	if slices.Sort(ids); !slices.Equal(ids, []string{"demo", "twofold-account"}) {
+		t.Errorf("after two serves, clients = %+v, want the demo and the account client once each", clients)
 	}
 	if users := okJSON[[]userOut](c, "", "user", "list", "--json"); len(users) != 1 || users[0].Username != "demo" {
 		t.Errorf("after two serves, users = %+v, want the one demo user", users)

@@ -37,6 +37,7 @@ type ClientCreateCmd struct {
 	ApplicationType       string   `name:"application-type" help:"web (default), native or user_agent."`
 	AccessTokenFormat     string   `name:"access-token-format" help:"opaque (default) or jwt."`
 	JWKSFile              string   `name:"jwks-file" type:"existingfile" help:"JWK Set of public keys, for private_key_jwt."`
+	BackchannelLogoutURI  string   `name:"backchannel-logout-uri" help:"Where to POST a logout token when a session the client signed in through ends (https, or http on loopback)."`
 }
 
 // Run creates the client.
@@ -48,7 +49,7 @@ func (c *ClientCreateCmd) Run(ctx context.Context, g *Globals) error {
 	defer a.Close()
 	spec := server.ClientSpec{ID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURI, PostLogoutRedirectURIs: c.PostLogoutRedirectURI,
 		GrantTypes: c.GrantType, Public: c.Public, AuthMethod: c.AuthMethod, ApplicationType: c.ApplicationType,
-		AccessTokenFormat: c.AccessTokenFormat}
+		AccessTokenFormat: c.AccessTokenFormat, BackchannelLogoutURI: c.BackchannelLogoutURI}
 	if c.JWKSFile != "" {
 		data, err := os.ReadFile(c.JWKSFile)
 		if err != nil {
@@ -79,6 +80,7 @@ type clientJSON struct {
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	GrantTypes             []string `json:"grant_types"`
 	AccessTokenFormat      string   `json:"access_token_format"`
+	BackchannelLogoutURI   string   `json:"backchannel_logout_uri"`
 	CreatedAt              string   `json:"created_at"`
 }
 
@@ -86,7 +88,8 @@ func toClientJSON(c *storage.Client, secret string) clientJSON {
 	return clientJSON{ClientID: c.ID, ClientSecret: secret, Name: c.Name, AuthMethod: c.AuthMethod,
 		ApplicationType: c.ApplicationType, RedirectURIs: nonNil(c.RedirectURIs),
 		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), GrantTypes: nonNil(c.GrantTypes),
-		AccessTokenFormat: c.AccessTokenFormat, CreatedAt: c.CreatedAt.Format(time.RFC3339)}
+		AccessTokenFormat: c.AccessTokenFormat, BackchannelLogoutURI: c.BackchannelLogoutURI,
+		CreatedAt: c.CreatedAt.Format(time.RFC3339)}
 }
 
 func nonNil(l []string) []string {
@@ -112,6 +115,9 @@ func printClient(g *Globals, c *storage.Client, secret string) error {
 	fmt.Fprintf(w, "redirect URIs:\t%s\n", strings.Join(c.RedirectURIs, " "))
 	fmt.Fprintf(w, "post-logout URIs:\t%s\n", strings.Join(c.PostLogoutRedirectURIs, " "))
 	fmt.Fprintf(w, "access tokens:\t%s\n", c.AccessTokenFormat)
+	if c.BackchannelLogoutURI != "" {
+		fmt.Fprintf(w, "back-channel logout:\t%s\n", c.BackchannelLogoutURI)
+	}
 	return w.Flush()
 }
 

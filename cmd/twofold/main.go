@@ -35,6 +35,9 @@ type CLI struct {
 	Client  ClientCmd  `cmd:"" help:"Register and manage client applications."`
 	User    UserCmd    `cmd:"" help:"Create and manage users."`
 	Keys    KeysCmd    `cmd:"" help:"Manage token signing keys."`
+	Policy  PolicyCmd  `cmd:"" help:"Set, explain and remove sign-in policies."`
+	Session SessionCmd `cmd:"" help:"List and end SSO sessions."`
+	Admin   AdminCmd   `cmd:"" help:"Admin API access."`
 }
 
 func main() {

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 
+	"github.com/twofold-id/twofold/admin"
 	"github.com/twofold-id/twofold/internal/server"
 
 	"github.com/twofold-id/twofold/login"
@@ -21,14 +21,17 @@ import (
 
 // UserCmd groups the user commands.
 type UserCmd struct {
-	Create      UserCreateCmd   `cmd:"" help:"Create a user; the password is read from standard input."`
-	List        UserListCmd     `cmd:"" help:"List users."`
-	Show        UserShowCmd     `cmd:"" help:"Show one user."`
-	Disable     UserDisableCmd  `cmd:"" help:"Disable a user and end their sessions."`
-	Enable      UserEnableCmd   `cmd:"" help:"Enable a disabled user."`
-	Delete      UserDeleteCmd   `cmd:"" help:"Delete a user and end their sessions."`
-	SetPassword UserPasswordCmd `cmd:"" name:"set-password" help:"Set a user's password from standard input; ends their sessions."`
-	SetFactors  UserFactorsCmd  `cmd:"" name:"set-second-factor" help:"Set the one-time-code methods (sms, voice, email) a user signs in with."`
+	Create        UserCreateCmd     `cmd:"" help:"Create a user; the password is read from standard input."`
+	List          UserListCmd       `cmd:"" help:"List users."`
+	Show          UserShowCmd       `cmd:"" help:"Show one user."`
+	Disable       UserDisableCmd    `cmd:"" help:"Disable a user and end their sessions."`
+	Enable        UserEnableCmd     `cmd:"" help:"Enable a disabled user."`
+	Delete        UserDeleteCmd     `cmd:"" help:"Delete a user and end their sessions."`
+	SetPassword   UserPasswordCmd   `cmd:"" name:"set-password" help:"Set a user's password from standard input; ends their sessions."`
+	SetFactors    UserFactorsCmd    `cmd:"" name:"set-second-factor" help:"Set the one-time-code methods (sms, voice, email) a user signs in with."`
+	SetAPIAccount UserAPIAccountCmd `cmd:"" name:"set-api-account" help:"Mark a user as an API account, exempt from the second factor where policy allows (--off to undo)."`
+	SetAdmin      UserAdminCmd      `cmd:"" name:"set-admin" help:"Give a user the admin role: their tokens with the twofold:admin scope may use the admin API (--off to undo)."`
+	ResetFactors  UserResetCmd      `cmd:"" name:"reset-second-factor" help:"Remove every second-factor method and recovery code of a user (lost phone)."`
 }
 
 // UserFactorsCmd sets a user's code methods.
@@ -103,13 +106,8 @@ func readPassword(g *Globals, fromStdin bool) (string, error) {
 		return "", fmt.Errorf("read password: %w", err)
 	}
 	pw := strings.TrimRight(line, "\r\n")
-	switch {
-	case len(pw) < 8:
-		return "", errors.New("password: at least 8 characters")
-	case len(pw) > login.MaxPasswordBytes:
-		return "", fmt.Errorf("password: at most %d bytes", login.MaxPasswordBytes)
-	case !utf8.ValidString(pw):
-		return "", errors.New("password: not valid UTF-8")
+	if err := admin.CheckPassword(pw); err != nil {
+		return "", fmt.Errorf("password: %w", err)
 	}
 	return pw, nil
 }
@@ -138,8 +136,8 @@ type UserCreateCmd struct {
 // Run creates the user.
 func (c *UserCreateCmd) Run(ctx context.Context, g *Globals) error {
 	var errs []error
-	if c.Username == "" || len(c.Username) > login.MaxUsernameBytes || strings.ContainsFunc(c.Username, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		errs = append(errs, fmt.Errorf("--username: 1 to %d characters without spaces or control characters", login.MaxUsernameBytes))
+	if err := admin.CheckUsername(c.Username); err != nil {
+		errs = append(errs, fmt.Errorf("--username: %w", err))
 	}
 	u := &storage.User{ID: server.NewID(), Username: c.Username, Name: c.Name}
 	if c.Email != "" {
@@ -253,7 +251,28 @@ type UserShowCmd struct{ userRef }
 
 // Run shows the user.
 func (c *UserShowCmd) Run(ctx context.Context, g *Globals) error {
-	return withUser(ctx, g, c.User, func(a *server.App, u *storage.User) error { return printUser(g, u) })
+	return withUser(ctx, g, c.User, func(a *server.App, u *storage.User) error {
+		factors, err := a.Store.SecondFactors(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if g.JSON {
+			out := struct {
+				userJSON
+				APIAccount    bool               `json:"api_account"`
+				Admin         bool               `json:"admin"`
+				SecondFactors []admin.FactorView `json:"second_factors"`
+			}{userJSON: toUserJSON(u), APIAccount: u.APIAccount, Admin: u.Admin, SecondFactors: []admin.FactorView{}}
+			for _, f := range factors {
+				out.SecondFactors = append(out.SecondFactors, admin.FactorView{Method: f.Method, Destination: f.Destination, Preferred: f.Preferred})
+			}
+			return printJSON(g, out)
+		}
+		if err := printUser(g, u); err != nil {
+			return err
+		}
+		return printFactors(g, u, factors)
+	})
 }
 
 func withUser(ctx context.Context, g *Globals, ref string, fn func(a *server.App, u *storage.User) error) error {
@@ -342,6 +361,73 @@ func (c *UserPasswordCmd) Run(ctx context.Context, g *Globals) error {
 		}
 		audit(ctx, a, "password_set", u.ID, "", "")
 		fmt.Fprintf(g.stdout, "Password of %s changed; their sessions are ended.\n", u.Username)
+		return nil
+	})
+}
+
+// printFactors lists a user's second-factor methods and roles under
+// printUser's lines.
+func printFactors(g *Globals, u *storage.User, factors []storage.SecondFactor) error {
+	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "api account:\t%v\nadmin:\t%v\n", u.APIAccount, u.Admin)
+	if len(factors) == 0 {
+		fmt.Fprintf(w, "second factors:\tnone (password only)\n")
+	}
+	for i, f := range factors {
+		label := ""
+		if i == 0 {
+			label = "second factors:"
+		}
+		line := f.Method
+		if f.Destination != "" {
+			line += " " + f.Destination
+		}
+		if f.Preferred {
+			line += " (preferred)"
+		}
+		fmt.Fprintf(w, "%s\t%s\n", label, line)
+	}
+	return w.Flush()
+}
+
+// UserAPIAccountCmd marks or unmarks an API account.
+type UserAPIAccountCmd struct {
+	userRef
+	Off bool `help:"Make it an ordinary user again."`
+}
+
+// Run sets the flag through the admin service, as the admin API does.
+func (c *UserAPIAccountCmd) Run(ctx context.Context, g *Globals) error {
+	on := !c.Off
+	return setUserFlag(ctx, g, c.User, admin.UserPatch{APIAccount: &on}, "an API account", on)
+}
+
+// UserAdminCmd grants or removes the admin role.
+type UserAdminCmd struct {
+	userRef
+	Off bool `help:"Remove the admin role."`
+}
+
+// Run sets the role through the admin service.
+func (c *UserAdminCmd) Run(ctx context.Context, g *Globals) error {
+	on := !c.Off
+	return setUserFlag(ctx, g, c.User, admin.UserPatch{Admin: &on}, "an admin", on)
+}
+
+func setUserFlag(ctx context.Context, g *Globals, ref string, p admin.UserPatch, what string, on bool) error {
+	return withAdmin(ctx, g, func(a *server.App, svc *admin.Admin) error {
+		u, err := svc.UpdateUser(ctx, admin.CLI, ref, p)
+		if err != nil {
+			return err
+		}
+		if g.JSON {
+			return printJSON(g, map[string]any{"id": u.ID, "username": u.Username, "api_account": u.APIAccount, "admin": u.Admin})
+		}
+		not := ""
+		if !on {
+			not = " no longer"
+		}
+		fmt.Fprintf(g.stdout, "%s is%s %s.\n", u.Username, not, what)
 		return nil
 	})
 }

@@ -41,11 +41,17 @@ func TestClientPolicyRequiresSecondFactor(t *testing.T) {
 		if !strings.Contains(f.Page.Body, `autocomplete="one-time-code"`) {
 			t.Fatalf("user-level off loosened the policy: %s", f.Page)
 		}
-		// A password-only user meets payroll's requirement and is refused.
+		// A password-only user meets payroll's requirement and must enrol first.
 		s.CreateUser(t, "bob", "bob-password")
 		p := payroll.Start(s.NewBrowser(t), nil).Password("bob", "bob-password").Page
-		if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "requires a second factor") {
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, "This application requires a second factor") {
 			t.Fatalf("bob without a factor at payroll: %s", p)
+		}
+		// With no method the policy allows, he is refused with a clear page.
+		putPolicy(t, s, storage.Policy{Scope: storage.ScopeClient, TargetID: payroll.ID, SecondFactor: "required", AllowedMethods: storage.StringList{"voice"}})
+		p = payroll.Start(s.NewBrowser(t), nil).Password("bob", "bob-password").Page
+		if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "requires a second factor") {
+			t.Fatalf("bob with no allowed method at payroll: %s", p)
 		}
 		// An API account is exempt.
 		id := s.CreateUser(t, "ci-bot", "ci-bot-password")

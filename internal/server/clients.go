@@ -31,6 +31,9 @@ type ClientSpec struct {
 	ApplicationType        string
 	AccessTokenFormat      string
 	JWKS                   string
+	// BackchannelLogoutURI receives a logout token whenever a session the
+	// client signed in through ends (Back-Channel Logout 1.0).
+	BackchannelLogoutURI string
 }
 
 var validGrants = []string{"authorization_code", "refresh_token", "client_credentials"}
@@ -104,6 +107,11 @@ func NewClient(s ClientSpec, ring *keyring.Keyring, now time.Time) (*storage.Cli
 			errs = append(errs, fmt.Errorf("--post-logout-redirect-uri: %w", err))
 		}
 	}
+	if s.BackchannelLogoutURI != "" {
+		if err := CheckBackchannelLogoutURI(s.BackchannelLogoutURI); err != nil {
+			errs = append(errs, fmt.Errorf("--backchannel-logout-uri: %w", err))
+		}
+	}
 	if s.AccessTokenFormat == "" {
 		s.AccessTokenFormat = "opaque"
 	}
@@ -117,7 +125,7 @@ func NewClient(s ClientSpec, ring *keyring.Keyring, now time.Time) (*storage.Cli
 		ID: s.ID, Name: s.Name, AuthMethod: s.AuthMethod, ApplicationType: s.ApplicationType,
 		RedirectURIs: s.RedirectURIs, PostLogoutRedirectURIs: s.PostLogoutRedirectURIs,
 		GrantTypes: s.GrantTypes, AccessTokenFormat: s.AccessTokenFormat, JWKS: s.JWKS,
-		CreatedAt: now, UpdatedAt: now,
+		BackchannelLogoutURI: s.BackchannelLogoutURI, CreatedAt: now, UpdatedAt: now,
 	}
 	var secret string
 	if s.AuthMethod == "client_secret_basic" || s.AuthMethod == "client_secret_post" {
@@ -154,4 +162,35 @@ func CheckRedirectURI(raw, appType string) error {
 		}
 	}
 	return nil
+}
+
+// CheckBackchannelLogoutURI allows an absolute https URI, or http only on
+// loopback; no fragment (Back-Channel Logout 1.0 section 2.2). The provider
+// calls it from the server side, so custom schemes make no sense.
+func CheckBackchannelLogoutURI(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || strings.ContainsAny(raw, " \t\r\n") || len(raw) > 2000 {
+		return fmt.Errorf("%q is not an absolute URI", raw)
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return fmt.Errorf("%q must not have a fragment", raw)
+	}
+	if u.User != nil {
+		return fmt.Errorf("%q must not carry credentials", raw)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("%q: http is allowed only for localhost and loopback addresses; use https", raw)
+	}
+	return fmt.Errorf("%q: must be https (or http on loopback)", raw)
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }

@@ -2,13 +2,26 @@ package server
 
 import (
 	"context"
+	"net/http"
 	"time"
+
+	"github.com/twofold-id/twofold/op"
 )
 
-// RunJobs runs the background work of every replica: purging expired rows
-// and rotating the signing key. Both are safe to run on all replicas at
-// once (bounded deletes; rotation checks the key's age first).
+// backchannelInterval is how often each replica looks for back-channel
+// logout tokens to send.
+const backchannelInterval = 5 * time.Second
+
+// logoutRetention is how long finished back-channel deliveries are kept
+// (the audit log keeps their outcome for good).
+const logoutRetention = 7 * 24 * time.Hour
+
+// RunJobs runs the background work of every replica: purging expired rows,
+// rotating the signing key and delivering back-channel logout tokens. All
+// are safe to run on all replicas at once (bounded deletes; rotation checks
+// the key's age first; deliveries are claimed with a conditional UPDATE).
 func (a *App) RunJobs(ctx context.Context) {
+	go a.runBackchannel(ctx)
 	purge := time.NewTicker(10 * time.Minute)
 	rotate := time.NewTicker(time.Hour)
 	defer purge.Stop()
@@ -19,6 +32,11 @@ func (a *App) RunJobs(ctx context.Context) {
 			return
 		case <-purge.C:
 			n, err := a.Store.Purge(ctx, a.Now(), 5000)
+			if err == nil {
+				var sent int64
+				sent, err = a.Store.PurgeLogoutDeliveries(ctx, a.Now().Add(-logoutRetention), 5000)
+				n += sent
+			}
 			if err != nil {
 				a.Log.Error("purge failed", "err", err)
 			} else if n > 0 {
@@ -35,4 +53,34 @@ func (a *App) RunJobs(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// runBackchannel delivers back-channel logout tokens every few seconds, on
+// its own so that a client that is down delays neither the other jobs nor
+// any request.
+func (a *App) runBackchannel(ctx context.Context) {
+	tick := time.NewTicker(backchannelInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if _, _, err := a.RunBackchannel(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Error("back-channel logout delivery failed", "err", err)
+			}
+		}
+	}
+}
+
+// RunBackchannel sends the back-channel logout tokens due now (one bounded
+// batch) and reports how many were delivered and how many attempts failed.
+// Tests call it to drive delivery without waiting for the ticker.
+func (a *App) RunBackchannel(ctx context.Context) (delivered, failed int, err error) {
+	b := op.NewBackchannel(a.Store, a.Keys, a.Cfg.Issuer, &http.Client{}, a.Now, a.Log)
+	delivered, failed, err = b.RunOnce(ctx)
+	if delivered+failed > 0 {
+		a.Log.Info("back-channel logout", "delivered", delivered, "failed", failed)
+	}
+	return delivered, failed, err
 }

@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/twofold-id/twofold/admin"
 	"github.com/twofold-id/twofold/demo"
 	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/op"
+	"github.com/twofold-id/twofold/storage"
 )
 
 // Serve serves on ln until ctx ends, then shuts down gracefully: it stops
@@ -47,6 +49,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, handler http.Handler) 
 // Handler composes the provider, the login pages, the demo (development
 // mode) and the operational endpoints on one mux.
 func (a *App) Handler() (http.Handler, error) {
+	if err := a.EnsureAccountClient(context.Background()); err != nil {
+		return nil, err
+	}
 	ips := clientIPFunc(a.Cfg.TrustedPrefixes())
 	secure := !a.Cfg.Dev
 	var provider *op.Provider
@@ -61,7 +66,7 @@ func (a *App) Handler() (http.Handler, error) {
 	svc, err := login.New(login.Config{
 		Senders: senders, Codes: codes, OTP: a.otpSettings(), Issuer: a.Cfg.Issuer, AppName: "twofold",
 		Policy: a.EffectivePolicy,
-		Store: a.Store, Passwords: a.Passwords(), Keyring: a.Ring,
+		Store:  a.Store, Passwords: a.Passwords(), Keyring: a.Ring,
 		CookieName: a.Cfg.Session.CookieName, Secure: secure,
 		SessionLifetime: a.Cfg.Session.Lifetime.D(),
 		CallbackURL:     func(id string) string { return provider.CallbackURL(id) },
@@ -83,6 +88,7 @@ func (a *App) Handler() (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	svc.Mount(mux)
+	a.Admin(provider, ips).Mount(mux)
 	if a.Cfg.Dev {
 		pages, err := login.ParseTemplates()
 		if err != nil {
@@ -93,4 +99,20 @@ func (a *App) Handler() (http.Handler, error) {
 	mountOps(mux, a)
 	mux.Handle("/", provider)
 	return withAccessLog(a.Log, recoverPanics(a.Log, mux)), nil
+}
+
+// Admin returns the administration service over this app: the admin API
+// when verify (the provider) is given, and the CLI's policy and session
+// commands with a nil verify. clientIP may be nil.
+func (a *App) Admin(verify admin.Verifier, clientIP func(*http.Request) string) *admin.Admin {
+	return admin.New(admin.Config{
+		Store: a.Store, Ring: a.Ring, Passwords: a.Passwords(), PolicyDefaults: a.PolicyDefaults,
+		NewClient: func(s admin.ClientSpec) (*storage.Client, string, error) {
+			return NewClient(ClientSpec{ID: s.ID, Name: s.Name, RedirectURIs: s.RedirectURIs,
+				PostLogoutRedirectURIs: s.PostLogoutRedirectURIs, GrantTypes: s.GrantTypes, Public: s.Public,
+				AuthMethod: s.AuthMethod, ApplicationType: s.ApplicationType, AccessTokenFormat: s.AccessTokenFormat,
+				JWKS: s.JWKS, BackchannelLogoutURI: s.BackchannelLogoutURI}, a.Ring, a.Now())
+		},
+		Verify: verify, ErrInvalidToken: op.ErrInvalidToken, ClientIP: clientIP, Now: a.Now, Log: a.Log,
+	})
 }

@@ -40,6 +40,11 @@ func Chromium(t testing.TB) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true), // containers often have a tiny /dev/shm
+		// Test servers use self-signed certificates (httptest, testkit.Server).
+		// Chromium only ever talks to our own servers on loopback here, and
+		// ignoring the errors also keeps the origin a secure context, so
+		// Secure and __Host- cookies work as in production.
+		chromedp.IgnoreCertErrors,
 		chromedp.UserDataDir(t.TempDir()),
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)

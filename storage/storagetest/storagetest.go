@@ -43,7 +43,19 @@ func Run(t *testing.T, open func(t *testing.T) *storage.Store) {
 		{"ConcurrentRotateRefreshToken", testConcurrentRotate},
 		{"ConcurrentCompleteAuthRequest", testConcurrentComplete},
 		{"ConcurrentBindAuthRequest", testConcurrentBind},
+		{"AbuseCounters", testCounters},
+		{"AccountGuards", testAccountGuards},
+		{"ConcurrentCounterHits", testConcurrentCounterHits},
+		{"ConcurrentAccountFailures", testConcurrentAccountFailures},
+		{"ConcurrentClaimAccountAttempt", testConcurrentClaimAccountAttempt},
+		{"LogoutOutbox", testLogoutOutbox},
+		{"LogoutDeliveryLifecycle", testLogoutDeliveryLifecycle},
+		{"ConcurrentClaimLogoutDelivery", testConcurrentClaimLogout},
+		{"ConcurrentRevokeSessionQueuesOnce", testConcurrentRevokeSession},
+		{"PurgeLogoutDeliveries", testPurgeLogoutDeliveries},
 	}
+	tests = append(append(tests, factorTests...), policyTests...)
+	tests = append(tests, adminTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

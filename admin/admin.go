@@ -1,0 +1,123 @@
+// Package admin is twofold's administration: one service for clients,
+// users, policies, sessions and the audit log, used by both the JSON API
+// under /admin/api/v1 and the twofold command line, so that both validate
+// input, record audit events and end sessions the same way. The API is
+// authenticated with bearer tokens this provider issued itself.
+package admin
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/login/policy"
+	"github.com/twofold-id/twofold/storage"
+)
+
+// Scope is the OAuth scope an access token needs for the admin API.
+const Scope = "twofold:admin"
+
+// ExtraScopes are the scopes, beyond the standard OpenID ones, that a
+// client can be granted.
+var ExtraScopes = []string{Scope}
+
+// Verifier checks a bearer token this provider issued; op.Provider is one.
+type Verifier interface {
+	VerifyAccessToken(ctx context.Context, raw string) (*storage.AccessToken, error)
+}
+
+// Config is what the service is built from. The composition root
+// (internal/server) fills it, because admin cannot import it.
+type Config struct {
+	Store *storage.Store
+	Ring  *keyring.Keyring
+	// Passwords hashes new passwords.
+	Passwords *login.Passwords
+	// NewClient validates a client spec and builds the record and its
+	// secret: the same function the CLI uses.
+	NewClient func(ClientSpec) (*storage.Client, string, error)
+	// PolicyDefaults is the policy the configuration implies.
+	PolicyDefaults func() policy.Effective
+	// Verify authenticates API callers; nil when only the CLI uses the
+	// service.
+	Verify Verifier
+	// ErrInvalidToken is what Verify returns for a bad token (401); any
+	// other error from it is internal.
+	ErrInvalidToken error
+	// ClientIP names the address of a request for audit events.
+	ClientIP func(*http.Request) string
+	Now      func() time.Time
+	Log      *slog.Logger
+}
+
+// Admin is the administration service.
+type Admin struct {
+	cfg   Config
+	store *storage.Store
+}
+
+// New returns the service.
+func New(cfg Config) *Admin {
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return time.Now().UTC() }
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.ClientIP == nil {
+		cfg.ClientIP = func(r *http.Request) string { return r.RemoteAddr }
+	}
+	return &Admin{cfg: cfg, store: cfg.Store}
+}
+
+// Actor is who makes a change: "client:<id>", "user:<id>" or "cli", with
+// the address the request came from.
+type Actor struct {
+	Name string
+	IP   string
+}
+
+// CLI is the actor of changes made from the command line.
+var CLI = Actor{Name: "cli"}
+
+// audit records one change. A failed write is logged, not returned: the
+// change itself has happened.
+func (a *Admin) audit(ctx context.Context, actor Actor, typ, userID, clientID, detail string) {
+	e := &storage.AuditEvent{CreatedAt: a.cfg.Now(), Type: typ, Actor: actor.Name, UserID: userID,
+		ClientID: clientID, IP: actor.IP, Outcome: "ok", Detail: detail}
+	if err := a.store.Audit(ctx, e); err != nil {
+		a.cfg.Log.Error("audit write failed", "type", typ, "err", err)
+	}
+}
+
+// FindUser looks a user up by username or id; a not_found Error naming
+// field when neither matches.
+func (a *Admin) FindUser(ctx context.Context, field, ref string) (*storage.User, error) {
+	if ref == "" {
+		return nil, invalid(field, "a username or user id is required")
+	}
+	u, err := a.store.UserByUsername(ctx, ref)
+	if errors.Is(err, storage.ErrNotFound) {
+		u, err = a.store.User(ctx, ref)
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, notFound(field, "no user %q", ref)
+	}
+	return u, err
+}
+
+// FindClient loads a client; a not_found Error naming field when unknown.
+func (a *Admin) FindClient(ctx context.Context, field, id string) (*storage.Client, error) {
+	if id == "" {
+		return nil, invalid(field, "a client id is required")
+	}
+	c, err := a.store.Client(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, notFound(field, "no client with id %q", id)
+	}
+	return c, err
+}

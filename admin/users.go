@@ -1,0 +1,335 @@
+package admin
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/twofold-id/twofold/login/contact"
+	"github.com/twofold-id/twofold/storage"
+)
+
+// UserSpec is a new user.
+type UserSpec struct {
+	Username   string `json:"username"`
+	Name       string `json:"name,omitempty"`
+	Email      string `json:"email,omitempty"`
+	Phone      string `json:"phone,omitempty"`
+	Password   string `json:"password"`
+	APIAccount bool   `json:"api_account,omitempty"`
+	Admin      bool   `json:"admin,omitempty"`
+}
+
+// UserPatch changes a user; nil leaves a field as it is. An empty email or
+// phone removes it (and the methods that used it).
+type UserPatch struct {
+	Name       *string `json:"name"`
+	Email      *string `json:"email"`
+	Phone      *string `json:"phone"`
+	Disabled   *bool   `json:"disabled"`
+	APIAccount *bool   `json:"api_account"`
+	Admin      *bool   `json:"admin"`
+}
+
+// UserView is a user as the API shows it, never with the password hash.
+type UserView struct {
+	ID            string       `json:"id"`
+	Username      string       `json:"username"`
+	Name          string       `json:"name"`
+	Email         string       `json:"email"`
+	EmailVerified bool         `json:"email_verified"`
+	Phone         string       `json:"phone"`
+	PhoneVerified bool         `json:"phone_verified"`
+	Disabled      bool         `json:"disabled"`
+	APIAccount    bool         `json:"api_account"`
+	Admin         bool         `json:"admin"`
+	SecondFactors []FactorView `json:"second_factors,omitempty"`
+	CreatedAt     time.Time    `json:"created_at"`
+	UpdatedAt     time.Time    `json:"updated_at"`
+}
+
+// FactorView is one enrolled second-factor method.
+type FactorView struct {
+	Method      string `json:"method"`
+	Destination string `json:"destination,omitempty"`
+	Preferred   bool   `json:"preferred"`
+}
+
+// ViewUser is the API's view of a user; factors may be nil (lists).
+func ViewUser(u *storage.User, factors []storage.SecondFactor) UserView {
+	v := UserView{ID: u.ID, Username: u.Username, Name: u.Name, Email: u.Email, EmailVerified: u.EmailVerified,
+		Phone: u.Phone, PhoneVerified: u.PhoneVerified, Disabled: u.Disabled, APIAccount: u.APIAccount,
+		Admin: u.Admin, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+	for _, f := range factors {
+		v.SecondFactors = append(v.SecondFactors, FactorView{Method: f.Method, Destination: f.Destination, Preferred: f.Preferred})
+	}
+	return v
+}
+
+// UserPage is one page of users by username.
+type UserPage struct {
+	Users      []UserView `json:"users"`
+	NextCursor string     `json:"next_cursor,omitempty"`
+}
+
+// Users returns a page of users after cursor (from the previous page).
+func (a *Admin) Users(ctx context.Context, limit int, cursor string) (UserPage, error) {
+	if limit == 0 {
+		limit = 100
+	}
+	if limit < 1 || limit > 500 {
+		return UserPage{}, invalid("limit", "must be 1 to 500 (got %d)", limit)
+	}
+	after, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return UserPage{}, invalid("cursor", "not a cursor this API returned")
+	}
+	list, err := a.store.UsersAfter(ctx, string(after), limit+1)
+	if err != nil {
+		return UserPage{}, err
+	}
+	page := UserPage{Users: []UserView{}}
+	if len(list) > limit {
+		list = list[:limit]
+		page.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(list[limit-1].Username))
+	}
+	for i := range list {
+		page.Users = append(page.Users, ViewUser(&list[i], nil))
+	}
+	return page, nil
+}
+
+// User loads a user (by username or id) with their second factors.
+func (a *Admin) User(ctx context.Context, ref string) (*storage.User, []storage.SecondFactor, error) {
+	u, err := a.FindUser(ctx, "id", ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	factors, err := a.store.SecondFactors(ctx, u.ID)
+	return u, factors, err
+}
+
+func normalizeContact(field, value string) (string, error) {
+	if value == "" {
+		return "", nil
+	}
+	var (
+		out string
+		err error
+	)
+	if field == "email" {
+		out, err = contact.NormalizeEmail(value)
+	} else {
+		out, err = contact.NormalizePhone(value, "")
+	}
+	if err != nil {
+		return "", invalid(field, "%v", err)
+	}
+	return out, nil
+}
+
+// CreateUser validates and creates a user with a password.
+func (a *Admin) CreateUser(ctx context.Context, actor Actor, s UserSpec) (*storage.User, error) {
+	if err := CheckUsername(s.Username); err != nil {
+		return nil, invalid("username", "%v", err)
+	}
+	u := &storage.User{ID: uuid.NewString(), Username: s.Username, Name: s.Name, APIAccount: s.APIAccount, Admin: s.Admin}
+	var err error
+	if u.Email, err = normalizeContact("email", s.Email); err != nil {
+		return nil, err
+	}
+	if u.Phone, err = normalizeContact("phone", s.Phone); err != nil {
+		return nil, err
+	}
+	if err := CheckPassword(s.Password); err != nil {
+		return nil, invalid("password", "%v", err)
+	}
+	if u.PasswordHash, err = a.cfg.Passwords.Hash(ctx, s.Password); err != nil {
+		return nil, err
+	}
+	u.CreatedAt, u.UpdatedAt = a.cfg.Now(), a.cfg.Now()
+	if err := a.store.CreateUser(ctx, u); errors.Is(err, storage.ErrConflict) {
+		return nil, conflict("username", "username %q is taken", s.Username)
+	} else if err != nil {
+		return nil, err
+	}
+	a.audit(ctx, actor, "user_created", u.ID, "", "")
+	return u, nil
+}
+
+// UpdateUser applies a patch. Disabling ends the user's sessions; a new
+// phone or email moves the methods that used the old one.
+func (a *Admin) UpdateUser(ctx context.Context, actor Actor, ref string, p UserPatch) (*storage.User, error) {
+	u, err := a.FindUser(ctx, "id", ref)
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]any{}
+	if p.Name != nil {
+		fields["name"] = *p.Name
+	}
+	contacts := []struct {
+		field   string
+		in      *string
+		cur     string
+		methods []string
+	}{{"email", p.Email, u.Email, []string{"email"}}, {"phone", p.Phone, u.Phone, []string{"sms", "voice"}}}
+	for _, c := range contacts {
+		if c.in == nil {
+			continue
+		}
+		v, err := normalizeContact(c.field, *c.in)
+		if err != nil {
+			return nil, err
+		}
+		if v != c.cur {
+			fields[c.field], fields[c.field+"_verified"] = v, false
+		}
+	}
+	for col, v := range map[string]*bool{"disabled": p.Disabled, "api_account": p.APIAccount, "admin": p.Admin} {
+		if v != nil {
+			fields[col] = *v
+		}
+	}
+	if len(fields) == 0 {
+		return u, nil
+	}
+	now := a.cfg.Now()
+	if err := a.store.UpdateUser(ctx, u.ID, fields, now); err != nil {
+		return nil, err
+	}
+	for _, c := range contacts {
+		if v, ok := fields[c.field].(string); ok {
+			if err := a.store.SetFactorDestination(ctx, u.ID, c.methods, v, now); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if p.Disabled != nil && *p.Disabled && !u.Disabled {
+		if err := a.store.RevokeUser(ctx, u.ID, now); err != nil {
+			return nil, err
+		}
+	}
+	a.audit(ctx, actor, "user_updated", u.ID, "", "fields="+fieldList(fields))
+	return a.store.User(ctx, u.ID)
+}
+
+func fieldList(fields map[string]any) string {
+	var names []string
+	for k := range fields {
+		if k != "updated_at" {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, ",")
+}
+
+// SetDisabled disables a user (ending their sessions) or enables them.
+func (a *Admin) SetDisabled(ctx context.Context, actor Actor, ref string, disabled bool) (*storage.User, error) {
+	u, err := a.FindUser(ctx, "id", ref)
+	if err != nil {
+		return nil, err
+	}
+	now := a.cfg.Now()
+	if err := a.store.UpdateUser(ctx, u.ID, map[string]any{"disabled": disabled}, now); err != nil {
+		return nil, err
+	}
+	typ := "user_enabled"
+	if disabled {
+		typ = "user_disabled"
+		if err := a.store.RevokeUser(ctx, u.ID, now); err != nil {
+			return nil, err
+		}
+	}
+	a.audit(ctx, actor, typ, u.ID, "", "")
+	return a.store.User(ctx, u.ID)
+}
+
+// DeleteUser removes a user and ends their sessions and tokens.
+func (a *Admin) DeleteUser(ctx context.Context, actor Actor, ref string) error {
+	u, err := a.FindUser(ctx, "id", ref)
+	if err != nil {
+		return err
+	}
+	if err := a.store.DeleteUser(ctx, u.ID, a.cfg.Now()); err != nil {
+		return err
+	}
+	a.audit(ctx, actor, "user_deleted", u.ID, "", "")
+	return nil
+}
+
+// SetPassword replaces a user's password and ends their sessions.
+func (a *Admin) SetPassword(ctx context.Context, actor Actor, ref, password string) error {
+	u, err := a.FindUser(ctx, "id", ref)
+	if err != nil {
+		return err
+	}
+	if err := CheckPassword(password); err != nil {
+		return invalid("password", "%v", err)
+	}
+	hash, err := a.cfg.Passwords.Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	now := a.cfg.Now()
+	if err := a.store.UpdateUser(ctx, u.ID, map[string]any{"password_hash": hash}, now); err != nil {
+		return err
+	}
+	if err := a.store.RevokeUser(ctx, u.ID, now); err != nil {
+		return err
+	}
+	a.audit(ctx, actor, "password_set", u.ID, "", "")
+	return nil
+}
+
+// codeMethods are the methods an admin can set: they deliver to the phone
+// or the address on the account.
+var codeMethods = []string{"sms", "voice", "email"}
+
+// SetSecondFactors sets a user's code methods (sms, voice, email) to
+// exactly methods, preferred first (default: the first listed); none
+// leaves the password alone. The admin vouches for the account's phone and
+// address, so they count as verified. Other methods (totp) are kept.
+func (a *Admin) SetSecondFactors(ctx context.Context, actor Actor, ref string, methods []string, preferred string) ([]storage.SecondFactor, error) {
+	u, err := a.FindUser(ctx, "id", ref)
+	if err != nil {
+		return nil, err
+	}
+	if preferred == "" && len(methods) > 0 {
+		preferred = methods[0]
+	}
+	if preferred != "" && !slices.Contains(methods, preferred) {
+		return nil, invalid("preferred", "%q is not one of methods", preferred)
+	}
+	now := a.cfg.Now()
+	var factors []storage.SecondFactor
+	for _, m := range methods {
+		if !slices.Contains(codeMethods, m) {
+			return nil, invalid("methods", "%q is not sms, voice or email", m)
+		}
+		dest := u.Phone
+		if m == "email" {
+			dest = u.Email
+		}
+		if dest == "" {
+			what := map[string]string{"email": "email address", "sms": "phone number", "voice": "phone number"}[m]
+			return nil, invalid("methods", "%s: %s has no %s", m, u.Username, what)
+		}
+		if slices.ContainsFunc(factors, func(f storage.SecondFactor) bool { return f.Method == m }) {
+			continue
+		}
+		factors = append(factors, storage.SecondFactor{ID: uuid.NewString(), UserID: u.ID, Method: m,
+			Destination: dest, Preferred: m == preferred, VerifiedAt: &now, CreatedAt: now})
+	}
+	if err := a.store.ReplaceSecondFactors(ctx, u.ID, factors); err != nil {
+		return nil, err
+	}
+	a.audit(ctx, actor, "second_factor_set", u.ID, "", "methods="+strings.Join(methods, ","))
+	return a.store.SecondFactors(ctx, u.ID)
+}

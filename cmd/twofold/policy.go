@@ -1,0 +1,344 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/twofold-id/twofold/admin"
+	"github.com/twofold-id/twofold/internal/server"
+	"github.com/twofold-id/twofold/storage"
+)
+
+// PolicyCmd groups the policy commands.
+type PolicyCmd struct {
+	Set    PolicySetCmd    `cmd:"" help:"Set policy values at one level (global, a client or a user); other values are kept."`
+	Show   PolicyShowCmd   `cmd:"" help:"Explain the effective policy of a user at a client: each value and where it came from."`
+	List   PolicyListCmd   `cmd:"" help:"List the stored policies."`
+	Delete PolicyDeleteCmd `cmd:"" help:"Remove the policy of one level; its values are inherited again."`
+}
+
+// withAdmin opens the app and runs fn with the admin service, which
+// validates and audits exactly as the admin API does.
+func withAdmin(ctx context.Context, g *Globals, fn func(a *server.App, svc *admin.Admin) error) error {
+	a, err := openApp(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return cliError(fn(a, a.Admin(nil, nil)))
+}
+
+// flagNames maps the service's field names onto this command line's flags
+// where they differ from --field-name.
+var flagNames = map[string]string{"allowed_methods": "methods", "id": ""}
+
+// cliError words the service's input errors in terms of flags.
+func cliError(err error) error {
+	e, ok := admin.AsError(err)
+	if !ok || e.Field == "" || e.Code == admin.CodeNotFound {
+		if ok {
+			return errors.New(e.Message)
+		}
+		return err
+	}
+	flag, renamed := flagNames[e.Field]
+	if !renamed {
+		flag = strings.ReplaceAll(e.Field, "_", "-")
+	}
+	if flag == "" {
+		return errors.New(e.Message)
+	}
+	return fmt.Errorf("--%s: %s", flag, e.Message)
+}
+
+// levelFlags choose one policy level.
+type levelFlags struct {
+	Global bool   `help:"The global default policy." xor:"level"`
+	Client string `placeholder:"ID" help:"The policy of this client." xor:"level"`
+	User   string `placeholder:"USER" help:"The policy of this user (username or id)." xor:"level"`
+}
+
+func (l levelFlags) resolve(ctx context.Context, svc *admin.Admin) (admin.Level, error) {
+	switch {
+	case l.Global:
+		return svc.ResolveLevel(ctx, storage.ScopeGlobal, "")
+	case l.Client != "":
+		return svc.ResolveLevel(ctx, storage.ScopeClient, l.Client)
+	case l.User != "":
+		return svc.ResolveLevel(ctx, storage.ScopeUser, l.User)
+	}
+	return admin.Level{}, errors.New("name the level: --global, --client ID or --user USER")
+}
+
+// PolicySetCmd sets values at one level. Every value flag takes "inherit"
+// to remove the value from this level.
+type PolicySetCmd struct {
+	levelFlags
+	SecondFactor      string `name:"second-factor" placeholder:"off|optional|required" help:"Whether a second factor is asked."`
+	Methods           string `placeholder:"LIST" help:"Allowed methods, comma-separated: sms, voice, email, totp."`
+	SMSFallback       string `name:"sms-fallback" placeholder:"on|off" help:"Send the code by email when a text cannot be sent."`
+	CodeDigits        string `name:"code-digits" placeholder:"N" help:"Code length, 6 to 10."`
+	CodeTTL           string `name:"code-ttl" placeholder:"DURATION" help:"How long a code is valid (e.g. 5m)."`
+	MaxAttempts       string `name:"max-attempts" placeholder:"N" help:"Wrong guesses allowed per code."`
+	ResendCooldown    string `name:"resend-cooldown" placeholder:"DURATION" help:"Wait before another code can be sent."`
+	MaxResends        string `name:"max-resends" placeholder:"N" help:"Codes that can be sent again per sign-in."`
+	SessionLifetime   string `name:"session-lifetime" placeholder:"DURATION" help:"Lifetime of an SSO session (e.g. 8h, 90d)."`
+	IdleTimeout       string `name:"idle-timeout" placeholder:"DURATION" help:"End a session unused this long (0: off)."`
+	RememberDevice    string `name:"remember-device" placeholder:"DURATION" help:"How long a completed second factor is remembered on a device (0: off)."`
+	ExemptAPIAccounts string `name:"exempt-api-accounts" placeholder:"on|off" help:"Whether API accounts skip the second factor."`
+}
+
+// Run merges the given values into the level's policy.
+func (c *PolicySetCmd) Run(ctx context.Context, g *Globals) error {
+	return withAdmin(ctx, g, func(a *server.App, svc *admin.Admin) error {
+		l, err := c.resolve(ctx, svc)
+		if err != nil {
+			return err
+		}
+		cur, err := svc.Policy(ctx, l)
+		if e, ok := admin.AsError(err); ok && e.Code == admin.CodeNotFound {
+			err = nil
+		}
+		if err != nil {
+			return err
+		}
+		doc, err := c.apply(cur.PolicyDoc)
+		if err != nil {
+			return err
+		}
+		view, err := svc.PutPolicy(ctx, admin.CLI, l, doc)
+		if err != nil {
+			return err
+		}
+		if g.JSON {
+			return printJSON(g, view)
+		}
+		fmt.Fprintf(g.stdout, "Set the %s policy: %s\n", describeLevel(ctx, a, l), summarize(view.PolicyDoc))
+		return nil
+	})
+}
+
+// apply overlays the flags given on d.
+func (c *PolicySetCmd) apply(d admin.PolicyDoc) (admin.PolicyDoc, error) {
+	var errs []error
+	str := func(v string, dst **string) {
+		switch v {
+		case "":
+		case "inherit":
+			*dst = nil
+		default:
+			*dst = &v
+		}
+	}
+	num := func(flag, v string, dst **int) {
+		switch v {
+		case "":
+		case "inherit":
+			*dst = nil
+		default:
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("--%s: must be a whole number (got %q)", flag, v))
+			}
+			*dst = &n
+		}
+	}
+	onOff := func(flag, v string, dst **bool) {
+		switch strings.ToLower(v) {
+		case "":
+		case "inherit":
+			*dst = nil
+		case "on", "true", "yes":
+			t := true
+			*dst = &t
+		case "off", "false", "no":
+			f := false
+			*dst = &f
+		default:
+			errs = append(errs, fmt.Errorf("--%s: must be on, off or inherit (got %q)", flag, v))
+		}
+	}
+	given := slices.ContainsFunc([]string{c.SecondFactor, c.Methods, c.SMSFallback, c.CodeDigits, c.CodeTTL, c.MaxAttempts,
+		c.ResendCooldown, c.MaxResends, c.SessionLifetime, c.IdleTimeout, c.RememberDevice, c.ExemptAPIAccounts},
+		func(s string) bool { return s != "" })
+	if !given {
+		return d, errors.New("nothing to set: give at least one value, e.g. --second-factor required")
+	}
+	str(c.SecondFactor, &d.SecondFactor)
+	switch c.Methods {
+	case "":
+	case "inherit":
+		d.AllowedMethods = nil
+	default:
+		d.AllowedMethods = []string{}
+		for _, m := range strings.Split(c.Methods, ",") {
+			if m = strings.TrimSpace(m); m != "" {
+				d.AllowedMethods = append(d.AllowedMethods, m)
+			}
+		}
+	}
+	onOff("sms-fallback", c.SMSFallback, &d.SMSFallback)
+	onOff("exempt-api-accounts", c.ExemptAPIAccounts, &d.ExemptAPIAccounts)
+	num("code-digits", c.CodeDigits, &d.CodeDigits)
+	num("max-attempts", c.MaxAttempts, &d.MaxAttempts)
+	num("max-resends", c.MaxResends, &d.MaxResends)
+	str(c.CodeTTL, &d.CodeTTL)
+	str(c.ResendCooldown, &d.ResendCooldown)
+	str(c.SessionLifetime, &d.SessionLifetime)
+	str(c.IdleTimeout, &d.IdleTimeout)
+	str(c.RememberDevice, &d.RememberDevice)
+	return d, errors.Join(errs...)
+}
+
+// summarize lists the values a policy sets, "field=value" in field order.
+func summarize(d admin.PolicyDoc) string {
+	var parts []string
+	add := func(name string, set bool, v any) {
+		if set {
+			parts = append(parts, fmt.Sprintf("%s=%v", name, v))
+		}
+	}
+	deref := func(p any) any {
+		switch v := p.(type) {
+		case *string:
+			if v != nil {
+				return *v
+			}
+		case *int:
+			if v != nil {
+				return *v
+			}
+		case *bool:
+			if v != nil {
+				return *v
+			}
+		}
+		return nil
+	}
+	add("second_factor", d.SecondFactor != nil, deref(d.SecondFactor))
+	add("allowed_methods", d.AllowedMethods != nil, strings.Join(d.AllowedMethods, ","))
+	add("sms_fallback", d.SMSFallback != nil, deref(d.SMSFallback))
+	add("code_digits", d.CodeDigits != nil, deref(d.CodeDigits))
+	add("code_ttl", d.CodeTTL != nil, deref(d.CodeTTL))
+	add("max_attempts", d.MaxAttempts != nil, deref(d.MaxAttempts))
+	add("resend_cooldown", d.ResendCooldown != nil, deref(d.ResendCooldown))
+	add("max_resends", d.MaxResends != nil, deref(d.MaxResends))
+	add("session_lifetime", d.SessionLifetime != nil, deref(d.SessionLifetime))
+	add("idle_timeout", d.IdleTimeout != nil, deref(d.IdleTimeout))
+	add("remember_device", d.RememberDevice != nil, deref(d.RememberDevice))
+	add("exempt_api_accounts", d.ExemptAPIAccounts != nil, deref(d.ExemptAPIAccounts))
+	if len(parts) == 0 {
+		return "(inherits everything)"
+	}
+	return strings.Join(parts, " ")
+}
+
+// describeLevel names a level with the username rather than the user id.
+func describeLevel(ctx context.Context, a *server.App, l admin.Level) string {
+	if l.Scope == storage.ScopeUser {
+		if u, err := a.Store.User(ctx, l.Target); err == nil {
+			return "user " + u.Username
+		}
+	}
+	return l.String()
+}
+
+// PolicyShowCmd explains an effective policy.
+type PolicyShowCmd struct {
+	User   string `placeholder:"USER" help:"The user (username or id)."`
+	Client string `placeholder:"ID" help:"The client."`
+}
+
+// Run prints each value of the effective policy and the level it came from.
+func (c *PolicyShowCmd) Run(ctx context.Context, g *Globals) error {
+	return withAdmin(ctx, g, func(a *server.App, svc *admin.Admin) error {
+		x, err := svc.Effective(ctx, c.User, c.Client)
+		if err != nil {
+			return err
+		}
+		if g.JSON {
+			return printJSON(g, x)
+		}
+		who := "any user"
+		if x.User != "" {
+			who = describeLevel(ctx, a, admin.Level{Scope: storage.ScopeUser, Target: x.User})
+		}
+		where := "any client"
+		if x.Client != "" {
+			where = "client " + x.Client
+		}
+		fmt.Fprintf(g.stdout, "Effective policy for %s at %s (the strictest of the levels; any required wins):\n\n", who, where)
+		w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "SETTING\tVALUE\tFROM")
+		for _, f := range x.Order {
+			e := x.Fields[f]
+			v := fmt.Sprint(e.Value)
+			if l, ok := e.Value.([]string); ok {
+				v = strings.Join(l, ",")
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\n", f, v, sourceName(ctx, a, e.Source, x))
+		}
+		return w.Flush()
+	})
+}
+
+// sourceName says where a value came from, for people.
+func sourceName(ctx context.Context, a *server.App, source string, x admin.Explanation) string {
+	switch source {
+	case storage.ScopeGlobal:
+		return "global policy"
+	case storage.ScopeClient:
+		return "client " + x.Client + " policy"
+	case storage.ScopeUser:
+		return describeLevel(ctx, a, admin.Level{Scope: storage.ScopeUser, Target: x.User}) + " policy"
+	}
+	return "configuration default"
+}
+
+// PolicyListCmd lists policies.
+type PolicyListCmd struct{}
+
+// Run lists every stored policy.
+func (PolicyListCmd) Run(ctx context.Context, g *Globals) error {
+	return withAdmin(ctx, g, func(a *server.App, svc *admin.Admin) error {
+		list, err := svc.Policies(ctx)
+		if err != nil {
+			return err
+		}
+		if g.JSON {
+			if list == nil {
+				list = []admin.PolicyView{}
+			}
+			return printJSON(g, list)
+		}
+		w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "LEVEL\tSETTINGS")
+		for _, p := range list {
+			fmt.Fprintf(w, "%s\t%s\n", describeLevel(ctx, a, p.Level), summarize(p.PolicyDoc))
+		}
+		return w.Flush()
+	})
+}
+
+// PolicyDeleteCmd removes a level's policy.
+type PolicyDeleteCmd struct{ levelFlags }
+
+// Run deletes the policy.
+func (c *PolicyDeleteCmd) Run(ctx context.Context, g *Globals) error {
+	return withAdmin(ctx, g, func(a *server.App, svc *admin.Admin) error {
+		l, err := c.resolve(ctx, svc)
+		if err != nil {
+			return err
+		}
+		if err := svc.DeletePolicy(ctx, admin.CLI, l); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "Deleted the %s policy; its values are inherited again.\n", describeLevel(ctx, a, l))
+		return nil
+	})
+}

@@ -1,0 +1,198 @@
+package e2e
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twofold-id/twofold/internal/testkit"
+	"github.com/twofold-id/twofold/login/otp"
+	"github.com/twofold-id/twofold/storage"
+)
+
+var (
+	secretRE   = regexp.MustCompile(`<code id="secret">([A-Z2-7 ]+)</code>`)
+	recoveryRE = regexp.MustCompile(`(?s)<pre id="recovery-codes">(.*?)</pre>`)
+	continueRE = regexp.MustCompile(`<a href="([^"]+)" id="continue">`)
+)
+
+// requireFactorFor makes a client require a second factor.
+func requireFactorFor(t *testing.T, s *testkit.Server, clientID string) {
+	putPolicy(t, s, storage.Policy{Scope: storage.ScopeClient, TargetID: clientID, SecondFactor: "required"})
+}
+
+// enrolTOTP walks a forced enrolment from the choice page and returns the
+// secret and the recovery codes; f ends on the client's redirect.
+func enrolTOTP(t *testing.T, s *testkit.Server, f *testkit.Flow) (string, []string) {
+	t.Helper()
+	if !strings.Contains(f.Page.Body, `id="enrol-totp"`) {
+		t.Fatalf("not on the enrolment choice: %s", f.Page)
+	}
+	id := f.Page.Field("authRequestID")
+	if id == "" { // the choice page has links, not a form
+		id = regexp.MustCompile(`authRequestID=([A-Za-z0-9_-]+)`).FindStringSubmatch(f.Page.Body)[1]
+	}
+	page := f.B.Get("/login/enrol/totp?authRequestID=" + id)
+	m := secretRE.FindStringSubmatch(page.Body)
+	if m == nil || !strings.Contains(page.Body, `src="data:image/png;base64,`) {
+		t.Fatalf("no QR code and secret: %s", page)
+	}
+	secret := strings.ReplaceAll(m[1], " ", "")
+	wrong := f.B.Post("/login/enrol/totp", url.Values{"authRequestID": {id}, "code": {"000000"}})
+	if wrong.Status != http.StatusUnauthorized {
+		t.Fatalf("a wrong code enrolled the app: %s", wrong)
+	}
+	code, _ := otp.TOTPCode(secret, s.Clock.Now())
+	page = f.B.Post("/login/enrol/totp", url.Values{"authRequestID": {id}, "code": {code}})
+	rm := recoveryRE.FindStringSubmatch(page.Body)
+	cm := continueRE.FindStringSubmatch(page.Body)
+	if rm == nil || cm == nil {
+		t.Fatalf("no recovery codes after the first factor: %s", page)
+	}
+	codes := strings.Fields(rm[1])
+	if len(codes) != 10 {
+		t.Fatalf("%d recovery codes", len(codes))
+	}
+	f.Page = f.B.Get(html.UnescapeString(cm[1]))
+	return secret, codes
+}
+
+func TestForcedTOTPEnrolmentThenTOTPSignIn(t *testing.T) {
+	databases(t, func(t *testing.T, o testkit.ServerOptions) {
+		s := testkit.NewServer(t, o)
+		s.CreateUser(t, "alice", "alice-password")
+		app := s.NewRP(t, testkit.ClientOptions{})
+		requireFactorFor(t, s, app.ID)
+		f := app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password")
+		secret, _ := enrolTOTP(t, s, f)
+		tokens, err := f.Exchange(f.Code())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tokens.IDTokenClaims.AuthenticationMethodsReferences; !slices.Equal(got, []string{"pwd", "otp", "mfa"}) {
+			t.Fatalf("amr after enrolment = %v", got)
+		}
+		// Next sign-in: the app's code. The code that enrolled cannot be replayed.
+		f = app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password")
+		if !strings.Contains(f.Page.Body, "from your authenticator app") {
+			t.Fatalf("not asked for the app's code: %s", f.Page)
+		}
+		same, _ := otp.TOTPCode(secret, s.Clock.Now())
+		if f.SubmitCode(same); f.Page.Status != http.StatusUnauthorized {
+			t.Fatalf("replayed TOTP code accepted: %s", f.Page)
+		}
+		s.Clock.Advance(30 * time.Second)
+		next, _ := otp.TOTPCode(secret, s.Clock.Now())
+		tokens, err = f.SubmitCode(next).Exchange(f.Code())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tokens.IDTokenClaims.AuthenticationMethodsReferences; !slices.Equal(got, []string{"pwd", "otp", "mfa"}) {
+			t.Fatalf("amr = %v", got)
+		}
+		// One step of drift is accepted (a code from 30 s ago, not used before).
+		s.Clock.Advance(90 * time.Second)
+		f = app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password")
+		late, _ := otp.TOTPCode(secret, s.Clock.Now().Add(-30*time.Second))
+		f.SubmitCode(late).Code()
+	})
+}
+
+func TestRecoveryCodeSignInIsSingleUse(t *testing.T) {
+	s := testkit.NewServer(t, testkit.ServerOptions{})
+	s.CreateUser(t, "alice", "alice-password")
+	app := s.NewRP(t, testkit.ClientOptions{})
+	requireFactorFor(t, s, app.ID)
+	f := app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password")
+	_, codes := enrolTOTP(t, s, f)
+	f.Code()
+
+	use := func(code string) *testkit.Page {
+		f := app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password")
+		if !strings.Contains(f.Page.Body, `id="use-recovery"`) {
+			t.Fatalf("no recovery link: %s", f.Page)
+		}
+		return f.PostCodeForm("/login/recovery", url.Values{"code": {code}}).Page
+	}
+	p := use(strings.ToUpper(codes[3])) // case and hyphen do not matter
+	if !strings.Contains(p.Body, `<strong id="left">9</strong>`) {
+		t.Fatalf("recovery code page: %s", p)
+	}
+	if p := use(codes[3]); p.Status != http.StatusUnauthorized {
+		t.Fatalf("recovery code accepted twice: %s", p)
+	}
+	events, _ := s.App.Store.AuditEvents(context.Background(), storage.AuditFilter{Type: "recovery_code_used"})
+	if len(events) != 1 {
+		t.Fatalf("%d recovery_code_used events", len(events))
+	}
+}
+
+func TestPhoneVerifiedBeforeSMSEnrolment(t *testing.T) {
+	s, tw, _ := codeServer(t, testkit.ServerOptions{})
+	alice := s.CreateUser(t, "alice", "alice-password")
+	app := s.NewRP(t, testkit.ClientOptions{})
+	requireFactorFor(t, s, app.ID)
+	b := s.NewBrowser(t)
+	f := app.Start(b, nil).Password("alice", "alice-password")
+	id := regexp.MustCompile(`authRequestID=([A-Za-z0-9_-]+)`).FindStringSubmatch(f.Page.Body)[1]
+	p := b.Post("/login/enrol/phone", url.Values{"authRequestID": {id}, "destination": {"not a number"}})
+	if p.Status != http.StatusBadRequest {
+		t.Fatalf("bad number accepted: %s", p)
+	}
+	p = b.Post("/login/enrol/phone", url.Values{"authRequestID": {id}, "destination": {"+1 415 555 0123"}})
+	msgs := tw.Messages()
+	if len(msgs) != 1 || msgs[0].To != alicePhone || !strings.Contains(msgs[0].Body, "verification") {
+		t.Fatalf("verification text: %+v", msgs)
+	}
+	// Unverified, the number is no factor yet.
+	if fs, _ := s.App.Store.SecondFactors(context.Background(), alice); len(fs) != 1 || fs[0].VerifiedAt != nil {
+		t.Fatalf("factors before verification: %+v", fs)
+	}
+	if p := b.Post("/login/enrol/phone/verify", url.Values{"authRequestID": {id}, "code": {"000000"}}); p.Status != http.StatusUnauthorized {
+		t.Fatalf("wrong verification code: %s", p)
+	}
+	p = b.Post("/login/enrol/phone/verify", url.Values{"authRequestID": {id}, "code": {tw.LastCode(alicePhone)}})
+	cm := continueRE.FindStringSubmatch(p.Body)
+	if cm == nil {
+		t.Fatalf("no recovery codes / continue: %s", p)
+	}
+	f.Page = b.Get(html.UnescapeString(cm[1]))
+	tokens, err := f.Exchange(f.Code())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tokens.IDTokenClaims.AuthenticationMethodsReferences; !slices.Equal(got, []string{"pwd", "sms", "mfa"}) {
+		t.Fatalf("amr = %v", got)
+	}
+	u, _ := s.App.Store.User(context.Background(), alice)
+	if u.Phone != alicePhone || !u.PhoneVerified {
+		t.Fatalf("phone not recorded as verified: %+v", u)
+	}
+	// The next sign-in texts a code to the verified number.
+	f = app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password")
+	f.SubmitCode(tw.LastCode(alicePhone)).Code()
+}
+
+func TestAdminResetSendsUserBackToEnrolment(t *testing.T) {
+	s := testkit.NewServer(t, testkit.ServerOptions{})
+	alice := s.CreateUser(t, "alice", "alice-password")
+	app := s.NewRP(t, testkit.ClientOptions{})
+	requireFactorFor(t, s, app.ID)
+	enrolTOTP(t, s, app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password"))
+	if err := s.App.Store.ResetSecondFactors(context.Background(), alice); err != nil {
+		t.Fatal(err)
+	}
+	f := app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password")
+	if !strings.Contains(f.Page.Body, `id="enrol-totp"`) {
+		t.Fatalf("after a reset, no enrolment: %s", f.Page)
+	}
+	if n, _ := s.App.Store.RecoveryCodesLeft(context.Background(), alice); n != 0 {
+		t.Fatalf("%d recovery codes survived the reset", n)
+	}
+}

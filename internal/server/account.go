@@ -1,0 +1,47 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/storage"
+)
+
+// EnsureAccountClient registers the built-in public client the account
+// pages sign in with, when it is missing: the account pages are an
+// application of the provider like any other, so the sign-in flow, its
+// policy and its audit apply to them unchanged. An existing client is left
+// as the operator may have changed it (a client policy, say).
+func (a *App) EnsureAccountClient(ctx context.Context) error {
+	callback := strings.TrimSuffix(a.Cfg.Issuer, "/") + login.AccountCallbackPath
+	existing, err := a.Store.Client(ctx, login.AccountClientID)
+	if err == nil {
+		if !slices.Contains(existing.RedirectURIs, callback) {
+			a.Log.Warn("the account client lacks this issuer's callback; the account pages cannot sign in until it is added",
+				"client_id", login.AccountClientID, "redirect_uri", callback)
+		}
+		return nil
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("account client: %w", err)
+	}
+	c, _, err := NewClient(ClientSpec{
+		ID: login.AccountClientID, Name: "Your twofold account", Public: true,
+		RedirectURIs: []string{callback},
+		GrantTypes:   []string{"authorization_code"},
+	}, a.Ring, a.Now())
+	if err != nil {
+		return fmt.Errorf("account client: %w", err)
+	}
+	err = a.Store.CreateClient(ctx, c)
+	if errors.Is(err, storage.ErrConflict) { // another replica created it meanwhile
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("account client: %w", err)
+	}
+	a.Log.Info("registered the account pages' client", "client_id", c.ID)
+	return nil
+}

@@ -1,0 +1,347 @@
+package login
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/login/contact"
+	"github.com/twofold-id/twofold/login/otp"
+	"github.com/twofold-id/twofold/login/sender"
+	"github.com/twofold-id/twofold/storage"
+)
+
+// enrolee is who enrols a method: a user in the middle of a sign-in whose
+// policy requires a factor they lack (a is set), or a signed-in user on the
+// account page (a is nil).
+type enrolee struct {
+	u *storage.User
+	a *storage.AuthRequest
+}
+
+// query returns the query string that carries the sign-in, if any.
+func (e *enrolee) query() string {
+	if e.a == nil {
+		return ""
+	}
+	return "?authRequestID=" + url.QueryEscape(e.a.ID)
+}
+
+func (s *Service) enrolSubject(w http.ResponseWriter, r *http.Request) (*enrolee, error) {
+	if r.FormValue("authRequestID") != "" {
+		a, u, err := s.pendingRequest(r)
+		if err != nil {
+			return nil, err
+		}
+		return &enrolee{u: u, a: a}, nil
+	}
+	u, _, err := s.accountUser(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return &enrolee{u: u}, nil
+}
+
+// enrolMethods lists the methods the user may enrol here, per policy.
+func (s *Service) enrolMethods(r *http.Request, e *enrolee) ([]string, error) {
+	clientID := AccountClientID
+	if e.a != nil {
+		clientID = e.a.ClientID
+	}
+	eff, err := s.policyFor(r.Context(), clientID, e.u.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range []string{"totp", "sms", "email"} {
+		if eff.Allows(m) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// showEnrolChoice is where a sign-in that requires a factor the user lacks
+// leads: the choice of method, the authenticator app first.
+func (s *Service) showEnrolChoice(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.enrolSubject(w, r)
+	if err != nil {
+		return err
+	}
+	methods, err := s.enrolMethods(r, e)
+	if err != nil {
+		return err
+	}
+	if len(methods) == 0 {
+		return errNeedsFactor
+	}
+	s.render(w, http.StatusOK, "enrol_choose.html", map[string]any{"Title": "Set up a second factor",
+		"Query": e.query(), "TOTP": slices.Contains(methods, "totp"), "SMS": slices.Contains(methods, "sms"),
+		"Email": slices.Contains(methods, "email"), "Forced": e.a != nil})
+	return nil
+}
+
+// pendingTOTP returns the user's unverified authenticator enrolment,
+// starting one when there is none, so a reload shows the same QR code.
+func (s *Service) pendingTOTP(r *http.Request, u *storage.User) (*storage.SecondFactor, string, error) {
+	f, err := s.cfg.Store.SecondFactor(r.Context(), u.ID, "totp")
+	if err == nil && f.VerifiedAt == nil && len(f.Secret) > 0 {
+		secret, err := s.openTOTPSecret(f)
+		return f, secret, err
+	}
+	if err == nil && f.VerifiedAt != nil {
+		return nil, "", &pageError{http.StatusConflict, "Authenticator app already set up",
+			"Remove it on your account page first to set up another one."}
+	}
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, "", err
+	}
+	secret, err := otp.NewTOTPSecret()
+	if err != nil {
+		return nil, "", err
+	}
+	f = &storage.SecondFactor{ID: keyring.RandomToken(16), UserID: u.ID, Method: "totp", CreatedAt: s.cfg.Now()}
+	f.Secret = s.cfg.Keyring.Seal([]byte(secret), "second_factors.secret:"+f.ID)
+	return f, secret, s.cfg.Store.AddSecondFactor(r.Context(), f)
+}
+
+func (s *Service) showEnrolTOTP(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.enrolSubject(w, r)
+	if err != nil {
+		return err
+	}
+	return s.renderEnrolTOTP(w, r, e, http.StatusOK, "")
+}
+
+func (s *Service) renderEnrolTOTP(w http.ResponseWriter, r *http.Request, e *enrolee, status int, msg string) error {
+	_, secret, err := s.pendingTOTP(r, e.u)
+	if err != nil {
+		return err
+	}
+	uri := otp.TOTPURI(s.issuerName(), e.u.Username, secret)
+	png, err := otp.TOTPQRCodePNG(uri, 240)
+	if err != nil {
+		return err
+	}
+	s.render(w, status, "enrol_totp.html", map[string]any{"Title": "Set up an authenticator app", "Query": e.query(),
+		"AuthRequestID": authRequestID(e), "QR": template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)), // our own bytes
+		"Secret": groupsOf4(secret), "URI": uri, "Error": msg})
+	return nil
+}
+
+// postEnrolTOTP finishes the enrolment only once the app proves it holds the
+// secret with a valid code.
+func (s *Service) postEnrolTOTP(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.enrolSubject(w, r)
+	if err != nil {
+		return err
+	}
+	f, secret, err := s.pendingTOTP(r, e.u)
+	if err != nil {
+		return err
+	}
+	step, ok := otp.VerifyTOTP(secret, r.PostFormValue("code"), s.cfg.Now(), 0)
+	if !ok {
+		return s.renderEnrolTOTP(w, r, e, http.StatusUnauthorized, "That code is not right. Check the time on your phone and enter the current code.")
+	}
+	if err := s.cfg.Store.VerifySecondFactor(r.Context(), f.ID, step, s.cfg.Now()); err != nil {
+		return err
+	}
+	return s.enrolled(w, r, e, "totp", "otp")
+}
+
+// contactMethod maps an enrolment path to its method.
+func contactMethod(r *http.Request) string {
+	if strings.Contains(r.URL.Path, "/email") {
+		return "email"
+	}
+	return "sms"
+}
+
+func (s *Service) showEnrolContact(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.enrolSubject(w, r)
+	if err != nil {
+		return err
+	}
+	return s.renderEnrolContact(w, e, contactMethod(r), http.StatusOK, "", "", nil)
+}
+
+func (s *Service) renderEnrolContact(w http.ResponseWriter, e *enrolee, method string, status int, value, msg string, ch *storage.Challenge) error {
+	path := "/login/enrol/phone"
+	if method == "email" {
+		path = "/login/enrol/email"
+	}
+	data := map[string]any{"Title": "Verify your " + map[string]string{"sms": "phone number", "email": "email address"}[method],
+		"Method": method, "Path": path, "AuthRequestID": authRequestID(e), "Value": value, "Error": msg}
+	if ch != nil {
+		data["Notice"] = notice(ch, s.cfg.OTP.Digits)
+		data["Sent"] = true
+	}
+	s.render(w, status, "enrol_contact.html", data)
+	return nil
+}
+
+// postEnrolContact sends a verification code to a phone number or address;
+// nothing is texted a sign-in code before it is verified.
+func (s *Service) postEnrolContact(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.enrolSubject(w, r)
+	if err != nil {
+		return err
+	}
+	method := contactMethod(r)
+	raw := strings.TrimSpace(r.PostFormValue("destination"))
+	var dest string
+	if method == "email" {
+		dest, err = contact.NormalizeEmail(raw)
+	} else {
+		dest, err = contact.NormalizePhone(raw, "")
+	}
+	if err != nil {
+		return s.renderEnrolContact(w, e, method, http.StatusBadRequest, raw, "That does not look right: "+err.Error(), nil)
+	}
+	f := &storage.SecondFactor{ID: keyring.RandomToken(16), UserID: e.u.ID, Method: method, Destination: dest, CreatedAt: s.cfg.Now()}
+	if err := s.cfg.Store.AddSecondFactor(r.Context(), f); err != nil {
+		return err
+	}
+	ch, err := s.sendVerification(r, e.u, f)
+	if err != nil {
+		return err
+	}
+	return s.renderEnrolContact(w, e, method, http.StatusOK, raw, "", ch)
+}
+
+// sendVerification sends a code proving a new destination. It goes to that
+// destination only: no fallback.
+func (s *Service) sendVerification(r *http.Request, u *storage.User, f *storage.SecondFactor) (*storage.Challenge, error) {
+	code, err := otp.Generate(s.cfg.OTP.Digits)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	ch := &storage.Challenge{ID: keyring.RandomToken(16), AuthRequestID: "enrol:" + f.ID, UserID: u.ID, Method: f.Method,
+		Channel: f.Method, Destination: f.Destination, MaxAttempts: s.cfg.OTP.MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(s.cfg.OTP.TTL)}
+	ch.CodeHash = s.cfg.Codes.Hash(ch.ID, code)
+	if err := s.cfg.Store.CreateChallenge(r.Context(), ch); err != nil {
+		return nil, err
+	}
+	snd := s.cfg.Senders[sender.Channel(f.Method)]
+	if snd == nil {
+		return nil, errNoChannel
+	}
+	id, err := snd.Send(r.Context(), sender.Message{Channel: sender.Channel(f.Method), To: f.Destination, Code: code,
+		Issuer: s.cfg.Issuer, AppName: s.cfg.AppName, TTL: s.cfg.OTP.TTL, Purpose: sender.PurposeVerify})
+	if err != nil {
+		s.cfg.Logger.WarnContext(r.Context(), "verification code delivery failed", "channel", f.Method, "err", err)
+		s.auditDetail(r, "verification_send_failed", u.ID, "", "failed", "channel="+f.Method)
+		return nil, errNoChannel
+	}
+	s.auditDetail(r, "verification_sent", u.ID, "", "ok", fmt.Sprintf("channel=%s provider_id=%s", f.Method, id))
+	return ch, nil
+}
+
+// postEnrolVerify checks the verification code and enrols the destination.
+func (s *Service) postEnrolVerify(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.enrolSubject(w, r)
+	if err != nil {
+		return err
+	}
+	method := contactMethod(r)
+	f, err := s.cfg.Store.SecondFactor(r.Context(), e.u.ID, method)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && f.VerifiedAt != nil) {
+		return s.renderEnrolContact(w, e, method, http.StatusBadRequest, "", "Start again: enter the number or address to verify.", nil)
+	} else if err != nil {
+		return err
+	}
+	ch, err := s.cfg.Store.LatestChallenge(r.Context(), "enrol:"+f.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return s.renderEnrolContact(w, e, method, http.StatusBadRequest, "", "Start again: enter the number or address to verify.", nil)
+	} else if err != nil {
+		return err
+	}
+	now := s.cfg.Now()
+	if err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, now); errors.Is(err, storage.ErrAlreadyUsed) {
+		return s.renderEnrolContact(w, e, method, http.StatusUnauthorized, "", "This code has expired or had too many wrong guesses. Send a new one.", nil)
+	} else if err != nil {
+		return err
+	}
+	if !s.cfg.Codes.Verify(ch.CodeHash, ch.ID, r.PostFormValue("code")) {
+		return s.renderEnrolContact(w, e, method, http.StatusUnauthorized, "", "That code is not right.", ch)
+	}
+	if err := s.cfg.Store.UseChallenge(r.Context(), ch.ID, now); err != nil {
+		return err
+	}
+	if err := s.cfg.Store.VerifySecondFactor(r.Context(), f.ID, 0, now); err != nil {
+		return err
+	}
+	if err := s.cfg.Store.UpdateUserContact(r.Context(), e.u.ID, method, f.Destination, now); err != nil {
+		return err
+	}
+	return s.enrolled(w, r, e, method, amrOf(method))
+}
+
+// enrolled finishes an enrolment: an audit event, recovery codes with the
+// first factor, then the sign-in completes (or the account page returns).
+func (s *Service) enrolled(w http.ResponseWriter, r *http.Request, e *enrolee, method, amr string) error {
+	clientID := ""
+	if e.a != nil {
+		clientID = e.a.ClientID
+	}
+	s.auditDetail(r, "second_factor_enrolled", e.u.ID, clientID, "ok", "method="+method)
+	next := "/account"
+	if e.a != nil {
+		callback, err := s.signInTo(w, r, e.a, e.u, []string{"pwd", amr, "mfa"}, ACRTwoFactor, true)
+		if err != nil {
+			return err
+		}
+		next = callback
+	}
+	left, err := s.cfg.Store.RecoveryCodesLeft(r.Context(), e.u.ID)
+	if err != nil {
+		return err
+	}
+	if left > 0 {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
+	}
+	codes, err := s.newRecoveryCodes(r.Context(), e.u.ID)
+	if err != nil {
+		return err
+	}
+	s.render(w, http.StatusOK, "recovery_codes.html", map[string]any{"Title": "Save your recovery codes", "Codes": codes,
+		"Download": recoveryDownload(s.cfg.Issuer, e.u.Username, codes),
+		"Continue": next})
+	return nil
+}
+
+func authRequestID(e *enrolee) string {
+	if e.a == nil {
+		return ""
+	}
+	return e.a.ID
+}
+
+// issuerName is the issuer shown in authenticator apps: its host.
+func (s *Service) issuerName() string {
+	if u, err := url.Parse(s.cfg.Issuer); err == nil && u.Host != "" {
+		return strings.ReplaceAll(u.Host, ":", " ")
+	}
+	return "twofold"
+}
+
+// groupsOf4 spaces a secret for reading aloud and typing.
+func groupsOf4(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

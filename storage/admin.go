@@ -1,0 +1,74 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// UsersAfter lists users by username after the given one (exclusive), at
+// most limit: keyset pagination, which stays cheap with many users.
+func (s *Store) UsersAfter(ctx context.Context, after string, limit int) ([]User, error) {
+	q := s.db.WithContext(ctx).Order("username")
+	if after != "" {
+		q = q.Where("username > ?", after)
+	}
+	var out []User
+	return out, translate(q.Limit(limit).Find(&out).Error)
+}
+
+// AuditEventsBefore is AuditEvents for one page: events matching f with an
+// id below before (0: from the newest), newest first.
+func (s *Store) AuditEventsBefore(ctx context.Context, f AuditFilter, before int64) ([]AuditEvent, error) {
+	q := s.db.WithContext(ctx).Order("id DESC")
+	if before > 0 {
+		q = q.Where("id < ?", before)
+	}
+	if f.UserID != "" {
+		q = q.Where("user_id = ?", f.UserID)
+	}
+	if f.ClientID != "" {
+		q = q.Where("client_id = ?", f.ClientID)
+	}
+	if f.Type != "" {
+		q = q.Where("type = ?", f.Type)
+	}
+	if !f.Since.IsZero() {
+		q = q.Where("created_at >= ?", f.Since)
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	var out []AuditEvent
+	return out, translate(q.Limit(f.Limit).Find(&out).Error)
+}
+
+// UpdateClient saves the editable settings of a client (name, redirect
+// URIs, grants, token format, back-channel logout URI, scopes); its id,
+// secret and authentication method are left alone.
+func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
+	tx := s.db.WithContext(ctx).Model(&Client{}).Where("id = ?", c.ID).
+		Select("name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "access_token_format", "backchannel_logout_uri", "scopes", "updated_at").
+		Updates(c)
+	if tx.Error != nil {
+		return translate(tx.Error)
+	}
+	if tx.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SetFactorDestination points a user's enrolled methods at a new phone
+// number or email address, or removes them when dest is empty, so that
+// codes never go to a contact the account no longer has.
+func (s *Store) SetFactorDestination(ctx context.Context, userID string, methods []string, dest string, now time.Time) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		q := tx.Where("user_id = ? AND method IN ?", userID, methods)
+		if dest == "" {
+			return translate(q.Delete(&SecondFactor{}).Error)
+		}
+		return translate(q.Model(&SecondFactor{}).Updates(map[string]any{"destination": dest, "verified_at": now}).Error)
+	})
+}

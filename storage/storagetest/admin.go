@@ -1,0 +1,118 @@
+package storagetest
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twofold-id/twofold/storage"
+)
+
+// adminTests cover what the admin API adds: keyset pages of users and
+// audit events, client updates and moving second factors with a contact.
+var adminTests = []struct {
+	name string
+	fn   func(t *testing.T, s *storage.Store)
+}{
+	{"UsersAfter", testUsersAfter},
+	{"AuditEventsBefore", testAuditEventsBefore},
+	{"UpdateClient", testUpdateClient},
+	{"SetFactorDestination", testSetFactorDestination},
+}
+
+func testUsersAfter(t *testing.T, s *storage.Store) {
+	ctx := t.Context()
+	for _, name := range []string{"dave", "Alice", "carol", "bob"} {
+		ok(t, "CreateUser", s.CreateUser(ctx, &storage.User{ID: newID(), Username: name, CreatedAt: now(), UpdatedAt: now()}))
+	}
+	var got []string
+	after := ""
+	for {
+		page, err := s.UsersAfter(ctx, after, 3)
+		ok(t, "UsersAfter", err)
+		for _, u := range page {
+			got = append(got, u.Username)
+		}
+		if len(page) < 3 {
+			break
+		}
+		after = page[len(page)-1].Username
+	}
+	if want := "alice bob carol dave"; strings.Join(got, " ") != want {
+		t.Fatalf("UsersAfter pages = %v, want %s", got, want)
+	}
+}
+
+func testAuditEventsBefore(t *testing.T, s *storage.Store) {
+	ctx := t.Context()
+	t0 := now().Add(-time.Hour)
+	var ids []int64
+	for i := 0; i < 5; i++ {
+		e := &storage.AuditEvent{CreatedAt: t0.Add(time.Duration(i) * time.Minute), Type: "policy_set", UserID: "u1", Actor: "cli"}
+		if i == 2 {
+			e.Type, e.UserID = "user_created", "u2"
+		}
+		ok(t, "Audit", s.Audit(ctx, e))
+		ids = append(ids, e.ID)
+	}
+	page, err := s.AuditEventsBefore(ctx, storage.AuditFilter{Type: "policy_set", Limit: 2}, 0)
+	ok(t, "AuditEventsBefore", err)
+	if len(page) != 2 || page[0].ID != ids[4] || page[1].ID != ids[3] {
+		t.Fatalf("first page = %+v", page)
+	}
+	page, err = s.AuditEventsBefore(ctx, storage.AuditFilter{Type: "policy_set", Limit: 2}, page[1].ID)
+	ok(t, "AuditEventsBefore", err)
+	if len(page) != 2 || page[0].ID != ids[1] || page[1].ID != ids[0] {
+		t.Fatalf("second page = %+v", page)
+	}
+	page, err = s.AuditEventsBefore(ctx, storage.AuditFilter{UserID: "u1", Since: t0.Add(150 * time.Second)}, 0)
+	ok(t, "AuditEventsBefore", err)
+	if len(page) != 2 || page[1].ID != ids[3] {
+		t.Fatalf("since page = %+v", page)
+	}
+}
+
+func testUpdateClient(t *testing.T, s *storage.Store) {
+	ctx := t.Context()
+	c := &storage.Client{ID: "app", Name: "App", SecretHash: "h", AuthMethod: "client_secret_basic",
+		RedirectURIs: storage.StringList{"https://a.example/cb"}, GrantTypes: storage.StringList{"authorization_code"},
+		AccessTokenFormat: "opaque", CreatedAt: now(), UpdatedAt: now()}
+	ok(t, "CreateClient", s.CreateClient(ctx, c))
+	c.Name, c.Scopes, c.SecretHash, c.AuthMethod = "Renamed", storage.StringList{"twofold:admin"}, "other", "none"
+	c.RedirectURIs = storage.StringList{"https://b.example/cb"}
+	ok(t, "UpdateClient", s.UpdateClient(ctx, c))
+	got, err := s.Client(ctx, "app")
+	ok(t, "Client", err)
+	if got.Name != "Renamed" || !got.Scopes.Contains("twofold:admin") || got.RedirectURIs[0] != "https://b.example/cb" {
+		t.Errorf("after UpdateClient: %+v", got)
+	}
+	if got.SecretHash != "h" || got.AuthMethod != "client_secret_basic" {
+		t.Errorf("UpdateClient changed the secret or auth method: %+v", got)
+	}
+	if err := s.UpdateClient(ctx, &storage.Client{ID: "nope"}); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("UpdateClient of an unknown client = %v, want ErrNotFound", err)
+	}
+}
+
+func testSetFactorDestination(t *testing.T, s *storage.Store) {
+	ctx := t.Context()
+	at := now()
+	ok(t, "ReplaceSecondFactors", s.ReplaceSecondFactors(ctx, "u1", []storage.SecondFactor{
+		{ID: newID(), UserID: "u1", Method: "sms", Destination: "+14155550100", CreatedAt: at},
+		{ID: newID(), UserID: "u1", Method: "voice", Destination: "+14155550100", CreatedAt: at},
+		{ID: newID(), UserID: "u1", Method: "email", Destination: "a@example.com", CreatedAt: at},
+	}))
+	ok(t, "SetFactorDestination", s.SetFactorDestination(ctx, "u1", []string{"sms", "voice"}, "+14155550111", at))
+	ok(t, "SetFactorDestination", s.SetFactorDestination(ctx, "u1", []string{"email"}, "", at))
+	got, err := s.SecondFactors(ctx, "u1")
+	ok(t, "SecondFactors", err)
+	if len(got) != 2 {
+		t.Fatalf("factors = %+v, want sms and voice", got)
+	}
+	for _, f := range got {
+		if f.Destination != "+14155550111" || f.VerifiedAt == nil {
+			t.Errorf("factor %s = %+v, want the new number, verified", f.Method, f)
+		}
+	}
+}
