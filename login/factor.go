@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/twofold-id/twofold/internal/keyring"
 	"github.com/twofold-id/twofold/login/contact"
+	"github.com/twofold-id/twofold/login/guard"
 	"github.com/twofold-id/twofold/login/otp"
 	"github.com/twofold-id/twofold/login/sender"
 	"github.com/twofold-id/twofold/storage"
@@ -94,7 +96,15 @@ func (s *Service) startSecondFactor(w http.ResponseWriter, r *http.Request, a *s
 	} else if err != nil {
 		return err
 	}
-	if err := s.sendCode(r, a, u, factors[0]); err != nil {
+	var err error
+	for _, f := range factors { // a method a limit refuses gives way to the next
+		if err = s.sendCode(r, a, u, f); !errors.Is(err, guard.ErrRefused) {
+			break
+		}
+	}
+	if errors.Is(err, guard.ErrRefused) {
+		return errSendLimited(w, err)
+	} else if err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/login/code?authRequestID="+a.ID, http.StatusSeeOther)
@@ -135,6 +145,7 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 		return err
 	}
 	chain := append([]sender.Channel{sender.Channel(f.Method)}, o.Fallback[sender.Channel(f.Method)]...)
+	var refused error // the last send an abuse limit refused
 	for _, channel := range chain {
 		dest := f.Destination
 		if string(channel) != f.Method {
@@ -142,6 +153,13 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 		}
 		snd := s.cfg.Senders[channel]
 		if dest == "" || snd == nil {
+			continue
+		}
+		if err := s.allowSend(r, u.ID, a.ClientID, string(channel), dest); err != nil {
+			if !errors.Is(err, guard.ErrRefused) {
+				return err
+			}
+			refused = err
 			continue
 		}
 		id, err := snd.Send(ctx, sender.Message{Channel: channel, To: dest, Code: code, Issuer: s.cfg.Issuer,
@@ -164,6 +182,9 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 	}
 	if err := s.cfg.Store.UseChallenge(ctx, ch.ID, now); err != nil && !errors.Is(err, storage.ErrAlreadyUsed) {
 		return err
+	}
+	if refused != nil {
+		return refused
 	}
 	s.audit(r, "code_send_failed", u.ID, a.ClientID, "no channel worked")
 	return errNoChannel
@@ -275,6 +296,9 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return s.renderCode(w, r, a, u, http.StatusBadRequest, "Enter the code you received, digits only.")
 	}
+	if held, err := s.guardFactor(w, r, a, u); held || err != nil {
+		return err
+	}
 	ch, err := s.cfg.Store.LatestChallenge(r.Context(), a.ID)
 	if err != nil {
 		return err
@@ -295,6 +319,9 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !ok {
+		if err := s.failure(r, u.ID, a.ClientID); err != nil {
+			return err
+		}
 		left := ch.MaxAttempts - ch.Attempts - 1
 		s.auditDetail(r, "code_failed", u.ID, a.ClientID, "rejected", fmt.Sprintf("channel=%s attempts_left=%d", ch.Channel, left))
 		msg := fmt.Sprintf("That code is not right. %d attempts left.", left)
@@ -352,7 +379,10 @@ func (s *Service) switchTo(w http.ResponseWriter, r *http.Request, a *storage.Au
 	if i < 0 {
 		return s.renderCode(w, r, a, u, http.StatusBadRequest, "That method is not available.")
 	}
-	if err := s.sendCode(r, a, u, factors[i]); err != nil {
+	if err := s.sendCode(r, a, u, factors[i]); errors.Is(err, guard.ErrRefused) {
+		pe := errSendLimited(w, err)
+		return s.renderCode(w, r, a, u, pe.status, pe.message)
+	} else if err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/login/code?authRequestID="+a.ID, http.StatusSeeOther)
@@ -421,4 +451,26 @@ func (s *Service) checkCode(ctx context.Context, ch *storage.Challenge, u *stora
 func (s *Service) openTOTPSecret(f *storage.SecondFactor) (string, error) {
 	b, err := s.cfg.Keyring.Open(f.Secret, "second_factors.secret:"+f.ID)
 	return string(b), err
+}
+
+// guardFactor applies the IP limit and the account's backoff before a code
+// is checked; the user passed the password step, so the page may say so.
+func (s *Service) guardFactor(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User) (bool, error) {
+	if wait, err := s.ipBlocked(r); err != nil || wait > 0 {
+		if err != nil {
+			return true, err
+		}
+		pe := tooManyFromIP(w, wait)
+		return true, s.renderCode(w, r, a, u, pe.status, pe.message)
+	}
+	wait, held, err := s.accountHeld(r, u.ID)
+	if err != nil || !held {
+		return held, err
+	}
+	msg := "Too many wrong codes for your account. Your account is locked; ask your administrator to unlock it."
+	if wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
+		msg = fmt.Sprintf("Too many wrong codes for your account. Try again in %s.", humanWait(wait))
+	}
+	return true, s.renderCode(w, r, a, u, http.StatusTooManyRequests, msg)
 }

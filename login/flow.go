@@ -140,6 +140,11 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 	case len(password) > MaxPasswordBytes:
 		return s.showPassword(w, r, a, http.StatusBadRequest, username, "That password is too long (at most 1024 bytes).")
 	}
+	if wait, err := s.ipBlocked(r); err != nil {
+		return err
+	} else if wait > 0 {
+		return tooManyFromIP(w, wait)
+	}
 	u, err := s.cfg.Store.UserByUsername(r.Context(), username)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
@@ -147,6 +152,15 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 	hash := ""
 	if u != nil && !u.Disabled {
 		hash = u.PasswordHash
+	}
+	if u != nil { // backoff or lock: the same answer as a wrong password, after the same work
+		_, held, err := s.accountHeld(r, u.ID)
+		if err != nil {
+			return err
+		}
+		if held {
+			hash, u = "", nil
+		}
 	}
 	ok, err := s.cfg.Passwords.Verify(r.Context(), hash, password)
 	if errors.Is(err, ErrBusy) {
@@ -157,10 +171,13 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	if !ok {
 		userID := ""
-		if u != nil {
+		if u != nil && hash != "" {
 			userID = u.ID
 		}
 		s.audit(r, "password_failed", userID, a.ClientID, "rejected")
+		if err := s.failure(r, userID, a.ClientID); err != nil {
+			return err
+		}
 		return s.showPassword(w, r, a, http.StatusUnauthorized, username, "Wrong username or password.")
 	}
 	s.audit(r, "password_ok", u.ID, a.ClientID, "accepted")
@@ -200,6 +217,9 @@ func (s *Service) signInTo(w http.ResponseWriter, r *http.Request, a *storage.Au
 		return "", err
 	}
 	s.setCookie(w, s.cfg.CookieName, cookie, eff.SessionLifetime)
+	if err := s.success(r, u.ID); err != nil {
+		return "", err
+	}
 	return s.completeTo(r, a, sess.ID, storage.Completion{UserID: u.ID, AuthTime: now, AMR: amr, ACR: acr})
 }
 

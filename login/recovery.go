@@ -71,6 +71,9 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return page(http.StatusBadRequest, "Enter one of your recovery codes, like abcde-fghjk.")
 	}
+	if held, err := s.guardFactor(w, r, a, u); held || err != nil {
+		return err
+	}
 	ch, err := s.cfg.Store.LatestChallenge(r.Context(), a.ID)
 	if err != nil {
 		return err
@@ -84,6 +87,9 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 	err = s.cfg.Store.UseRecoveryCode(r.Context(), u.ID, s.cfg.Codes.Hash(u.ID, code), now)
 	if errors.Is(err, storage.ErrNotFound) {
 		s.audit(r, "recovery_code_failed", u.ID, a.ClientID, "rejected")
+		if err := s.failure(r, u.ID, a.ClientID); err != nil {
+			return err
+		}
 		return page(http.StatusUnauthorized, "That recovery code is not right, or it was used already.")
 	} else if err != nil {
 		return err

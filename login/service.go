@@ -86,6 +86,9 @@ type Config struct {
 	Issuer  string
 	AppName string
 
+	// Guard limits guessing and sending; nil turns the limits off.
+	Guard Guard
+
 	// Policy returns the effective policy of a user at a client; without
 	// it, the OTP settings and session lifetime above apply.
 	Policy func(ctx context.Context, clientID, userID string) (policy.Effective, error)

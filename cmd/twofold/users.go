@@ -32,6 +32,7 @@ type UserCmd struct {
 	SetAPIAccount UserAPIAccountCmd `cmd:"" name:"set-api-account" help:"Mark a user as an API account, exempt from the second factor where policy allows (--off to undo)."`
 	SetAdmin      UserAdminCmd      `cmd:"" name:"set-admin" help:"Give a user the admin role: their tokens with the twofold:admin scope may use the admin API (--off to undo)."`
 	ResetFactors  UserResetCmd      `cmd:"" name:"reset-second-factor" help:"Remove every second-factor method and recovery code of a user (lost phone)."`
+	Unlock        UserUnlockCmd     `cmd:"" help:"Unlock an account locked after too many failed sign-ins."`
 }
 
 // UserFactorsCmd sets a user's code methods.

@@ -17,11 +17,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twofold-id/twofold/config"
 	"github.com/twofold-id/twofold/internal/keyring"
 	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/login/guard"
 	"github.com/twofold-id/twofold/op"
 	"github.com/twofold-id/twofold/storage"
 )
@@ -36,6 +38,9 @@ type App struct {
 	Now   func() time.Time
 
 	smtpInsecure bool // tests: trust the SMTP sink's self-signed certificate
+
+	guardOnce sync.Once
+	guard     *guard.Guard
 }
 
 // Options adjust Open for tests.

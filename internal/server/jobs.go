@@ -37,6 +37,11 @@ func (a *App) RunJobs(ctx context.Context) {
 				sent, err = a.Store.PurgeLogoutDeliveries(ctx, a.Now().Add(-logoutRetention), 5000)
 				n += sent
 			}
+			if err == nil {
+				var counters int64
+				counters, err = a.Guard().Purge(ctx, a.Now())
+				n += counters
+			}
 			if err != nil {
 				a.Log.Error("purge failed", "err", err)
 			} else if n > 0 {

@@ -65,8 +65,8 @@ func (a *App) Handler() (http.Handler, error) {
 	}
 	svc, err := login.New(login.Config{
 		Senders: senders, Codes: codes, OTP: a.otpSettings(), Issuer: a.Cfg.Issuer, AppName: "twofold",
-		Policy: a.EffectivePolicy,
-		Store:  a.Store, Passwords: a.Passwords(), Keyring: a.Ring,
+		Policy: a.EffectivePolicy, Guard: a.Guard(),
+		Store: a.Store, Passwords: a.Passwords(), Keyring: a.Ring,
 		CookieName: a.Cfg.Session.CookieName, Secure: secure,
 		SessionLifetime: a.Cfg.Session.Lifetime.D(),
 		CallbackURL:     func(id string) string { return provider.CallbackURL(id) },
