@@ -43,7 +43,7 @@ var validGrants = []string{"authorization_code", "refresh_token", "client_creden
 func NewClient(s ClientSpec, ring *keyring.Keyring, now time.Time) (*storage.Client, string, error) {
 	var errs []error
 	if s.ID == "" {
-		s.ID = keyring.RandomToken(16)
+		s.ID = newClientID()
 	}
 	if len(s.ID) > 64 || strings.ContainsAny(s.ID, ": \t\r\n/") {
 		errs = append(errs, fmt.Errorf("--id: at most 64 characters, no spaces, colons or slashes (got %q)", s.ID))
@@ -193,4 +193,14 @@ func CheckBackchannelLogoutURI(raw string) error {
 func isLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+// newClientID returns a random client id that never starts with "-" or
+// "_", so it can be passed to the CLI as an argument without "--".
+func newClientID() string {
+	for {
+		if id := keyring.RandomToken(16); id[0] != '-' && id[0] != '_' {
+			return id
+		}
+	}
 }
