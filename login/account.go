@@ -229,6 +229,8 @@ func (s *Service) accountRemoveMethod(w http.ResponseWriter, r *http.Request) er
 		}
 	}
 	s.accountAudit(r, "second_factor_removed", u, "ok", "method="+method)
+	s.notify(r, u, "A sign-in method was removed from your account",
+		methodLabels[method]+" can no longer be used as your second factor.")
 	http.Redirect(w, r, "/account?done=removed", http.StatusSeeOther)
 	return nil
 }
@@ -314,6 +316,7 @@ func (s *Service) accountRecoveryCodes(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	s.accountAudit(r, "recovery_codes_regenerated", u, "ok", fmt.Sprintf("count=%d", len(codes)))
+	s.notify(r, u, "New recovery codes were made for your account", "Your old recovery codes no longer work.")
 	// A data: URL is safe here: it is built from our own text, and marked
 	// so because html/template otherwise replaces it.
 	download := template.URL("data:text/plain;charset=utf-8," + url.PathEscape(recoveryFile(s.cfg.Issuer, u.Username, codes)))

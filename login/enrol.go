@@ -293,6 +293,8 @@ func (s *Service) enrolled(w http.ResponseWriter, r *http.Request, e *enrolee, m
 		clientID = e.a.ClientID
 	}
 	s.auditDetail(r, "second_factor_enrolled", e.u.ID, clientID, "ok", "method="+method)
+	s.notify(r, e.u, "A sign-in method was added to your account",
+		methodLabels[method]+" can now be used as your second factor when you sign in.")
 	next := "/account"
 	if e.a != nil {
 		callback, err := s.signInTo(w, r, e.a, e.u, []string{"pwd", amr, "mfa"}, ACRTwoFactor, true)

@@ -102,6 +102,8 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.auditDetail(r, "recovery_code_used", u.ID, a.ClientID, "accepted", fmt.Sprintf("left=%d", left))
+	s.notify(r, u, "A recovery code was used to sign in",
+		fmt.Sprintf("Someone signed in to your account with one of your recovery codes. %d codes are left.", left))
 	callback, err := s.signInTo(w, r, a, u, []string{"pwd", "mfa"}, ACRTwoFactor, true)
 	if err != nil {
 		return err

@@ -196,3 +196,30 @@ func TestAdminResetSendsUserBackToEnrolment(t *testing.T) {
 		t.Fatalf("%d recovery codes survived the reset", n)
 	}
 }
+
+func TestAccountNoticesGoToTheVerifiedEmail(t *testing.T) {
+	s, _, mail := codeServer(t, testkit.ServerOptions{})
+	s.CreateUser(t, "alice", "alice-password")
+	app := s.NewRP(t, testkit.ClientOptions{})
+	requireFactorFor(t, s, app.ID)
+	f := app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password")
+	_, codes := enrolTOTP(t, s, f)
+	f.Code()
+	f = app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password")
+	f.PostCodeForm("/login/recovery", url.Values{"code": {codes[0]}})
+	var subjects []string
+	for _, m := range mail.Messages() {
+		if slices.Contains(m.To, "alice@example.com") {
+			subjects = append(subjects, m.Subject)
+			for _, c := range codes {
+				if strings.Contains(m.TextBody+m.HTMLBody, c) {
+					t.Errorf("a notice contains a recovery code")
+				}
+			}
+		}
+	}
+	want := []string{"A sign-in method was added to your account", "A recovery code was used to sign in"}
+	if !slices.Equal(subjects, want) {
+		t.Fatalf("notices = %q, want %q", subjects, want)
+	}
+}

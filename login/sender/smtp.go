@@ -45,6 +45,9 @@ type SMTPEmail struct {
 	timeout time.Duration
 	html    *htmltemplate.Template
 	text    *texttemplate.Template
+
+	noticeHTML *htmltemplate.Template
+	noticeText *texttemplate.Template
 }
 
 // NewSMTP returns an email sender. It parses the email templates once, so
@@ -97,6 +100,9 @@ func NewSMTP(opts SMTPOptions) (*SMTPEmail, error) {
 		return nil, fmt.Errorf("smtp: %w", err)
 	}
 	if s.text, err = texttemplate.ParseFS(web.FS, "templates/email/code.txt"); err != nil {
+		return nil, fmt.Errorf("smtp: %w", err)
+	}
+	if s.noticeHTML, s.noticeText, err = parseNoticeTemplates(); err != nil {
 		return nil, fmt.Errorf("smtp: %w", err)
 	}
 	return s, nil

@@ -1,0 +1,96 @@
+package sender
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"log/slog"
+	texttemplate "text/template"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/twofold-id/twofold/web"
+)
+
+// Notice is an account notice to a user's verified address: a method was
+// added or removed, a recovery code used. It never carries a secret.
+type Notice struct {
+	To      string
+	Subject string
+	Body    string // one plain paragraph
+	AppName string
+	Issuer  string
+}
+
+// Notifier delivers account notices. The SMTP sender and, in development,
+// the log sender implement it.
+type Notifier interface {
+	Notify(ctx context.Context, n Notice) (providerID string, err error)
+}
+
+type noticeData struct {
+	Subject, Body, AppName, Host string
+}
+
+func parseNoticeTemplates() (*htmltemplate.Template, *texttemplate.Template, error) {
+	h, err := htmltemplate.ParseFS(web.FS, "templates/email/notice.html")
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := texttemplate.ParseFS(web.FS, "templates/email/notice.txt")
+	return h, t, err
+}
+
+// Notify emails a notice with an HTML and a plain-text part.
+func (s *SMTPEmail) Notify(ctx context.Context, n Notice) (string, error) {
+	if n.To == "" || n.Subject == "" {
+		return "", errors.New("smtp: notice needs a recipient and a subject")
+	}
+	host, err := issuerHost(n.Issuer)
+	if err != nil {
+		return "", fmt.Errorf("smtp: %w", err)
+	}
+	app := Message{AppName: n.AppName}.appName()
+	d := noticeData{Subject: n.Subject, Body: n.Body, AppName: app, Host: host}
+	var html, text bytes.Buffer
+	if err := s.noticeHTML.Execute(&html, d); err != nil {
+		return "", fmt.Errorf("smtp: render notice: %w", err)
+	}
+	if err := s.noticeText.Execute(&text, d); err != nil {
+		return "", fmt.Errorf("smtp: render notice: %w", err)
+	}
+	msg := gomail.NewMsg()
+	if err := msg.From(s.from); err != nil {
+		return "", fmt.Errorf("smtp: from: %w", err)
+	}
+	if err := msg.To(n.To); err != nil {
+		return "", fmt.Errorf("smtp: to: %w", err)
+	}
+	msg.Subject(n.Subject)
+	msg.SetDate()
+	msg.SetMessageIDWithValue(randomID() + "@" + s.domain)
+	msg.SetBodyString(gomail.TypeTextPlain, text.String())
+	msg.AddAlternativeString(gomail.TypeTextHTML, html.String())
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.client.DialAndSendWithContext(ctx, msg) }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err != nil {
+		return "", fmt.Errorf("smtp: send notice: %w", err)
+	}
+	return msg.GetMessageID(), nil
+}
+
+// Notify logs a notice's subject (development only).
+func (l *Log) Notify(ctx context.Context, n Notice) (string, error) {
+	l.logger.LogAttrs(ctx, slog.LevelInfo, "account notice (development only)",
+		slog.String("to", n.To), slog.String("subject", n.Subject))
+	return "log", nil
+}
