@@ -8,8 +8,8 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
-	"time"
 
+	"github.com/twofold-id/twofold/admin"
 	"github.com/twofold-id/twofold/internal/server"
 
 	"github.com/twofold-id/twofold/internal/keyring"
@@ -70,38 +70,9 @@ func (c *ClientCreateCmd) Run(ctx context.Context, g *Globals) error {
 	return printClient(g, rec, secret)
 }
 
-type clientJSON struct {
-	ClientID               string   `json:"client_id"`
-	ClientSecret           string   `json:"client_secret,omitempty"`
-	Name                   string   `json:"name"`
-	AuthMethod             string   `json:"token_endpoint_auth_method"`
-	ApplicationType        string   `json:"application_type"`
-	RedirectURIs           []string `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
-	GrantTypes             []string `json:"grant_types"`
-	AccessTokenFormat      string   `json:"access_token_format"`
-	BackchannelLogoutURI   string   `json:"backchannel_logout_uri"`
-	CreatedAt              string   `json:"created_at"`
-}
-
-func toClientJSON(c *storage.Client, secret string) clientJSON {
-	return clientJSON{ClientID: c.ID, ClientSecret: secret, Name: c.Name, AuthMethod: c.AuthMethod,
-		ApplicationType: c.ApplicationType, RedirectURIs: nonNil(c.RedirectURIs),
-		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), GrantTypes: nonNil(c.GrantTypes),
-		AccessTokenFormat: c.AccessTokenFormat, BackchannelLogoutURI: c.BackchannelLogoutURI,
-		CreatedAt: c.CreatedAt.Format(time.RFC3339)}
-}
-
-func nonNil(l []string) []string {
-	if l == nil {
-		return []string{}
-	}
-	return l
-}
-
 func printClient(g *Globals, c *storage.Client, secret string) error {
 	if g.JSON {
-		return printJSON(g, toClientJSON(c, secret))
+		return printJSON(g, admin.ViewClient(c, secret))
 	}
 	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "client_id:\t%s\n", c.ID)
@@ -142,9 +113,9 @@ func (ClientListCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	if g.JSON {
-		out := make([]clientJSON, len(list))
+		out := make([]admin.ClientView, len(list))
 		for i := range list {
-			out[i] = toClientJSON(&list[i], "")
+			out[i] = admin.ViewClient(&list[i], "")
 		}
 		return printJSON(g, out)
 	}

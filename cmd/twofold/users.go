@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/twofold-id/twofold/admin"
 	"github.com/twofold-id/twofold/internal/server"
@@ -180,26 +179,9 @@ func (c *UserCreateCmd) Run(ctx context.Context, g *Globals) error {
 	return printUser(g, u)
 }
 
-type userJSON struct {
-	ID            string `json:"id"`
-	Username      string `json:"username"`
-	Name          string `json:"name"`
-	Email         string `json:"email"`
-	EmailVerified bool   `json:"email_verified"`
-	Phone         string `json:"phone"`
-	PhoneVerified bool   `json:"phone_verified"`
-	Disabled      bool   `json:"disabled"`
-	CreatedAt     string `json:"created_at"`
-}
-
-func toUserJSON(u *storage.User) userJSON {
-	return userJSON{ID: u.ID, Username: u.Username, Name: u.Name, Email: u.Email, EmailVerified: u.EmailVerified,
-		Phone: u.Phone, PhoneVerified: u.PhoneVerified, Disabled: u.Disabled, CreatedAt: u.CreatedAt.Format(time.RFC3339)}
-}
-
 func printUser(g *Globals, u *storage.User) error {
 	if g.JSON {
-		return printJSON(g, toUserJSON(u))
+		return printJSON(g, admin.ViewUser(u, nil))
 	}
 	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "id:\t%s\nusername:\t%s\nname:\t%s\n", u.ID, u.Username, u.Name)
@@ -224,9 +206,9 @@ func (c *UserListCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	if g.JSON {
-		out := make([]userJSON, len(list))
+		out := make([]admin.UserView, len(list))
 		for i := range list {
-			out[i] = toUserJSON(&list[i])
+			out[i] = admin.ViewUser(&list[i], nil)
 		}
 		return printJSON(g, out)
 	}
@@ -258,16 +240,7 @@ func (c *UserShowCmd) Run(ctx context.Context, g *Globals) error {
 			return err
 		}
 		if g.JSON {
-			out := struct {
-				userJSON
-				APIAccount    bool               `json:"api_account"`
-				Admin         bool               `json:"admin"`
-				SecondFactors []admin.FactorView `json:"second_factors"`
-			}{userJSON: toUserJSON(u), APIAccount: u.APIAccount, Admin: u.Admin, SecondFactors: []admin.FactorView{}}
-			for _, f := range factors {
-				out.SecondFactors = append(out.SecondFactors, admin.FactorView{Method: f.Method, Destination: f.Destination, Preferred: f.Preferred})
-			}
-			return printJSON(g, out)
+			return printJSON(g, admin.ViewUser(u, factors))
 		}
 		if err := printUser(g, u); err != nil {
 			return err

@@ -73,16 +73,7 @@ func (s *SMTPEmail) Notify(ctx context.Context, n Notice) (string, error) {
 	msg.SetMessageIDWithValue(randomID() + "@" + s.domain)
 	msg.SetBodyString(gomail.TypeTextPlain, text.String())
 	msg.AddAlternativeString(gomail.TypeTextHTML, html.String())
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- s.client.DialAndSendWithContext(ctx, msg) }()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	if err != nil {
+	if err := s.deliver(ctx, msg); err != nil {
 		return "", fmt.Errorf("smtp: send notice: %w", err)
 	}
 	return msg.GetMessageID(), nil

@@ -160,19 +160,26 @@ func (s *SMTPEmail) Send(ctx context.Context, m Message) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if err := s.deliver(ctx, msg); err != nil {
+		return "", redact("smtp: send", err, m.Code)
+	}
+	return msg.GetMessageID(), nil
+}
+
+// deliver sends one message within the timeout. go-mail honours ctx only
+// while dialling; later commands are bounded by the connection deadline,
+// so deliver also stops waiting when ctx ends.
+func (s *SMTPEmail) deliver(ctx context.Context, msg *gomail.Msg) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- s.client.DialAndSendWithContext(ctx, msg) }()
 	select {
-	case err = <-done:
+	case err := <-done:
+		return err
 	case <-ctx.Done():
-		err = ctx.Err()
+		return ctx.Err()
 	}
-	if err != nil {
-		return "", redact("smtp: send", err, m.Code)
-	}
-	return msg.GetMessageID(), nil
 }
 
 // message builds the mail; the subject never carries the code, which lock
