@@ -72,6 +72,7 @@ type Server struct {
 	pool   *http.Transport
 	cancel context.CancelFunc
 	done   chan struct{}
+	proxy  http.Handler // set by NewCluster: the balancer's route to this replica
 }
 
 // LogBuffer collects the server's log lines so tests can search them.
