@@ -73,6 +73,16 @@ func (s *Service) afterPassword(w http.ResponseWriter, r *http.Request, a *stora
 	if !n.secondFactor {
 		return s.signIn(w, r, a, u, []string{"pwd"}, ACRPassword, false)
 	}
+	if !slices.Contains(a.ACRValues, ACRTwoFactor) { // an explicit request for two factors always asks
+		remembered, err := s.deviceRemembered(r, u, n.eff)
+		if err != nil {
+			return err
+		}
+		if remembered {
+			s.audit(r, "second_factor_remembered", u.ID, a.ClientID, "device remembered")
+			return s.signIn(w, r, a, u, []string{"pwd", "mfa"}, ACRTwoFactor, false)
+		}
+	}
 	if len(n.factors) == 0 {
 		return s.forceEnrolment(w, r, a, u)
 	}

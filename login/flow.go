@@ -89,6 +89,13 @@ func (s *Service) trySSO(w http.ResponseWriter, r *http.Request, a *storage.Auth
 	if ok, err := s.sessionUsable(r.Context(), sess, u, n.eff); !ok || err != nil {
 		return false, err
 	}
+	if n.secondFactor && !s.mfaFresh(sess) && !slices.Contains(a.ACRValues, ACRTwoFactor) {
+		remembered, err := s.deviceRemembered(r, u, n.eff)
+		if err != nil {
+			return false, err
+		}
+		n.secondFactor = !remembered
+	}
 	if n.secondFactor && !s.mfaFresh(sess) {
 		if len(n.factors) == 0 {
 			return true, s.forceEnrolment(w, r, a, u)
@@ -212,6 +219,7 @@ func (s *Service) signInTo(w http.ResponseWriter, r *http.Request, a *storage.Au
 	}
 	if mfa {
 		sess.MFAAt = &now
+		s.rememberDevice(w, u, eff, now)
 	}
 	if err := s.replaceSession(r, sess); err != nil {
 		return "", err

@@ -134,3 +134,41 @@ func TestPolicyChangeHoldsOnTheNextRequest(t *testing.T) {
 		t.Fatalf("the policy change did not hold at once: %s", f.Page)
 	}
 }
+
+func TestRememberedDeviceSkipsTheCodeWithinThePolicyWindow(t *testing.T) {
+	s, tw, _ := codeServer(t, testkit.ServerOptions{})
+	alice := s.CreateUserWith(t, testkit.UserSpec{Username: "alice", Password: "alice-password", Phone: alicePhone, Methods: []string{"sms"}})
+	app := s.NewRP(t, testkit.ClientOptions{})
+	putPolicy(t, s, storage.Policy{Scope: storage.ScopeGlobal, RememberDeviceSeconds: seconds(7 * 24 * time.Hour)}) // loosening: only the global level can turn it on
+	_ = alice
+	b := s.NewBrowser(t)
+	f := app.Start(b, nil).Password("alice", "alice-password")
+	f.SubmitCode(tw.LastCode(alicePhone)).Code()
+	sent := len(tw.Messages())
+
+	// A new sign-in on this browser (prompt=login: password again) skips the code.
+	s.Clock.Advance(24 * time.Hour)
+	f = app.Start(b, testkit.AuthParams{"prompt": "login"}).Password("alice", "alice-password")
+	tokens, err := f.Exchange(f.Code())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tokens.IDTokenClaims.AuthenticationMethodsReferences; !slices.Equal(got, []string{"pwd", "mfa"}) {
+		t.Fatalf("amr with a remembered device = %v", got)
+	}
+	if len(tw.Messages()) != sent {
+		t.Fatal("a code was sent to a remembered device")
+	}
+	// Another browser is not remembered; an explicit acr_values request asks anyway.
+	if f := app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password"); !strings.Contains(f.Page.Body, `autocomplete="one-time-code"`) {
+		t.Fatalf("another browser skipped the code: %s", f.Page)
+	}
+	if f := app.Start(b, testkit.AuthParams{"prompt": "login", "acr_values": login.ACRTwoFactor}).Password("alice", "alice-password"); !strings.Contains(f.Page.Body, `autocomplete="one-time-code"`) {
+		t.Fatalf("acr_values for two factors skipped the code: %s", f.Page)
+	}
+	// Past the window (or once the policy shortens it), the code is asked again.
+	s.Clock.Advance(7 * 24 * time.Hour)
+	if f := app.Start(b, testkit.AuthParams{"prompt": "login"}).Password("alice", "alice-password"); !strings.Contains(f.Page.Body, `autocomplete="one-time-code"`) {
+		t.Fatalf("remembered past the window: %s", f.Page)
+	}
+}
