@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -270,6 +271,14 @@ func (s *Service) accountChangePassword(w http.ResponseWriter, r *http.Request) 
 	case next != again:
 		return fail(http.StatusBadRequest, accountPage{NewError: "The new passwords do not match. Type the same password twice."})
 	}
+	// A session left open must not become a password-guessing oracle: the
+	// current password counts and backs off like the sign-in's.
+	if held, err := s.guardAccountPassword(w, r, u.ID); err != nil || held != nil {
+		if err != nil {
+			return err
+		}
+		return fail(http.StatusTooManyRequests, *held)
+	}
 	ok, err := s.cfg.Passwords.Verify(r.Context(), u.PasswordHash, current)
 	if errors.Is(err, ErrBusy) {
 		w.Header().Set("Retry-After", "2")
@@ -279,6 +288,9 @@ func (s *Service) accountChangePassword(w http.ResponseWriter, r *http.Request) 
 	}
 	if !ok {
 		s.accountAudit(r, "password_change_failed", u, "rejected", "reason=wrong_current_password")
+		if err := s.failure(r, u.ID, ""); err != nil {
+			return err
+		}
 		return fail(http.StatusUnauthorized, accountPage{CurrentError: "That is not your current password."})
 	}
 	hash, err := s.cfg.Passwords.Hash(r.Context(), next)
@@ -295,6 +307,28 @@ func (s *Service) accountChangePassword(w http.ResponseWriter, r *http.Request) 
 	s.accountAudit(r, "password_changed", u, "ok", "other_sessions=ended")
 	http.Redirect(w, r, "/account?done=password", http.StatusSeeOther)
 	return nil
+}
+
+// guardAccountPassword applies the IP limit and the account's backoff or
+// lock before the current password is checked; the user is signed in, so
+// the page may say why.
+func (s *Service) guardAccountPassword(w http.ResponseWriter, r *http.Request, userID string) (*accountPage, error) {
+	wait, err := s.ipBlocked(r)
+	if err != nil {
+		return nil, err
+	}
+	if wait == 0 {
+		var held bool
+		wait, held, err = s.accountHeld(r, userID)
+		switch {
+		case err != nil || !held:
+			return nil, err
+		case wait == 0: // locked
+			return &accountPage{CurrentError: "Too many wrong passwords: your account is locked. Ask your administrator to unlock it."}, nil
+		}
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
+	return &accountPage{CurrentError: fmt.Sprintf("Too many wrong passwords. Try again in %s.", humanWait(wait))}, nil
 }
 
 // accountRecoveryCodes replaces the recovery codes and shows the new set

@@ -178,7 +178,10 @@ var errUnknownRequest = &pageError{http.StatusBadRequest, "This sign-in link can
 // a generic page (and a log line with the cause) for anything else.
 func (s *Service) adapt(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := h(w, r)
+		err := readForm(r)
+		if err == nil {
+			err = h(w, r)
+		}
 		if err == nil {
 			return
 		}
@@ -189,6 +192,32 @@ func (s *Service) adapt(h handlerFunc) http.Handler {
 		}
 		s.render(w, pe.status, "error.html", map[string]any{"Title": pe.heading, "Heading": pe.heading, "Error": pe.message})
 	})
+}
+
+var (
+	errFormTooLarge = &pageError{http.StatusRequestEntityTooLarge, "That form is too large",
+		"Go back, check what you entered and try again."}
+	errFormInvalid = &pageError{http.StatusBadRequest, "That form could not be read",
+		"Go back and try again."}
+)
+
+// readForm parses the form up front, so that an oversized or malformed body
+// gets its own answer instead of looking like a missing field (FormValue
+// drops the parse error).
+func readForm(r *http.Request) error {
+	if r.Method != http.MethodPost {
+		return nil
+	}
+	err := r.ParseForm()
+	var tooLarge *http.MaxBytesError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &tooLarge):
+		return errFormTooLarge
+	default:
+		return errFormInvalid
+	}
 }
 
 // render executes a template into a buffer first, so a failing template

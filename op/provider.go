@@ -120,6 +120,10 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			p.serveJWKS(w, r)
 			return
 		case "/oauth/token":
+			// RFC 6749 §5.1: responses carrying tokens must not be cached;
+			// zitadel/oidc does not say so.
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Pragma", "no-cache")
 			if v := r.PostForm.Get("code_verifier"); v != "" && !verifierRE.MatchString(v) {
 				writeError(w, false, http.StatusBadRequest, "invalid_grant", "code_verifier must be 43 to 128 characters of [A-Za-z0-9._~-]")
 				return
@@ -154,6 +158,9 @@ func (p *Provider) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	sum := sha256.Sum256(body)
 	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
 	w.Header().Set("Cache-Control", "public, max-age=300")
+	// Browser clients (SPAs) fetch the keys cross-origin, as zitadel/oidc's
+	// own handler, which this one replaces, allows.
+	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Content-Type", "application/json")
 	if r.Header.Get("If-None-Match") == etag {
