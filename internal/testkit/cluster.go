@@ -1,7 +1,12 @@
 package testkit
 
 import (
+	"bytes"
+	"context"
 	"crypto/tls"
+	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -52,7 +57,7 @@ func NewCluster(t testing.TB, n int, o ServerOptions) *Cluster {
 		proxy := &httputil.ReverseProxy{Transport: backend, Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.SetXForwarded()
-		}}
+		}, ErrorHandler: proxyError}
 		r.proxy = proxy
 	}
 	first := c.Replicas[0]
@@ -61,20 +66,48 @@ func NewCluster(t testing.TB, n int, o ServerOptions) *Cluster {
 	return c
 }
 
-// ServeHTTP sends each request to the next live replica.
+// ServeHTTP sends each request to the next live replica. A replica that
+// refuses the connection (it was stopped between the choice and the dial,
+// so nothing reached it) is skipped and the request goes to the next one,
+// as real balancers retry a failed connect.
 func (c *Cluster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	for range len(c.Replicas) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		http.Error(w, "request body", http.StatusBadRequest)
+		return
+	}
+	for range 2 * len(c.Replicas) {
 		i := int(c.next.Add(1) % uint64(len(c.Replicas)))
 		c.mu.Lock()
 		alive := c.alive[i]
 		c.mu.Unlock()
-		if alive {
+		if !alive {
+			continue
+		}
+		refused := false
+		attempt := r.Clone(context.WithValue(r.Context(), refusedKey{}, &refused))
+		attempt.Body = io.NopCloser(bytes.NewReader(body))
+		c.Replicas[i].proxy.ServeHTTP(w, attempt)
+		if !refused {
 			c.hits[i].Add(1)
-			c.Replicas[i].proxy.ServeHTTP(w, r)
 			return
 		}
 	}
 	http.Error(w, "no replica", http.StatusBadGateway)
+}
+
+type refusedKey struct{}
+
+// proxyError marks a failed connect for ServeHTTP to retry elsewhere; any
+// other failure (the replica took the request) is a 502, as from a real
+// balancer.
+func proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	var op *net.OpError
+	if refused, ok := r.Context().Value(refusedKey{}).(*bool); ok && errors.As(err, &op) && op.Op == "dial" {
+		*refused = true
+		return
+	}
+	w.WriteHeader(http.StatusBadGateway)
 }
 
 // Drain takes replica i out of rotation and stops it gracefully (SIGTERM):
