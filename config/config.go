@@ -38,6 +38,12 @@ type Config struct {
 	Twilio   Twilio   `yaml:"twilio"`
 	SMTP     SMTP     `yaml:"smtp"`
 	Limits   Limits   `yaml:"limits"`
+	Metrics  Metrics  `yaml:"metrics"`
+}
+
+// Metrics configures the Prometheus endpoint.
+type Metrics struct {
+	Enabled bool `yaml:"enabled" doc:"Serve Prometheus metrics at GET /metrics on the main listener (counts only: no users, destinations or addresses)."`
 }
 
 // OTP configures one-time codes sent by SMS, voice call and email.
@@ -178,6 +184,7 @@ func Default() Config {
 			DestinationPer10m: 5, DestinationPerDay: 10, IPSendsPer10m: 20,
 			SMSCountryDaily: 1000, SMSGlobalHourly: 200, VoiceCountryDaily: 100, VoiceGlobalHourly: 50,
 		},
+		Metrics: Metrics{Enabled: true},
 	}
 }
 

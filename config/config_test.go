@@ -47,6 +47,9 @@ func TestLoadDefaults(t *testing.T) {
 		if cfg.Database.URL != "sqlite:"+filepath.Join("data", "twofold.db") {
 			t.Errorf("database.url = %q, want the SQLite file in data_dir", cfg.Database.URL)
 		}
+		if !cfg.Metrics.Enabled {
+			t.Error("metrics.enabled defaults to false, want true")
+		}
 		if cfg.Session.CookieName != "twofold_session" {
 			t.Errorf("session.cookie_name in dev = %q, want twofold_session (no __Host- without https)", cfg.Session.CookieName)
 		}
@@ -128,6 +131,8 @@ smtp:
   password: secret
   from: id@example.com
   timeout: 3s
+metrics:
+  enabled: false
 `)
 	cfg, err := config.Load(path, nil)
 	if err != nil {
@@ -168,6 +173,7 @@ smtp:
 		{"twilio.timeout", cfg.Twilio.Timeout.D(), 5 * time.Second},
 		{"smtp.port", cfg.SMTP.Port, 465},
 		{"smtp.tls", cfg.SMTP.TLS, "tls"},
+		{"metrics.enabled", cfg.Metrics.Enabled, false},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -231,6 +237,8 @@ func TestEnvOverrides(t *testing.T) {
 		{"TWOFOLD_TRUSTED_PROXIES= 10.0.0.0/8 , ,::1", func(c config.Config) any { return strings.Join(c.TrustedProxies, "|") }, "10.0.0.0/8|::1"},
 		{"TWOFOLD_OTP_SMS_FALLBACK=", func(c config.Config) any { return len(c.OTP.SMSFallback) }, 0},
 		{"TWOFOLD_SESSION_COOKIE_NAME=sid", func(c config.Config) any { return c.Session.CookieName }, "sid"},
+		{"TWOFOLD_METRICS_ENABLED=false", func(c config.Config) any { return c.Metrics.Enabled }, false},
+		{"TWOFOLD_METRICS_ENABLED=true", func(c config.Config) any { return c.Metrics.Enabled }, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env, func(t *testing.T) {
@@ -263,6 +271,7 @@ func TestEnvErrors(t *testing.T) {
 		{"TWOFOLD_PASSWORD_MEMORY_KIB=-1", "password.memory_kib (from TWOFOLD_PASSWORD_MEMORY_KIB)"},
 		{"TWOFOLD_TOKENS_ACCESS_TOKEN_TTL=5 minutes", "tokens.access_token_ttl (from TWOFOLD_TOKENS_ACCESS_TOKEN_TTL)"},
 		{"TWOFOLD_SESSION_LIFETIME=-3d", "session.lifetime (from TWOFOLD_SESSION_LIFETIME)"},
+		{"TWOFOLD_METRICS_ENABLED=yes please", "metrics.enabled (from TWOFOLD_METRICS_ENABLED)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env, func(t *testing.T) {

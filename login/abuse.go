@@ -55,8 +55,11 @@ func (s *Service) accountHeld(r *http.Request, userID string) (time.Duration, bo
 	return wait, locked || wait > 0, err
 }
 
-// failure counts a failed password or factor for the account and the IP.
-func (s *Service) failure(r *http.Request, userID, clientID string) error {
+// failure counts a failed password or factor for the account and the IP,
+// and in the metrics under factor ("password", a code's channel,
+// "recovery").
+func (s *Service) failure(r *http.Request, factor, userID, clientID string) error {
+	s.cfg.Metrics.LoginFailure(factor)
 	if s.cfg.Guard == nil {
 		return nil
 	}
@@ -77,7 +80,8 @@ func (s *Service) success(r *http.Request, userID string) error {
 	return s.cfg.Guard.Success(r.Context(), userID)
 }
 
-// allowSend asks the send limits; a refusal is audited with its limit.
+// allowSend asks the send limits; a refusal is audited and counted with
+// its limit.
 func (s *Service) allowSend(r *http.Request, userID, clientID, channel, dest string) error {
 	if s.cfg.Guard == nil {
 		return nil
@@ -86,6 +90,7 @@ func (s *Service) allowSend(r *http.Request, userID, clientID, channel, dest str
 	var refused *guard.RefusedError
 	if errors.As(err, &refused) {
 		s.auditDetail(r, "code_send_refused", userID, clientID, "refused", refused.Detail())
+		s.cfg.Metrics.SendBlocked(refused.Channel, string(refused.Limit))
 	}
 	return err
 }

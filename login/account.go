@@ -288,7 +288,7 @@ func (s *Service) accountChangePassword(w http.ResponseWriter, r *http.Request) 
 	}
 	if !ok {
 		s.accountAudit(r, "password_change_failed", u, "rejected", "reason=wrong_current_password")
-		if err := s.failure(r, u.ID, ""); err != nil {
+		if err := s.failure(r, "password", u.ID, ""); err != nil {
 			return err
 		}
 		return fail(http.StatusUnauthorized, accountPage{CurrentError: "That is not your current password."})

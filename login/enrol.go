@@ -239,8 +239,10 @@ func (s *Service) sendVerification(r *http.Request, u *storage.User, f *storage.
 	if err != nil {
 		s.cfg.Logger.WarnContext(r.Context(), "verification code delivery failed", "channel", f.Method, "err", err)
 		s.auditDetail(r, "verification_send_failed", u.ID, "", "failed", "channel="+f.Method)
+		s.cfg.Metrics.CodeSent(f.Method, "failed")
 		return nil, errNoChannel
 	}
+	s.cfg.Metrics.CodeSent(f.Method, "sent")
 	s.auditDetail(r, "verification_sent", u.ID, "", "ok", fmt.Sprintf("channel=%s provider_id=%s", f.Method, id))
 	return ch, nil
 }

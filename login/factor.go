@@ -125,6 +125,7 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 	}
 	if sent > int64(o.MaxResends) {
 		s.audit(r, "code_send_refused", u.ID, a.ClientID, "per-login cap")
+		s.cfg.Metrics.SendBlocked(f.Method, "resend")
 		return errTooManySends
 	}
 	code, err := otp.Generate(o.Digits)
@@ -167,13 +168,15 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 		if err != nil {
 			s.cfg.Logger.WarnContext(ctx, "code delivery failed", "channel", channel, "err", err)
 			s.auditDetail(r, "code_send_failed", u.ID, a.ClientID, "failed", fmt.Sprintf("channel=%s", channel))
+			s.cfg.Metrics.CodeSent(string(channel), "failed")
 			continue
 		}
-		from := ""
+		from, outcome := "", "sent"
 		if string(channel) != f.Method {
-			from = f.Method
+			from, outcome = f.Method, "fallback"
 			s.auditDetail(r, "code_fallback", u.ID, a.ClientID, "ok", fmt.Sprintf("from=%s to=%s", f.Method, channel))
 		}
+		s.cfg.Metrics.CodeSent(string(channel), outcome)
 		if err := s.cfg.Store.SetChallengeDelivery(ctx, ch.ID, string(channel), dest, from, id); err != nil {
 			return err
 		}
@@ -319,7 +322,7 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !ok {
-		if err := s.failure(r, u.ID, a.ClientID); err != nil {
+		if err := s.failure(r, ch.Channel, u.ID, a.ClientID); err != nil {
 			return err
 		}
 		left := ch.MaxAttempts - ch.Attempts - 1

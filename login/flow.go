@@ -182,7 +182,7 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 			userID = u.ID
 		}
 		s.audit(r, "password_failed", userID, a.ClientID, "rejected")
-		if err := s.failure(r, userID, a.ClientID); err != nil {
+		if err := s.failure(r, "password", userID, a.ClientID); err != nil {
 			return err
 		}
 		return s.showPassword(w, r, a, http.StatusUnauthorized, username, "Wrong username or password.")

@@ -89,6 +89,10 @@ type Config struct {
 	// Guard limits guessing and sending; nil turns the limits off.
 	Guard Guard
 
+	// Metrics counts deliveries, refused sends and failures; nil counts
+	// nothing.
+	Metrics Metrics
+
 	// Policy returns the effective policy of a user at a client; without
 	// it, the OTP settings and session lifetime above apply.
 	Policy func(ctx context.Context, clientID, userID string) (policy.Effective, error)
@@ -109,6 +113,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.ClientIP == nil {
 		cfg.ClientIP = func(r *http.Request) string { return r.RemoteAddr }
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
 	}
 	return &Service{cfg: cfg, pages: pages, binding: cfg.Keyring.Hasher(keyring.PurposeBinding)}, nil
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/twofold-id/twofold/config"
 	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/internal/metrics"
 	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/login/guard"
 	"github.com/twofold-id/twofold/op"
@@ -36,6 +37,9 @@ type App struct {
 	Keys  *op.Keys
 	Log   *slog.Logger
 	Now   func() time.Time
+	// Metrics is this provider's own Prometheus registry and counters,
+	// served at /metrics when metrics.enabled is on.
+	Metrics *metrics.Metrics
 
 	smtpInsecure bool // tests: trust the SMTP sink's self-signed certificate
 
@@ -73,7 +77,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (
 	if now == nil {
 		now = func() time.Time { return time.Now().UTC() }
 	}
-	a := &App{Cfg: cfg, Store: store, Ring: ring, Log: log, Now: now, smtpInsecure: o.SMTPInsecureSkipVerify}
+	a := &App{Cfg: cfg, Store: store, Ring: ring, Log: log, Now: now, Metrics: metrics.New(),
+		smtpInsecure: o.SMTPInsecureSkipVerify}
 	if cfg.Database.AutoMigrate {
 		applied, err := store.Migrate(ctx)
 		if err != nil {

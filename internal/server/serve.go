@@ -47,7 +47,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, handler http.Handler) 
 }
 
 // Handler composes the provider, the login pages, the demo (development
-// mode) and the operational endpoints on one mux.
+// mode) and the operational endpoints (health, readiness, metrics) on one
+// mux, and counts every request in a.Metrics.
 func (a *App) Handler() (http.Handler, error) {
 	if err := a.EnsureAccountClient(context.Background()); err != nil {
 		return nil, err
@@ -70,7 +71,7 @@ func (a *App) Handler() (http.Handler, error) {
 		CookieName: a.Cfg.Session.CookieName, Secure: secure,
 		SessionLifetime: a.Cfg.Session.Lifetime.D(),
 		CallbackURL:     func(id string) string { return provider.CallbackURL(id) },
-		ClientIP:        ips, Now: a.Now, Logger: a.Log,
+		ClientIP:        ips, Now: a.Now, Logger: a.Log, Metrics: a.Metrics,
 	})
 	if err != nil {
 		return nil, err
@@ -97,8 +98,9 @@ func (a *App) Handler() (http.Handler, error) {
 		demo.New(a.Cfg.Issuer, provider, pages, a.Ring, secure, a.Log).Mount(mux, login.BrowserHeaders)
 	}
 	mountOps(mux, a)
+	mountMetrics(mux, a)
 	mux.Handle("/", provider)
-	return withAccessLog(a.Log, recoverPanics(a.Log, mux)), nil
+	return withAccessLog(a.Log, withMetrics(a.Metrics, recoverPanics(a.Log, mux))), nil
 }
 
 // Admin returns the administration service over this app: the admin API
