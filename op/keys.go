@@ -152,7 +152,9 @@ func (m *Keys) load(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	if !m.loadedAt.IsZero() && now.Sub(m.loadedAt) < m.cacheTTL && now.After(m.loadedAt) {
+	// A clock that went back (a test moved it) reloads; one that stands
+	// still (a test's frozen clock) keeps the cache.
+	if !m.loadedAt.IsZero() && now.Sub(m.loadedAt) < m.cacheTTL && !now.Before(m.loadedAt) {
 		return nil
 	}
 	recs, err := m.store.SigningKeys(ctx, now)
