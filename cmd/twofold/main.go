@@ -38,6 +38,7 @@ type CLI struct {
 	Policy  PolicyCmd  `cmd:"" help:"Set, explain and remove sign-in policies."`
 	Session SessionCmd `cmd:"" help:"List and end SSO sessions."`
 	Admin   AdminCmd   `cmd:"" help:"Admin API access."`
+	Bench   BenchCmd   `cmd:"" help:"Load driver: seed, start replicas (or drive --target servers) and measure throughput and latency."`
 }
 
 func main() {
