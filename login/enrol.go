@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/twofold-id/twofold/internal/keyring"
 	"github.com/twofold-id/twofold/login/contact"
+	"github.com/twofold-id/twofold/login/guard"
 	"github.com/twofold-id/twofold/login/otp"
 	"github.com/twofold-id/twofold/login/sender"
 	"github.com/twofold-id/twofold/storage"
@@ -210,15 +212,27 @@ func (s *Service) postEnrolContact(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	ch, err := s.sendVerification(r, e.u, f)
-	if err != nil {
+	var refused *guard.RefusedError
+	if errors.As(err, &refused) {
+		if refused.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(refused.RetryAfter.Seconds()+0.999)))
+		}
+		return s.renderEnrolContact(w, e, method, http.StatusTooManyRequests, raw, refusedMessage(refused), nil)
+	} else if err != nil {
 		return err
 	}
 	return s.renderEnrolContact(w, e, method, http.StatusOK, raw, "", ch)
 }
 
-// sendVerification sends a code proving a new destination. It goes to that
+// sendVerification sends a code proving a new destination, within the
+// abuse limits (a *guard.RefusedError when one refuses). It goes to that
 // destination only: no fallback.
 func (s *Service) sendVerification(r *http.Request, u *storage.User, f *storage.SecondFactor) (*storage.Challenge, error) {
+	// The same limits as sign-in codes: enrolment must not become a way
+	// to pump texts to numbers of an attacker's choosing.
+	if err := s.allowSend(r, u.ID, "", f.Method, f.Destination); err != nil {
+		return nil, err
+	}
 	code, err := otp.Generate(s.cfg.OTP.Digits)
 	if err != nil {
 		return nil, err
@@ -348,4 +362,12 @@ func groupsOf4(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// refusedMessage tells an enrolling user why no code was sent.
+func refusedMessage(e *guard.RefusedError) string {
+	if e.Limit == guard.LimitCountry {
+		return "We can't send codes to numbers in that country. Use another number or method."
+	}
+	return "Too many codes were sent recently. Wait a while and try again."
 }

@@ -223,3 +223,37 @@ func TestAccountNoticesGoToTheVerifiedEmail(t *testing.T) {
 		t.Fatalf("notices = %q, want %q", subjects, want)
 	}
 }
+
+// Enrolment codes meet the same sending limits as sign-in codes: the
+// enrolment page is no way to pump texts to numbers of one's choosing.
+func TestEnrolmentSendsAreLimited(t *testing.T) {
+	s, tw, _ := codeServer(t, testkit.ServerOptions{})
+	s.CreateUser(t, "alice", "alice-password")
+	app := s.NewRP(t, testkit.ClientOptions{})
+	requireFactorFor(t, s, app.ID)
+	b := s.NewBrowser(t)
+	f := app.Start(b, nil).Password("alice", "alice-password")
+	id := regexp.MustCompile(`authRequestID=([A-Za-z0-9_-]+)`).FindStringSubmatch(f.Page.Body)[1]
+	enrol := func(number string) *testkit.Page {
+		return b.Post("/login/enrol/phone", url.Values{"authRequestID": {id}, "destination": {number}})
+	}
+	if p := enrol("+44 20 7946 0958"); p.Status != http.StatusTooManyRequests || !strings.Contains(p.Body, "that country") {
+		t.Fatalf("a number outside the allow-list: %s", p)
+	}
+	for i := range 5 { // limits.destination_per_10m
+		if p := enrol("+1 415 555 0123"); p.Status != http.StatusOK {
+			t.Fatalf("send %d: %s", i+1, p)
+		}
+	}
+	p := enrol("+1 415 555 0123")
+	if p.Status != http.StatusTooManyRequests || p.Header.Get("Retry-After") == "" || !strings.Contains(p.Body, "Too many codes") {
+		t.Fatalf("sixth code to one number: %s", p)
+	}
+	if n := len(tw.Messages()); n != 5 {
+		t.Fatalf("%d texts sent, want 5", n)
+	}
+	events, _ := s.App.Store.AuditEvents(context.Background(), storage.AuditFilter{Type: "code_send_refused"})
+	if len(events) != 2 {
+		t.Fatalf("%d code_send_refused events, want 2", len(events))
+	}
+}
