@@ -101,3 +101,39 @@ func BenchmarkRotateRefreshToken(b *testing.B) {
 		cur = next
 	}
 }
+
+// BenchmarkVerifyChallenge is the storage side of one code submission:
+// find the live challenge, count the guess, consume it. Challenges are
+// created in batches with the timer stopped.
+func BenchmarkVerifyChallenge(b *testing.B) {
+	s := benchStore(b)
+	ctx := b.Context()
+	now := time.Now().UTC()
+	var ready []*storage.Challenge
+	for b.Loop() {
+		if len(ready) == 0 {
+			b.StopTimer()
+			for range 256 {
+				c := &storage.Challenge{ID: rand.Text(), AuthRequestID: rand.Text(), UserID: "u1", Method: "sms", Channel: "sms",
+					CodeHash: rand.Text(), MaxAttempts: 5, CreatedAt: now, ExpiresAt: now.Add(5 * time.Minute)}
+				if err := s.CreateChallenge(ctx, c); err != nil {
+					b.Fatal(err)
+				}
+				ready = append(ready, c)
+			}
+			b.StartTimer()
+		}
+		c := ready[len(ready)-1]
+		ready = ready[:len(ready)-1]
+		got, err := s.LatestChallenge(ctx, c.AuthRequestID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.SpendAttempt(ctx, got.ID, now); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.UseChallenge(ctx, got.ID, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -34,6 +34,8 @@ var (
 // Options tunes Open.
 type Options struct {
 	MaxOpenConns int
+	// CountQueries counts statements from the start (see Store.Queries).
+	CountQueries bool
 }
 
 // Store is the one storage implementation; callers declare the few methods
@@ -41,6 +43,7 @@ type Options struct {
 type Store struct {
 	db       *gorm.DB
 	postgres bool
+	counter  *counter
 }
 
 // Open connects to "sqlite:/path/file.db" or "postgres://…". It does not
@@ -92,6 +95,12 @@ func Open(rawURL string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	c := &counter{}
+	c.on.Store(opts.CountQueries)
+	if err := c.register(db); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
 	n := opts.MaxOpenConns
 	if n <= 0 {
 		n = 10
@@ -102,7 +111,7 @@ func Open(rawURL string, opts Options) (*Store, error) {
 	sqlDB.SetMaxOpenConns(n)
 	sqlDB.SetMaxIdleConns(n)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	return &Store{db: db, postgres: postgres}, nil
+	return &Store{db: db, postgres: postgres, counter: c}, nil
 }
 
 func postgresOpen(dsn string) gorm.Dialector {
