@@ -185,6 +185,8 @@ var errUnknownRequest = &pageError{http.StatusBadRequest, "This sign-in link can
 // a generic page (and a log line with the cause) for anything else.
 func (s *Service) adapt(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// One request reads each record once (see storage.WithMemo).
+		r = r.WithContext(storage.WithMemo(r.Context()))
 		err := readForm(r)
 		if err == nil {
 			err = h(w, r)

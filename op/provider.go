@@ -22,6 +22,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/storage"
 )
 
 // Options configure the provider.
@@ -47,8 +48,8 @@ type Options struct {
 // Provider is the OpenID provider: discovery, JWKS, authorize, token,
 // userinfo, introspection, revocation and end_session.
 type Provider struct {
-	inner   *zop.Provider
-	opts    Options
+	inner     *zop.Provider
+	opts      Options
 	storage *oidcStorage
 	handler http.Handler
 }
@@ -110,6 +111,7 @@ var verifierRE = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
 func (p *Provider) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		r = r.WithContext(storage.WithMemo(r.Context()))
 		browser := r.URL.Path == "/authorize" || r.URL.Path == "/authorize/callback" || r.URL.Path == "/end_session"
 		if err := r.ParseForm(); err != nil {
 			writeError(w, browser, http.StatusBadRequest, "invalid_request", "the request could not be parsed")

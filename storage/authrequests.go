@@ -12,11 +12,17 @@ func (s *Store) CreateAuthRequest(ctx context.Context, a *AuthRequest) error {
 
 // AuthRequest loads an authorization request that has not expired.
 func (s *Store) AuthRequest(ctx context.Context, id string, now time.Time) (*AuthRequest, error) {
-	var a AuthRequest
-	if err := s.db.WithContext(ctx).Take(&a, "id = ? AND expires_at > ?", id, now).Error; err != nil {
-		return nil, translate(err)
+	a, err := rememberOne(ctx, "auth_requests", id, func() (*AuthRequest, error) {
+		var a AuthRequest
+		if err := s.db.WithContext(ctx).Take(&a, "id = ?", id).Error; err != nil {
+			return nil, translate(err)
+		}
+		return &a, nil
+	})
+	if err == nil && !a.ExpiresAt.After(now) {
+		return nil, ErrNotFound
 	}
-	return &a, nil
+	return a, err
 }
 
 // BindAuthRequest ties an authorization request to the browser that first

@@ -12,11 +12,13 @@ func (s *Store) CreateClient(ctx context.Context, c *Client) error {
 
 // Client loads one client.
 func (s *Store) Client(ctx context.Context, id string) (*Client, error) {
-	var c Client
-	if err := s.db.WithContext(ctx).Take(&c, "id = ?", id).Error; err != nil {
-		return nil, translate(err)
-	}
-	return &c, nil
+	return rememberOne(ctx, "clients", id, func() (*Client, error) {
+		var c Client
+		if err := s.db.WithContext(ctx).Take(&c, "id = ?", id).Error; err != nil {
+			return nil, translate(err)
+		}
+		return &c, nil
+	})
 }
 
 // Clients lists every client by name.

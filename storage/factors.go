@@ -9,9 +9,11 @@ import (
 
 // SecondFactors lists a user's enrolled methods, the preferred one first.
 func (s *Store) SecondFactors(ctx context.Context, userID string) ([]SecondFactor, error) {
-	var out []SecondFactor
-	err := s.db.WithContext(ctx).Where("user_id = ?", userID).Order("preferred DESC, created_at, method").Find(&out).Error
-	return out, translate(err)
+	return rememberAll(ctx, "second_factors", userID, func() ([]SecondFactor, error) {
+		var out []SecondFactor
+		err := s.db.WithContext(ctx).Where("user_id = ?", userID).Order("preferred DESC, created_at, method").Find(&out).Error
+		return out, translate(err)
+	})
 }
 
 // ReplaceSecondFactors sets a user's code-based methods (sms, voice, email)

@@ -29,9 +29,12 @@ func (s *Store) PolicyFor(ctx context.Context, scope, targetID string) (*Policy,
 // and a user (any may be missing). Nothing is cached: a change holds on the
 // next request on every replica.
 func (s *Store) PolicyLevels(ctx context.Context, clientID, userID string) (global, client, user *Policy, err error) {
-	var rows []Policy
-	err = s.db.WithContext(ctx).Where("(scope = ? AND target_id = '') OR (scope = ? AND target_id = ?) OR (scope = ? AND target_id = ?)",
-		ScopeGlobal, ScopeClient, clientID, ScopeUser, userID).Find(&rows).Error
+	rows, err := rememberAll(ctx, "policies", clientID+"\x00"+userID, func() ([]Policy, error) {
+		var rows []Policy
+		err := s.db.WithContext(ctx).Where("(scope = ? AND target_id = '') OR (scope = ? AND target_id = ?) OR (scope = ? AND target_id = ?)",
+			ScopeGlobal, ScopeClient, clientID, ScopeUser, userID).Find(&rows).Error
+		return rows, err
+	})
 	if err != nil {
 		return nil, nil, nil, translate(err)
 	}

@@ -101,6 +101,10 @@ func Open(rawURL string, opts Options) (*Store, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	if err := registerMemo(db); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
 	n := opts.MaxOpenConns
 	if n <= 0 {
 		n = 10

@@ -16,11 +16,13 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 
 // User loads a user by id.
 func (s *Store) User(ctx context.Context, id string) (*User, error) {
-	var u User
-	if err := s.db.WithContext(ctx).Take(&u, "id = ?", id).Error; err != nil {
-		return nil, translate(err)
-	}
-	return &u, nil
+	return rememberOne(ctx, "users", id, func() (*User, error) {
+		var u User
+		if err := s.db.WithContext(ctx).Take(&u, "id = ?", id).Error; err != nil {
+			return nil, translate(err)
+		}
+		return &u, nil
+	})
 }
 
 // UserByUsername loads a user by username, case-insensitively.
