@@ -50,8 +50,9 @@ type Options struct {
 type Provider struct {
 	inner     *zop.Provider
 	opts      Options
-	storage *oidcStorage
-	handler http.Handler
+	storage   *oidcStorage
+	handler   http.Handler
+	discovery discovery
 }
 
 // MaxBodyBytes bounds request bodies of the protocol endpoints.
@@ -118,6 +119,9 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			return
 		}
 		switch r.URL.Path {
+		case discoveryPath:
+			p.serveDiscovery(w, r, next)
+			return
 		case "/keys":
 			p.serveJWKS(w, r)
 			return

@@ -391,3 +391,45 @@ func TestMalformedRequestsGetClearErrors(t *testing.T) {
 		}
 	}
 }
+
+// Discovery advertises only what twofold serves, and is cacheable: an
+// unchanged document answers 304 to its ETag.
+func TestDiscoveryAdvertisesWhatIsServed(t *testing.T) {
+	s := testkit.NewServer(t, testkit.ServerOptions{})
+	b := s.NewBrowser(t)
+	p := b.Get("/.well-known/openid-configuration")
+	var doc struct {
+		Issuer        string   `json:"issuer"`
+		ResponseTypes []string `json:"response_types_supported"`
+		GrantTypes    []string `json:"grant_types_supported"`
+		Device        string   `json:"device_authorization_endpoint"`
+		Token         string   `json:"token_endpoint"`
+		Algorithms    []string `json:"id_token_signing_alg_values_supported"`
+	}
+	if err := json.Unmarshal([]byte(p.Body), &doc); err != nil {
+		t.Fatalf("discovery: %v: %s", err, p)
+	}
+	if doc.Issuer != s.URL || doc.Token != s.URL+"/oauth/token" || !slices.Equal(doc.Algorithms, []string{"RS256"}) {
+		t.Errorf("discovery = %+v", doc)
+	}
+	if !slices.Equal(doc.ResponseTypes, []string{"code"}) || doc.Device != "" {
+		t.Errorf("advertises response types %v, device endpoint %q", doc.ResponseTypes, doc.Device)
+	}
+	if !slices.Equal(doc.GrantTypes, []string{"authorization_code", "refresh_token", "client_credentials"}) {
+		t.Errorf("grant types = %v", doc.GrantTypes)
+	}
+	etag := p.Header.Get("ETag")
+	if etag == "" || !strings.Contains(p.Header.Get("Cache-Control"), "max-age") || p.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("headers = %v", p.Header)
+	}
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/.well-known/openid-configuration", nil)
+	req.Header.Set("If-None-Match", etag)
+	resp, err := b.HTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotModified {
+		t.Errorf("revalidation: status %d, want 304", resp.StatusCode)
+	}
+}
