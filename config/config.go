@@ -4,17 +4,13 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Config is the whole configuration. The yaml tags are the key names; the
@@ -190,34 +186,30 @@ func Default() Config {
 
 // Load reads the YAML file at path (none when path is empty), applies the
 // TWOFOLD_* variables from environ, fills derived defaults and validates.
+// The error lists every problem at once: the keys of the file and the
+// variables that do not parse, each with its key path and value, then what
+// Validate finds in the keys that did.
 func Load(path string, environ []string) (Config, error) {
 	cfg := Default()
+	var errs []error
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return cfg, fmt.Errorf("config: %w", err)
 		}
-		if err := decodeYAML(data, &cfg); err != nil {
-			return cfg, fmt.Errorf("config %s: %w", path, err)
+		problems, err := decodeYAML(path, data, &cfg)
+		if err != nil {
+			// Nothing of the file applies: Validate would only add noise.
+			return cfg, errors.Join(append([]error{err}, applyEnv(&cfg, environ)...)...)
 		}
+		errs = append(errs, problems...)
 	}
-	if err := applyEnv(&cfg, environ); err != nil {
-		return cfg, err
-	}
+	errs = append(errs, applyEnv(&cfg, environ)...)
 	cfg.Derive()
 	if err := cfg.Validate(); err != nil {
-		return cfg, err
+		errs = append(errs, err)
 	}
-	return cfg, nil
-}
-
-func decodeYAML(data []byte, cfg *Config) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	return nil
+	return cfg, errors.Join(errs...)
 }
 
 // Derive sets the defaults that depend on other keys; Load calls it, and

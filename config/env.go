@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"reflect"
@@ -43,10 +42,7 @@ func walk(v reflect.Value, prefix string, fn func(path string, f reflect.StructF
 		if name == "" || name == "-" {
 			continue
 		}
-		path := name
-		if prefix != "" {
-			path = prefix + "." + name
-		}
+		path := keyPath(prefix, name)
 		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[Duration]() {
 			walk(v.Field(i), path, fn)
 			continue
@@ -55,8 +51,9 @@ func walk(v reflect.Value, prefix string, fn func(path string, f reflect.StructF
 	}
 }
 
-// applyEnv sets every key whose TWOFOLD_* variable is present in environ.
-func applyEnv(cfg *Config, environ []string) error {
+// applyEnv sets every key whose TWOFOLD_* variable is present in environ
+// and returns a problem for each variable that does not parse.
+func applyEnv(cfg *Config, environ []string) []error {
 	env := map[string]string{}
 	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "TWOFOLD_") {
@@ -73,9 +70,11 @@ func applyEnv(cfg *Config, environ []string) error {
 			errs = append(errs, fmt.Errorf("%s (from %s): %w", path, EnvName(path), err))
 		}
 	})
-	return errors.Join(errs...)
+	return errs
 }
 
+// setField parses raw into one key's field, the same way for the file and
+// the environment; its messages name the value but not the key.
 func setField(field reflect.Value, raw string) error {
 	switch field.Interface().(type) {
 	case Duration:
@@ -99,19 +98,19 @@ func setField(field reflect.Value, raw string) error {
 	case reflect.String:
 		field.SetString(raw)
 	case reflect.Bool:
-		b, err := strconv.ParseBool(raw)
-		if err != nil {
+		b, ok := parseBool(raw)
+		if !ok {
 			return fmt.Errorf("must be true or false (got %q)", raw)
 		}
 		field.SetBool(b)
 	case reflect.Int, reflect.Int64:
-		n, err := strconv.ParseInt(raw, 10, 64)
+		n, err := strconv.ParseInt(digits(raw), 10, 64)
 		if err != nil {
 			return fmt.Errorf("must be a whole number (got %q)", raw)
 		}
 		field.SetInt(n)
 	case reflect.Uint8, reflect.Uint32:
-		n, err := strconv.ParseUint(raw, 10, field.Type().Bits())
+		n, err := strconv.ParseUint(digits(raw), 10, field.Type().Bits())
 		if err != nil {
 			return fmt.Errorf("must be a whole number that fits %d bits (got %q)", field.Type().Bits(), raw)
 		}
@@ -120,6 +119,25 @@ func setField(field reflect.Value, raw string) error {
 		return fmt.Errorf("unsupported type %s", field.Type())
 	}
 	return nil
+}
+
+// parseBool accepts what strconv.ParseBool does and, as YAML 1.1 and
+// yaml.Decoder did, yes, no, on and off.
+func parseBool(raw string) (value, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(raw)) {
+	case "yes", "on":
+		return true, true
+	case "no", "off":
+		return false, true
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(raw))
+	return b, err == nil
+}
+
+// digits drops the digit separators YAML allows ("65_536") and the spaces
+// around a number.
+func digits(raw string) string {
+	return strings.ReplaceAll(strings.TrimSpace(raw), "_", "")
 }
 
 // Duration is a time.Duration that also accepts a number of days ("90d") and
