@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -193,8 +194,21 @@ func (a *Admin) UpdateClient(ctx context.Context, actor Actor, id string, p Clie
 	return c, nil
 }
 
-// DeleteClient removes a client and revokes its tokens.
+// builtInClients are the clients the provider's own pages sign in with,
+// and what uses each. The server registers them only at start, so deleting
+// one would break those pages until a restart. (The demo client is not
+// here: it exists only in development mode and is seeded again at each
+// start, and a production database may hold a leftover one worth removing.)
+var builtInClients = map[string]string{
+	login.AccountClientID: "the account pages (/account) sign in with it",
+}
+
+// DeleteClient removes a client and revokes its tokens. Built-in clients
+// are refused with a conflict.
 func (a *Admin) DeleteClient(ctx context.Context, actor Actor, id string) error {
+	if use, ok := builtInClients[id]; ok {
+		return conflict("id", "client %q is built in and cannot be deleted: %s", id, use)
+	}
 	if err := a.store.DeleteClient(ctx, id, a.cfg.Now()); errors.Is(err, storage.ErrNotFound) {
 		return notFound("id", "no client with id %q", id)
 	} else if err != nil {

@@ -193,6 +193,27 @@ func TestClientLifecycle(t *testing.T) {
 	c.fails("", []string{"client", "rotate-secret", created.ClientID}, missing)
 }
 
+// TestBuiltInClients checks the account pages' client cannot be deleted,
+// which would break /account until a restart; other clients, the demo
+// client among them, can.
+func TestBuiltInClients(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	refused := `client "` + login.AccountClientID + `" is built in and cannot be deleted: the account pages (/account) sign in with it`
+	c.fails("", []string{"client", "delete", login.AccountClientID}, refused) // before serve registered it
+	c.ok("", "client", "create", "--id", login.AccountClientID, "--name", "Your twofold account", "--public",
+		"--redirect-uri", "http://localhost:8080"+login.AccountCallbackPath)
+	c.fails("", []string{"client", "delete", login.AccountClientID}, refused)
+	c.fails("", []string{"client", "rotate-secret", login.AccountClientID}, "has no secret") // public: nothing to break
+	if out := c.ok("", "client", "show", login.AccountClientID); !strings.Contains(out, login.AccountCallbackPath) {
+		t.Errorf("client show after the refused delete = %s, want the client unchanged", out)
+	}
+	c.ok("", "client", "create", "--id", "demo", "--name", "twofold demo", "--public", "--redirect-uri", "http://localhost:8080/demo/callback")
+	if out := c.ok("", "client", "delete", "demo"); !strings.Contains(out, "Deleted client demo") {
+		t.Errorf("client delete demo = %q, want it deleted", out)
+	}
+}
+
 func TestClientKinds(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)

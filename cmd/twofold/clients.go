@@ -153,21 +153,16 @@ type ClientDeleteCmd struct {
 	ID string `arg:"" help:"Client id."`
 }
 
-// Run deletes the client.
+// Run deletes the client through the admin service, which refuses the
+// built-in clients as the admin API does.
 func (c *ClientDeleteCmd) Run(ctx context.Context, g *Globals) error {
-	a, err := openApp(ctx, g)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if err := a.Store.DeleteClient(ctx, c.ID, a.Now()); errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("no client with id %q", c.ID)
-	} else if err != nil {
-		return err
-	}
-	audit(ctx, a, "client_deleted", "", c.ID, "")
-	fmt.Fprintf(g.stdout, "Deleted client %s and revoked its tokens.\n", c.ID)
-	return nil
+	return withAdmin(ctx, g, func(_ *server.App, svc *admin.Admin) error {
+		if err := svc.DeleteClient(ctx, admin.CLI, c.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "Deleted client %s and revoked its tokens.\n", c.ID)
+		return nil
+	})
 }
 
 // ClientRotateCmd replaces a client secret.

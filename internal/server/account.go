@@ -15,7 +15,9 @@ import (
 // pages sign in with, when it is missing: the account pages are an
 // application of the provider like any other, so the sign-in flow, its
 // policy and its audit apply to them unchanged. An existing client is left
-// as the operator may have changed it (a client policy, say).
+// as the operator may have changed it (a client policy, say). It is
+// registered only here, at start, so the admin service (API and command
+// line) refuses to delete it.
 func (a *App) EnsureAccountClient(ctx context.Context) error {
 	callback := strings.TrimSuffix(a.Cfg.Issuer, "/") + login.AccountCallbackPath
 	existing, err := a.Store.Client(ctx, login.AccountClientID)
