@@ -21,7 +21,8 @@ func (e *Env) Prepare(conns int, insecureTLS bool) {
 }
 
 // Run drives scenario with n workers for d (after each worker's unmeasured
-// set-up) and measures the servers with probes.
+// set-up), each finishing the operation in hand at the end, and measures
+// the servers with probes.
 func Run(ctx context.Context, e *Env, name string, n int, d time.Duration, probes []Probe) (Result, error) {
 	sc, ok := Scenarios[name]
 	if !ok {
@@ -41,17 +42,19 @@ func Run(ctx context.Context, e *Env, name string, n int, d time.Duration, probe
 	var rec recorder
 	before := readAll(ctx, probes)
 	peak := newPeakSampler(ctx, probes)
-	runCtx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
+	// Workers start no operation after the deadline but finish the one in
+	// hand: cutting requests off would count as errors what is only the end
+	// of the run, and leave the servers cleaning up after clients that left.
 	start := time.Now()
+	deadline := start.Add(d)
 	var wg sync.WaitGroup
 	for w := range n {
 		wg.Go(func() {
-			for runCtx.Err() == nil {
+			for ctx.Err() == nil && time.Now().Before(deadline) {
 				t := time.Now()
-				if err := ops[w](runCtx); err != nil {
-					if runCtx.Err() != nil {
-						return // cut off by the end of the run, not a failure
+				if err := ops[w](ctx); err != nil {
+					if ctx.Err() != nil {
+						return // the driver is stopping
 					}
 					rec.fail(err)
 					continue
