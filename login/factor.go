@@ -138,11 +138,15 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 		Destination: f.Destination, MaxAttempts: o.MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(o.TTL),
 	}
 	ch.CodeHash = s.cfg.Codes.Hash(ch.ID, code)
+	create := s.cfg.Store.CreateChallenge
+	if sent == 0 {
+		create = s.cfg.Store.CreateFirstChallenge // no earlier code to end
+	}
 	if f.Method == "totp" { // nothing to send: the challenge only counts the guesses
 		ch.CodeHash, ch.Destination = "", ""
-		return s.cfg.Store.CreateChallenge(ctx, ch)
+		return create(ctx, ch)
 	}
-	if err := s.cfg.Store.CreateChallenge(ctx, ch); err != nil {
+	if err := create(ctx, ch); err != nil {
 		return err
 	}
 	chain := append([]sender.Channel{sender.Channel(f.Method)}, o.Fallback[sender.Channel(f.Method)]...)
@@ -177,8 +181,13 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 			s.auditDetail(r, "code_fallback", u.ID, a.ClientID, "ok", fmt.Sprintf("from=%s to=%s", f.Method, channel))
 		}
 		s.cfg.Metrics.CodeSent(string(channel), outcome)
-		if err := s.cfg.Store.SetChallengeDelivery(ctx, ch.ID, string(channel), dest, from, id); err != nil {
-			return err
+		// The challenge names the method's channel and destination from
+		// the start; only a fallback changes them. The provider's message
+		// id goes to the audit event.
+		if from != "" {
+			if err := s.cfg.Store.SetChallengeDelivery(ctx, ch.ID, string(channel), dest, from, id); err != nil {
+				return err
+			}
 		}
 		s.auditDetail(r, "code_sent", u.ID, a.ClientID, "ok", fmt.Sprintf("channel=%s provider_id=%s", channel, id))
 		return nil

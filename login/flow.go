@@ -216,6 +216,8 @@ func (s *Service) signInTo(w http.ResponseWriter, r *http.Request, a *storage.Au
 		ID: sessionIDFromCookie(cookie), UserID: u.ID, AuthTime: now, AMR: amr, ACR: acr,
 		IP: s.cfg.ClientIP(r), UserAgent: truncate(r.UserAgent(), 256),
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(eff.SessionLifetime),
+		// The client is recorded with the new session, not added after.
+		Clients: storage.StringList{a.ClientID},
 	}
 	if mfa {
 		sess.MFAAt = &now
@@ -228,7 +230,10 @@ func (s *Service) signInTo(w http.ResponseWriter, r *http.Request, a *storage.Au
 	if err := s.success(r, u.ID); err != nil {
 		return "", err
 	}
-	return s.completeTo(r, a, sess.ID, storage.Completion{UserID: u.ID, AuthTime: now, AMR: amr, ACR: acr})
+	if err := s.completeRequest(r, a, sess.ID, storage.Completion{UserID: u.ID, AuthTime: now, AMR: amr, ACR: acr}); err != nil {
+		return "", err
+	}
+	return s.cfg.CallbackURL(a.ID), nil
 }
 
 // replaceSession stores a new session for this browser. The browser's
@@ -250,8 +255,8 @@ func (s *Service) replaceSession(r *http.Request, sess *storage.Session) error {
 	return s.cfg.Store.CreateSession(ctx, sess)
 }
 
-// complete is the one place an authorization request becomes done, and so
-// the one place a code can be unlocked.
+// complete completes the request within an existing session and sends the
+// browser to the callback.
 func (s *Service) complete(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, sessionID string, c storage.Completion) error {
 	callback, err := s.completeTo(r, a, sessionID, c)
 	if err != nil {
@@ -261,18 +266,27 @@ func (s *Service) complete(w http.ResponseWriter, r *http.Request, a *storage.Au
 	return nil
 }
 
+// completeTo completes the request within an existing session, which
+// records the client, and returns the callback.
 func (s *Service) completeTo(r *http.Request, a *storage.AuthRequest, sessionID string, c storage.Completion) (string, error) {
-	c.SessionID = sessionID
-	err := s.cfg.Store.CompleteAuthRequest(r.Context(), a.ID, c, s.cfg.Now())
-	if errors.Is(err, storage.ErrAlreadyUsed) {
-		return "", errUnknownRequest
-	} else if err != nil {
+	if err := s.completeRequest(r, a, sessionID, c); err != nil {
 		return "", err
 	}
 	if err := s.cfg.Store.AddSessionClient(r.Context(), sessionID, a.ClientID); err != nil {
 		return "", err
 	}
 	return s.cfg.CallbackURL(a.ID), nil
+}
+
+// completeRequest is the one place an authorization request becomes done,
+// and so the one place a code can be unlocked.
+func (s *Service) completeRequest(r *http.Request, a *storage.AuthRequest, sessionID string, c storage.Completion) error {
+	c.SessionID = sessionID
+	err := s.cfg.Store.CompleteAuthRequest(r.Context(), a.ID, c, s.cfg.Now())
+	if errors.Is(err, storage.ErrAlreadyUsed) {
+		return errUnknownRequest
+	}
+	return err
 }
 
 // redirectError sends the browser back to the client with an OAuth error,

@@ -42,6 +42,7 @@ type Store interface {
 	SetChallengeDelivery(ctx context.Context, id, channel, destination, fallbackFrom, providerID string) error
 	LatestChallenge(ctx context.Context, authRequestID string) (*storage.Challenge, error)
 	CountChallenges(ctx context.Context, authRequestID string) (int64, error)
+	CreateFirstChallenge(ctx context.Context, c *storage.Challenge) error
 	SpendAttempt(ctx context.Context, id string, now time.Time) error
 	UseChallenge(ctx context.Context, id string, now time.Time) error
 	GlobalNotBefore(ctx context.Context) (time.Time, error)

@@ -50,6 +50,14 @@ func (s *Store) CreateChallenge(ctx context.Context, c *Challenge) error {
 	})
 }
 
+// CreateFirstChallenge stores the first challenge of a request, which has
+// no earlier one to end: one statement instead of CreateChallenge's
+// transaction. Of two first challenges created at once, LatestChallenge
+// serves the newer.
+func (s *Store) CreateFirstChallenge(ctx context.Context, c *Challenge) error {
+	return translate(s.db.WithContext(ctx).Create(c).Error)
+}
+
 // SetChallengeDelivery records the channel that delivered a challenge.
 func (s *Store) SetChallengeDelivery(ctx context.Context, id, channel, destination, fallbackFrom, providerID string) error {
 	return translate(s.db.WithContext(ctx).Model(&Challenge{}).Where("id = ?", id).Updates(map[string]any{

@@ -120,11 +120,13 @@ func (s *Store) AccountFailure(ctx context.Context, userID string, lockAt int, n
 // AccountGuard returns the failure record of userID, or ErrNotFound for a
 // clean account.
 func (s *Store) AccountGuard(ctx context.Context, userID string) (*AccountGuard, error) {
-	var g AccountGuard
-	if err := s.db.WithContext(ctx).Where("user_id = ?", userID).Take(&g).Error; err != nil {
-		return nil, translate(err)
-	}
-	return &g, nil
+	return rememberOne(ctx, "account_guards", userID, func() (*AccountGuard, error) {
+		var g AccountGuard
+		if err := s.db.WithContext(ctx).Where("user_id = ?", userID).Take(&g).Error; err != nil {
+			return nil, translate(err)
+		}
+		return &g, nil
+	})
 }
 
 // ClaimAccountAttempt takes the attempt slot of an account in backoff: it

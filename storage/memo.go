@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 
@@ -42,7 +43,11 @@ func memoOf(ctx context.Context) *memo {
 	return m
 }
 
-// rememberOne loads a record once per memo; callers get their own copy.
+// missing remembers that a record was not there.
+type missing struct{}
+
+// rememberOne loads a record once per memo, or learns once that it is not
+// there; callers get their own copy.
 func rememberOne[T any](ctx context.Context, table, key string, load func() (*T, error)) (*T, error) {
 	m := memoOf(ctx)
 	if m == nil {
@@ -50,12 +55,20 @@ func rememberOne[T any](ctx context.Context, table, key string, load func() (*T,
 	}
 	k := memoKey{table, key}
 	m.mu.Lock()
-	v, ok := m.vals[k].(T)
+	val := m.vals[k]
 	m.mu.Unlock()
-	if ok {
+	switch v := val.(type) {
+	case T:
 		return &v, nil
+	case missing:
+		return nil, ErrNotFound
 	}
 	rec, err := load()
+	if errors.Is(err, ErrNotFound) {
+		m.mu.Lock()
+		m.vals[k] = missing{}
+		m.mu.Unlock()
+	}
 	if err != nil {
 		return nil, err
 	}

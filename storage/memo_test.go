@@ -77,3 +77,30 @@ func TestMemo(t *testing.T) {
 		t.Errorf("expired auth request from the memo: err = %v, want ErrNotFound", err)
 	}
 }
+
+// A record found missing is remembered as missing until the table is
+// written to.
+func TestMemoRemembersMissing(t *testing.T) {
+	s := open(t, "sqlite:"+filepath.Join(t.TempDir(), "memo.db"))
+	if _, err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	s.CountQueries()
+	ctx := storage.WithMemo(t.Context())
+	before := s.Queries()
+	for range 3 {
+		if _, err := s.User(ctx, "nobody"); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("err = %v, want ErrNotFound", err)
+		}
+	}
+	if n := s.Queries() - before; n != 1 {
+		t.Errorf("three reads of a missing user: %d queries, want 1", n)
+	}
+	now := time.Now().UTC()
+	if err := s.CreateUser(ctx, &storage.User{ID: "nobody", Username: "nobody", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.User(ctx, "nobody"); err != nil {
+		t.Errorf("read after creating the user: %v", err)
+	}
+}

@@ -121,6 +121,12 @@ func (g *Guard) Success(ctx context.Context, userID string) error {
 	if userID == "" {
 		return errNoUser
 	}
+	// A clean account has no row: nothing to reset. The sign-in read it
+	// already (the read is remembered for the request), so this costs no
+	// query; a failure recorded in parallel meanwhile stays counted.
+	if _, err := g.store.AccountGuard(ctx, userID); errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
 	return g.store.ResetAccountGuard(ctx, userID)
 }
 

@@ -17,6 +17,7 @@ var factorTests = []struct {
 	fn   func(t *testing.T, s *storage.Store)
 }{
 	{"SecondFactors", testSecondFactors},
+	{"ReplaceSecondFactorsVerifiesContact", testReplaceVerifiesContact},
 	{"SetPendingUser", testSetPendingUser},
 	{"Challenges", testChallenges},
 	{"LatestChallengeSameCreatedAt", testLatestChallengeTie},
@@ -101,6 +102,34 @@ func testSecondFactors(t *testing.T, s *storage.Store) {
 	}
 }
 
+// An admin's verified factor vouches for the destination it uses: the
+// user's phone or email becomes verified with it; an unverified factor, or
+// one for another destination, vouches for nothing.
+func testReplaceVerifiesContact(t *testing.T, s *storage.Store) {
+	ctx := t.Context()
+	at := now()
+	u := &storage.User{ID: newID(), Username: "carol", Phone: "+15550100", Email: "carol@example.com", CreatedAt: at, UpdatedAt: at}
+	ok(t, "CreateUser", s.CreateUser(ctx, u))
+	ok(t, "ReplaceSecondFactors unverified", s.ReplaceSecondFactors(ctx, u.ID, []storage.SecondFactor{
+		{ID: newID(), UserID: u.ID, Method: "sms", Destination: u.Phone, CreatedAt: at},
+		{ID: newID(), UserID: u.ID, Method: "email", Destination: "other@example.com", VerifiedAt: &at, CreatedAt: at},
+	}))
+	got, err := s.User(ctx, u.ID)
+	ok(t, "User", err)
+	if got.PhoneVerified || got.EmailVerified {
+		t.Fatalf("verified without a verified factor for the destination: phone %v, email %v", got.PhoneVerified, got.EmailVerified)
+	}
+	ok(t, "ReplaceSecondFactors verified", s.ReplaceSecondFactors(ctx, u.ID, []storage.SecondFactor{
+		{ID: newID(), UserID: u.ID, Method: "voice", Destination: u.Phone, VerifiedAt: &at, CreatedAt: at},
+		{ID: newID(), UserID: u.ID, Method: "email", Destination: u.Email, VerifiedAt: &at, CreatedAt: at},
+	}))
+	got, err = s.User(ctx, u.ID)
+	ok(t, "User", err)
+	if !got.PhoneVerified || !got.EmailVerified {
+		t.Fatalf("after verified factors: phone_verified %v, email_verified %v, want both true", got.PhoneVerified, got.EmailVerified)
+	}
+}
+
 func factorMethods(list []storage.SecondFactor) []string {
 	out := make([]string, len(list))
 	for i, f := range list {
@@ -151,7 +180,7 @@ func testChallenges(t *testing.T, s *storage.Store) {
 	}
 
 	c1 := newChallenge("r1", at)
-	ok(t, "CreateChallenge", s.CreateChallenge(ctx, c1))
+	ok(t, "CreateFirstChallenge", s.CreateFirstChallenge(ctx, c1))
 	other := newChallenge("r2", at)
 	ok(t, "CreateChallenge other request", s.CreateChallenge(ctx, other))
 	got, err := s.LatestChallenge(ctx, "r1")
