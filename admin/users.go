@@ -146,6 +146,9 @@ func (a *Admin) CreateUser(ctx context.Context, actor Actor, s UserSpec) (*stora
 	if u.Phone, err = normalizeContact("phone", s.Phone); err != nil {
 		return nil, err
 	}
+	if s.Password == "" {
+		return nil, invalid("password", "required: the user's first password (8 to 1024 bytes)")
+	}
 	if err := CheckPassword(s.Password); err != nil {
 		return nil, invalid("password", "%v", err)
 	}
@@ -270,6 +273,9 @@ func (a *Admin) SetPassword(ctx context.Context, actor Actor, ref, password stri
 	if err != nil {
 		return err
 	}
+	if password == "" {
+		return invalid("password", "required: the new password (8 to 1024 bytes)")
+	}
 	if err := CheckPassword(password); err != nil {
 		return invalid("password", "%v", err)
 	}
@@ -295,7 +301,9 @@ var codeMethods = []string{"sms", "voice", "email"}
 // SetSecondFactors sets a user's code methods (sms, voice, email) to
 // exactly methods, preferred first (default: the first listed); none
 // leaves the password alone. The admin vouches for the account's phone and
-// address, so they count as verified. Other methods (totp) are kept.
+// address: the methods count as verified, and so do the user's phone
+// (sms, voice) and email (email), as the store records with the methods.
+// Users verify their own at enrolment. Other methods (totp) are kept.
 func (a *Admin) SetSecondFactors(ctx context.Context, actor Actor, ref string, methods []string, preferred string) ([]storage.SecondFactor, error) {
 	u, err := a.FindUser(ctx, "id", ref)
 	if err != nil {

@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -142,11 +143,15 @@ type Password struct {
 	QueueTimeout  Duration `yaml:"queue_timeout" doc:"How long a sign-in waits for a hashing slot before it is answered 429."`
 }
 
+// DefaultIssuer is the issuer when none is configured. In development mode
+// Derive replaces it with the listen address's port (see devIssuer).
+const DefaultIssuer = "http://localhost:8080"
+
 // Default returns the configuration used for every key the file and the
 // environment leave unset.
 func Default() Config {
 	return Config{
-		Issuer:  "http://localhost:8080",
+		Issuer:  DefaultIssuer,
 		Listen:  "127.0.0.1:8080",
 		DataDir: "data",
 		Database: Database{
@@ -216,6 +221,11 @@ func Load(path string, environ []string) (Config, error) {
 // code that builds a Config by hand must too.
 func (c *Config) Derive() {
 	c.Issuer = strings.TrimRight(c.Issuer, "/")
+	if c.Dev && c.Issuer == DefaultIssuer {
+		if iss, ok := devIssuer(c.Listen); ok {
+			c.Issuer = iss
+		}
+	}
 	if c.Database.URL == "" {
 		c.Database.URL = "sqlite:" + filepath.Join(c.DataDir, "twofold.db")
 	}
@@ -225,6 +235,22 @@ func (c *Config) Derive() {
 			c.Session.CookieName = "twofold_session"
 		}
 	}
+}
+
+// devIssuer is the issuer development mode derives from the listen
+// address, so that `TWOFOLD_LISTEN=127.0.0.1:18081 twofold serve --dev`
+// sends browsers to the port it listens on: http://localhost:PORT for a
+// loopback or wildcard address, http://HOST:PORT otherwise. A port 0 (any
+// free port) names nothing a browser can reach.
+func devIssuer(listen string) (string, bool) {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil || port == "" || port == "0" {
+		return "", false
+	}
+	if ip := net.ParseIP(host); host == "" || isLoopbackHost(host) || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port), true
 }
 
 // Validate checks every key and returns all problems joined, each naming the

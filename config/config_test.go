@@ -461,3 +461,32 @@ func TestEveryKeyIsInTheREADME(t *testing.T) {
 		t.Errorf("README.md does not document these configuration keys / variables:\n  %s", strings.Join(missing, "\n  "))
 	}
 }
+
+// In development mode an issuer left at its default follows the listen
+// address, so a dev server on another port links to itself; an issuer that
+// was set, or production, is left alone.
+func TestDevIssuerFollowsListen(t *testing.T) {
+	for _, tc := range []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"TWOFOLD_DEV=true"}, "http://localhost:8080"},
+		{[]string{"TWOFOLD_DEV=true", "TWOFOLD_LISTEN=127.0.0.1:18081"}, "http://localhost:18081"},
+		{[]string{"TWOFOLD_DEV=true", "TWOFOLD_LISTEN=0.0.0.0:9000"}, "http://localhost:9000"},
+		{[]string{"TWOFOLD_DEV=true", "TWOFOLD_LISTEN=[::1]:9000"}, "http://localhost:9000"},
+		{[]string{"TWOFOLD_DEV=true", "TWOFOLD_LISTEN=:9000"}, "http://localhost:9000"},
+		{[]string{"TWOFOLD_DEV=true", "TWOFOLD_LISTEN=192.0.2.7:9000"}, "http://192.0.2.7:9000"},
+		{[]string{"TWOFOLD_DEV=true", "TWOFOLD_LISTEN=127.0.0.1:0"}, "http://localhost:8080"},
+		{[]string{"TWOFOLD_DEV=true", "TWOFOLD_LISTEN=127.0.0.1:18081", "TWOFOLD_ISSUER=https://id.example.com/"}, "https://id.example.com"},
+		{[]string{"TWOFOLD_LISTEN=127.0.0.1:18081", "TWOFOLD_SECRET_KEY=0123456789abcdef0123456789abcdef"}, "http://localhost:8080"},
+	} {
+		cfg, err := config.Load("", tc.env)
+		if err != nil {
+			t.Errorf("Load(%v): %v", tc.env, err)
+			continue
+		}
+		if cfg.Issuer != tc.want {
+			t.Errorf("Load(%v): issuer = %q, want %q", tc.env, cfg.Issuer, tc.want)
+		}
+	}
+}

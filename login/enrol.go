@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/twofold-id/twofold/internal/keyring"
 	"github.com/twofold-id/twofold/login/contact"
@@ -25,6 +26,15 @@ import (
 type enrolee struct {
 	u *storage.User
 	a *storage.AuthRequest
+}
+
+// clientID is the client whose policy applies: the sign-in's, or the
+// account pages'.
+func (e *enrolee) clientID() string {
+	if e.a != nil {
+		return e.a.ClientID
+	}
+	return AccountClientID
 }
 
 // query returns the query string that carries the sign-in, if any.
@@ -52,11 +62,7 @@ func (s *Service) enrolSubject(w http.ResponseWriter, r *http.Request) (*enrolee
 
 // enrolMethods lists the methods the user may enrol here, per policy.
 func (s *Service) enrolMethods(r *http.Request, e *enrolee) ([]string, error) {
-	clientID := AccountClientID
-	if e.a != nil {
-		clientID = e.a.ClientID
-	}
-	eff, err := s.policyFor(r.Context(), clientID, e.u.ID)
+	eff, err := s.policyFor(r.Context(), e.clientID(), e.u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +177,13 @@ func (s *Service) showEnrolContact(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	return s.renderEnrolContact(w, e, contactMethod(r), http.StatusOK, "", "", nil)
+	// The form starts with what the account already has: most users verify
+	// the address (or number) they signed up with.
+	method, value := contactMethod(r), e.u.Phone
+	if method == "email" {
+		value = e.u.Email
+	}
+	return s.renderEnrolContact(w, e, method, http.StatusOK, value, "", nil)
 }
 
 func (s *Service) renderEnrolContact(w http.ResponseWriter, e *enrolee, method string, status int, value, msg string, ch *storage.Challenge) error {
@@ -207,6 +219,14 @@ func (s *Service) postEnrolContact(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return s.renderEnrolContact(w, e, method, http.StatusBadRequest, raw, "That does not look right: "+err.Error(), nil)
 	}
+	if wait, ch, err := s.enrolCooldown(r, e, method, dest); err != nil {
+		return err
+	} else if wait > 0 {
+		// The code already sent stays good: the page offers its form.
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
+		return s.renderEnrolContact(w, e, method, http.StatusTooManyRequests, raw,
+			fmt.Sprintf("We just sent a code there. Enter it below, or wait %s before asking for a new one.", humanWait(wait)), ch)
+	}
 	f := &storage.SecondFactor{ID: keyring.RandomToken(16), UserID: e.u.ID, Method: method, Destination: dest, CreatedAt: s.cfg.Now()}
 	if err := s.cfg.Store.AddSecondFactor(r.Context(), f); err != nil {
 		return err
@@ -222,6 +242,39 @@ func (s *Service) postEnrolContact(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	return s.renderEnrolContact(w, e, method, http.StatusOK, raw, "", ch)
+}
+
+// enrolCooldown is how long this enrolment must wait before another
+// verification code goes to dest: the resend cooldown of sign-in codes
+// (otp.resend_cooldown, or the policy's), counted from the code last sent
+// to dest by the user's pending enrolment of method, which it returns.
+// Another destination (a typo corrected) need not wait; the abuse limits
+// per destination and per IP still apply to it.
+func (s *Service) enrolCooldown(r *http.Request, e *enrolee, method, dest string) (time.Duration, *storage.Challenge, error) {
+	f, err := s.cfg.Store.SecondFactor(r.Context(), e.u.ID, method)
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, nil, nil
+	} else if err != nil {
+		return 0, nil, err
+	}
+	if f.VerifiedAt != nil || f.Destination != dest {
+		return 0, nil, nil
+	}
+	ch, err := s.cfg.Store.LatestChallenge(r.Context(), "enrol:"+f.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, nil, nil
+	} else if err != nil {
+		return 0, nil, err
+	}
+	eff, err := s.policyFor(r.Context(), e.clientID(), e.u.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	wait := ch.CreatedAt.Add(eff.ResendCooldown).Sub(s.cfg.Now())
+	if wait <= 0 {
+		return 0, nil, nil
+	}
+	return wait, ch, nil
 }
 
 // sendVerification sends a code proving a new destination, within the

@@ -130,6 +130,8 @@ func ParseTemplates() (*template.Template, error) {
 // and cross-origin protection.
 func (s *Service) Mount(mux *http.ServeMux) {
 	csrf := http.NewCrossOriginProtection()
+	// A refused cross-site post gets the error page, not the default plain text.
+	csrf.SetDenyHandler(s.errorPage(errCrossOrigin))
 	// withSignIn: a page that needs the account sign-in redirects to it.
 	page := func(h handlerFunc) http.Handler { return BrowserHeaders(csrf.Handler(s.adapt(withSignIn(h)))) }
 	s.mountAccount(mux, page, mux)
@@ -179,6 +181,24 @@ type pageError struct {
 
 func (e *pageError) Error() string { return e.message }
 
+var (
+	errCrossOrigin = &pageError{http.StatusForbidden, "This form was sent from another site",
+		"twofold accepts forms only from its own pages. Open the page again and send the form from there."}
+	errPageNotFound = &pageError{http.StatusNotFound, "Page not found",
+		"There is no page at this address. Check the link, or start again from the application."}
+)
+
+// errorPage renders one fixed error as the HTML error page.
+func (s *Service) errorPage(pe *pageError) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		s.render(w, pe.status, "error.html", map[string]any{"Title": pe.heading, "Heading": pe.heading, "Error": pe.message})
+	})
+}
+
+// NotFound is the HTML page a browser gets for an address nothing serves,
+// with the browser-page headers.
+func (s *Service) NotFound() http.Handler { return BrowserHeaders(s.errorPage(errPageNotFound)) }
+
 var errUnknownRequest = &pageError{http.StatusBadRequest, "This sign-in link cannot be used",
 	"It has expired or is not valid. Sign-ins must be finished within 30 minutes."}
 
@@ -200,7 +220,7 @@ func (s *Service) adapt(h handlerFunc) http.Handler {
 			s.cfg.Logger.ErrorContext(r.Context(), "login page failed", "path", r.URL.Path, "err", err)
 			pe = &pageError{http.StatusInternalServerError, "Something went wrong", "Please try again in a moment."}
 		}
-		s.render(w, pe.status, "error.html", map[string]any{"Title": pe.heading, "Heading": pe.heading, "Error": pe.message})
+		s.errorPage(pe).ServeHTTP(w, r)
 	})
 }
 

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -62,13 +63,23 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 
 // SetFactorDestination points a user's enrolled methods at a new phone
 // number or email address, or removes them when dest is empty, so that
-// codes never go to a contact the account no longer has.
+// codes never go to a contact the account no longer has. The admin who
+// moves them vouches for dest, as for methods they set: when a method
+// moved, the user's phone (or email, for the email method) is verified.
 func (s *Store) SetFactorDestination(ctx context.Context, userID string, methods []string, dest string, now time.Time) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		q := tx.Where("user_id = ? AND method IN ?", userID, methods)
 		if dest == "" {
 			return translate(q.Delete(&SecondFactor{}).Error)
 		}
-		return translate(q.Model(&SecondFactor{}).Updates(map[string]any{"destination": dest, "verified_at": now}).Error)
+		res := q.Model(&SecondFactor{}).Updates(map[string]any{"destination": dest, "verified_at": now})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return translate(res.Error)
+		}
+		col := "phone"
+		if slices.Contains(methods, "email") {
+			col = "email"
+		}
+		return translate(tx.Model(&User{}).Where("id = ? AND "+col+" = ?", userID, dest).Update(col+"_verified", true).Error)
 	})
 }

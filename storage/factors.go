@@ -17,7 +17,10 @@ func (s *Store) SecondFactors(ctx context.Context, userID string) ([]SecondFacto
 }
 
 // ReplaceSecondFactors sets a user's code-based methods (sms, voice, email)
-// to exactly factors, in one transaction; other methods are kept.
+// to exactly factors, in one transaction; other methods are kept. A
+// verified factor vouches for its destination: the user's phone or email,
+// when it is that destination, is marked verified with it, so the account
+// never says "unverified" of a number it texts codes to.
 func (s *Store) ReplaceSecondFactors(ctx context.Context, userID string, factors []SecondFactor) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Where("user_id = ? AND method IN ?", userID, []string{"sms", "voice", "email"}).Delete(&SecondFactor{}).Error; err != nil {
@@ -26,7 +29,23 @@ func (s *Store) ReplaceSecondFactors(ctx context.Context, userID string, factors
 		if len(factors) == 0 {
 			return nil
 		}
-		return translate(tx.Create(&factors).Error)
+		if err := tx.Create(&factors).Error; err != nil {
+			return translate(err)
+		}
+		for _, f := range factors {
+			if f.VerifiedAt == nil || f.Destination == "" {
+				continue
+			}
+			col := "phone"
+			if f.Method == "email" {
+				col = "email"
+			}
+			err := tx.Model(&User{}).Where("id = ? AND "+col+" = ?", userID, f.Destination).Update(col+"_verified", true).Error
+			if err != nil {
+				return translate(err)
+			}
+		}
+		return nil
 	})
 }
 

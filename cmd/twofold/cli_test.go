@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -292,6 +294,31 @@ type userOut struct {
 	Email    string `json:"email"`
 	Phone    string `json:"phone"`
 	Disabled bool   `json:"disabled"`
+
+	EmailVerified bool `json:"email_verified"`
+	PhoneVerified bool `json:"phone_verified"`
+}
+
+// An admin who sets code methods vouches for the destinations: the user's
+// phone and email are verified from then on, and user show says so.
+func TestSetSecondFactorVerifiesContacts(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.ok("a-long-password\n", "user", "create", "--username", "alice", "--email", "alice@example.com", "--phone", "+14155550100", "--password-stdin")
+	text := c.ok("", "user", "show", "alice")
+	if !strings.Contains(text, "alice@example.com (not verified)") || !strings.Contains(text, "+14155550100 (not verified)") {
+		t.Fatalf("user show before set-second-factor:\n%s", text)
+	}
+	c.ok("", "user", "set-second-factor", "alice", "--methods", "sms")
+	u := okJSON[userOut](c, "", "user", "show", "alice", "--json")
+	if !u.PhoneVerified || u.EmailVerified {
+		t.Fatalf("after --methods sms: phone_verified %v, email_verified %v; want true, false", u.PhoneVerified, u.EmailVerified)
+	}
+	c.ok("", "user", "set-second-factor", "alice", "--methods", "sms,email")
+	text = c.ok("", "user", "show", "alice")
+	if !strings.Contains(text, "alice@example.com (verified)") || !strings.Contains(text, "+14155550100 (verified)") {
+		t.Fatalf("user show after set-second-factor sms,email:\n%s", text)
+	}
 }
 
 func TestUserLifecycle(t *testing.T) {
@@ -306,6 +333,7 @@ func TestUserLifecycle(t *testing.T) {
 
 	c.fails("", []string{"user", "create", "--username", "carol"}, "--password-stdin")
 	c.fails("shorty1\n", []string{"user", "create", "--username", "carol", "--password-stdin"}, "at least 8 characters")
+	c.fails("", []string{"user", "create", "--username", "carol", "--password-stdin"}, "no password on standard input")
 	c.fails("another-password\n", []string{"user", "create", "--username", "ALICE", "--password-stdin"}, `"ALICE" is taken`)
 	c.fails("another-password\n", []string{"user", "create", "--username", "carol", "--phone", "12345", "--password-stdin"}, "--phone")
 	c.fails("another-password\n", []string{"user", "create", "--username", "carol", "--email", "carol@", "--password-stdin"}, "--email")
@@ -480,56 +508,24 @@ func TestConfigErrors(t *testing.T) {
 
 func TestServe(t *testing.T) {
 	c := newCLI(t, "TWOFOLD_LISTEN=127.0.0.1:0", "TWOFOLD_ISSUER=http://localhost:9999/")
-	defaultLog := slog.Default() // serve installs its own
-	t.Cleanup(func() { slog.SetDefault(defaultLog) })
-
 	serve := func() {
 		t.Helper()
-		ready := make(chan string, 1)
-		serveReady = func(addr string) { ready <- addr }
-		t.Cleanup(func() { serveReady = nil })
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		done := make(chan int, 1)
-		var stderr string
-		go func() {
-			code, _, errOut := c.runCtx(ctx, "", "serve")
-			stderr = errOut
-			done <- code
-		}()
-		var addr string
-		select {
-		case addr = <-ready:
-		case code := <-done:
-			t.Fatalf("serve exited with %d before it was ready:\n%s", code, stderr)
-		case <-time.After(10 * time.Second):
-			t.Fatal("serve was not ready within 10 s")
-		}
-		base := "http://" + addr
-		for _, path := range []string{"/healthz", "/readyz"} {
-			if code, body := get(t, base+path); code != http.StatusOK || body != "ok\n" {
-				t.Errorf("GET %s = %d %q, want 200 ok", path, code, body)
+		stderr := serveOnce(t, c, func(base string) {
+			for _, path := range []string{"/healthz", "/readyz"} {
+				if code, body := get(t, base+path); code != http.StatusOK || body != "ok\n" {
+					t.Errorf("GET %s = %d %q, want 200 ok", path, code, body)
+				}
 			}
-		}
-		code, body := get(t, base+"/.well-known/openid-configuration")
-		var disc struct {
-			Issuer  string `json:"issuer"`
-			JWKSURI string `json:"jwks_uri"`
-		}
-		if err := json.Unmarshal([]byte(body), &disc); code != http.StatusOK || err != nil || disc.Issuer != "http://localhost:9999" {
-			t.Errorf("discovery = %d %s (%v), want issuer http://localhost:9999", code, body, err)
-		}
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Fatalf("serve returned %d after cancel, want 0 (graceful shutdown):\n%s", code, stderr)
+			if iss := discoveredIssuer(t, base); iss != "http://localhost:9999" {
+				t.Errorf("discovery issuer = %q, want http://localhost:9999", iss)
 			}
-		case <-time.After(30 * time.Second):
-			t.Fatal("serve did not return within 30 s of cancel")
-		}
+		})
 		if !strings.Contains(stderr, "twofold is ready") || !strings.Contains(stderr, "shutting down") || !strings.Contains(stderr, "DEVELOPMENT mode") {
 			t.Errorf("serve log lacks the ready line, the banner or the shutdown line:\n%s", stderr)
+		}
+		// The issuer names a port the server does not listen on: the banner warns.
+		if !strings.Contains(stderr, "WARNING: the issuer http://localhost:9999 is not this server") {
+			t.Errorf("the banner does not warn that issuer and listen disagree:\n%s", stderr)
 		}
 	}
 
@@ -556,6 +552,111 @@ func TestServe(t *testing.T) {
 	if users := okJSON[[]userOut](c, "", "user", "list", "--json"); len(users) != 1 || users[0].Username != "demo" {
 		t.Errorf("after two serves, users = %+v, want the one demo user", users)
 	}
+}
+
+// In development mode, an issuer left unset follows the listen port, and
+// the demo client follows the issuer: a dev server moved to another port
+// links to itself and its demo still signs in.
+func TestServeDevIssuerFollowsListen(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	c := newCLI(t, "TWOFOLD_LISTEN=127.0.0.1:0", "TWOFOLD_ISSUER=http://localhost:9999")
+	serveOnce(t, c, func(string) {}) // seeds the demo client for http://localhost:9999
+
+	c.env = append(slices.DeleteFunc(c.env, func(kv string) bool {
+		return strings.HasPrefix(kv, "TWOFOLD_ISSUER=") || strings.HasPrefix(kv, "TWOFOLD_LISTEN=")
+	}), "TWOFOLD_LISTEN=127.0.0.1:"+port)
+	want := "http://localhost:" + port
+	stderr := serveOnce(t, c, func(base string) {
+		if iss := discoveredIssuer(t, base); iss != want {
+			t.Errorf("discovery issuer = %q, want %q", iss, want)
+		}
+		// The demo's and the account pages' sign-ins reach the login page,
+		// not a redirect_uri error.
+		client := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		for _, start := range []string{"/demo/login", "/account/login"} {
+			resp, err := client.Get(base + start)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			authorize := resp.Header.Get("Location")
+			if strings.HasPrefix(authorize, "/") {
+				authorize = want + authorize
+			}
+			if !strings.HasPrefix(authorize, want+"/authorize?") {
+				t.Fatalf("%s = %d to %q, want a redirect to %s/authorize", start, resp.StatusCode, authorize, want)
+			}
+			resp, err = client.Get(authorize)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || !strings.Contains(loc, "/login?authRequestID=") {
+				t.Errorf("/authorize from %s = %d to %q, want the login page:\n%s", start, resp.StatusCode, loc, body)
+			}
+		}
+	})
+	if !strings.Contains(stderr, "Try it:   "+want+"/demo") || strings.Contains(stderr, "WARNING") {
+		t.Errorf("the banner does not point at %s/demo, or warns:\n%s", want, stderr)
+	}
+}
+
+// serveOnce runs `twofold serve` until check has run against the address
+// it listens on, then stops it gracefully, and returns its stderr.
+func serveOnce(t *testing.T, c *cliEnv, check func(base string)) string {
+	t.Helper()
+	defaultLog := slog.Default() // serve installs its own
+	defer slog.SetDefault(defaultLog)
+	ready := make(chan string, 1)
+	serveReady = func(addr string) { ready <- addr }
+	defer func() { serveReady = nil }()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	var stderr string
+	go func() {
+		code, _, errOut := c.runCtx(ctx, "", "serve")
+		stderr = errOut
+		done <- code
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case code := <-done:
+		t.Fatalf("serve exited with %d before it was ready:\n%s", code, stderr)
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve was not ready within 10 s")
+	}
+	check("http://" + addr)
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve returned %d after cancel, want 0 (graceful shutdown):\n%s", code, stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not return within 30 s of cancel")
+	}
+	return stderr
+}
+
+// discoveredIssuer reads the issuer from the discovery document at base.
+func discoveredIssuer(t *testing.T, base string) string {
+	t.Helper()
+	code, body := get(t, base+"/.well-known/openid-configuration")
+	var disc struct {
+		Issuer string `json:"issuer"`
+	}
+	if err := json.Unmarshal([]byte(body), &disc); code != http.StatusOK || err != nil {
+		t.Errorf("discovery = %d %s (%v)", code, body, err)
+	}
+	return disc.Issuer
 }
 
 func get(t *testing.T, url string) (int, string) {

@@ -53,7 +53,7 @@ func (s *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	a.Log.Info("twofold is ready", "issuer", a.Cfg.Issuer, "listen", ln.Addr().String(), "dev", a.Cfg.Dev,
 		"database", db, "startup", time.Since(started).Round(time.Millisecond))
 	if a.Cfg.Dev {
-		a.PrintDevBanner(g.stderr)
+		a.PrintDevBanner(g.stderr, ln.Addr().String())
 	}
 	if serveReady != nil {
 		serveReady(ln.Addr().String())

@@ -27,7 +27,7 @@ type UserCmd struct {
 	Enable        UserEnableCmd     `cmd:"" help:"Enable a disabled user."`
 	Delete        UserDeleteCmd     `cmd:"" help:"Delete a user and end their sessions."`
 	SetPassword   UserPasswordCmd   `cmd:"" name:"set-password" help:"Set a user's password from standard input; ends their sessions."`
-	SetFactors    UserFactorsCmd    `cmd:"" name:"set-second-factor" help:"Set the one-time-code methods (sms, voice, email) a user signs in with."`
+	SetFactors    UserFactorsCmd    `cmd:"" name:"set-second-factor" help:"Set the one-time-code methods (sms, voice, email) a user signs in with; marks the user's phone/email as verified by the admin."`
 	SetAPIAccount UserAPIAccountCmd `cmd:"" name:"set-api-account" help:"Mark a user as an API account, exempt from the second factor where policy allows (--off to undo)."`
 	SetAdmin      UserAdminCmd      `cmd:"" name:"set-admin" help:"Give a user the admin role: their tokens with the twofold:admin scope may use the admin API (--off to undo)."`
 	ResetFactors  UserResetCmd      `cmd:"" name:"reset-second-factor" help:"Remove every second-factor method and recovery code of a user (lost phone)."`
@@ -42,7 +42,9 @@ type UserFactorsCmd struct {
 }
 
 // Run replaces the user's sms/voice/email methods. The admin vouches for
-// the phone number and address on the account, so they count as verified.
+// the phone number and address on the account, so they count as verified:
+// the methods, and the user's phone and email with them (the store marks
+// them in the same transaction).
 func (c *UserFactorsCmd) Run(ctx context.Context, g *Globals) error {
 	return withUser(ctx, g, c.User, func(a *server.App, u *storage.User) error {
 		methods := c.Methods
@@ -106,6 +108,9 @@ func readPassword(g *Globals, fromStdin bool) (string, error) {
 		return "", fmt.Errorf("read password: %w", err)
 	}
 	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return "", errors.New(`no password on standard input: pipe one line in, e.g. printf '%s\n' '…' | twofold … --password-stdin`)
+	}
 	if err := admin.CheckPassword(pw); err != nil {
 		return "", fmt.Errorf("password: %w", err)
 	}
@@ -185,8 +190,20 @@ func printUser(g *Globals, u *storage.User) error {
 	}
 	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "id:\t%s\nusername:\t%s\nname:\t%s\n", u.ID, u.Username, u.Name)
-	fmt.Fprintf(w, "email:\t%s\nphone:\t%s\ndisabled:\t%v\n", u.Email, u.Phone, u.Disabled)
+	fmt.Fprintf(w, "email:\t%s\nphone:\t%s\ndisabled:\t%v\n", withVerified(u.Email, u.EmailVerified),
+		withVerified(u.Phone, u.PhoneVerified), u.Disabled)
 	return w.Flush()
+}
+
+// withVerified marks a contact verified or not; an empty one stays empty.
+func withVerified(contact string, verified bool) string {
+	switch {
+	case contact == "":
+		return ""
+	case verified:
+		return contact + " (verified)"
+	}
+	return contact + " (not verified)"
 }
 
 // UserListCmd lists users.

@@ -288,6 +288,10 @@ func TestAdminAPIUsers(t *testing.T) {
 		api.wantError(400, admin.CodeInvalidArgument, "email", "POST", "/users", map[string]any{"username": "e", "email": "nope", "password": "long-enough"})
 		api.wantError(400, admin.CodeInvalidArgument, "phone", "POST", "/users", map[string]any{"username": "p", "phone": "12", "password": "long-enough"})
 		api.wantError(400, admin.CodeInvalidArgument, "password", "POST", "/users", map[string]any{"username": "p", "password": "short"})
+		missing := api.want(400, "POST", "/users", map[string]any{"username": "p"})
+		if e := obj(missing["error"]); e["field"] != "password" || !strings.Contains(e["message"].(string), "required") {
+			t.Fatalf("create without a password: %v, want the field named as required", missing)
+		}
 		api.wantError(400, admin.CodeInvalidArgument, "password_hash", "POST", "/users", map[string]any{"username": "p", "password_hash": "x"})
 
 		// Pages of two, by username.
@@ -324,6 +328,14 @@ func TestAdminAPIUsers(t *testing.T) {
 		shown := api.want(200, "GET", "/users/alice", nil)
 		if len(list(shown["second_factors"])) != 2 || shown["id"] != id {
 			t.Fatalf("get = %v", shown)
+		}
+		// The admin vouched for the destinations.
+		if shown["phone_verified"] != true || shown["email_verified"] != true {
+			t.Fatalf("after setting sms and email: phone_verified %v, email_verified %v", shown["phone_verified"], shown["email_verified"])
+		}
+		// A new number moves the methods with it, vouched for as well.
+		if moved := api.want(200, "PATCH", "/users/alice", map[string]any{"phone": "+14155550122"}); moved["phone_verified"] != true {
+			t.Fatalf("after moving sms to a new number: %v", moved)
 		}
 		api.wantError(400, admin.CodeInvalidArgument, "methods", "PUT", "/users/alice/second-factors", map[string]any{"methods": []string{"pigeon"}})
 		api.wantError(400, admin.CodeInvalidArgument, "methods", "PUT", "/users/bob/second-factors", map[string]any{"methods": []string{"sms"}})

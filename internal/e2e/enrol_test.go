@@ -240,10 +240,11 @@ func TestEnrolmentSendsAreLimited(t *testing.T) {
 	if p := enrol("+44 20 7946 0958"); p.Status != http.StatusTooManyRequests || !strings.Contains(p.Body, "that country") {
 		t.Fatalf("a number outside the allow-list: %s", p)
 	}
-	for i := range 5 { // limits.destination_per_10m
+	for i := range 5 { // limits.destination_per_10m, each after the resend cooldown
 		if p := enrol("+1 415 555 0123"); p.Status != http.StatusOK {
 			t.Fatalf("send %d: %s", i+1, p)
 		}
+		s.Clock.Advance(30 * time.Second)
 	}
 	p := enrol("+1 415 555 0123")
 	if p.Status != http.StatusTooManyRequests || p.Header.Get("Retry-After") == "" || !strings.Contains(p.Body, "Too many codes") {
@@ -255,5 +256,72 @@ func TestEnrolmentSendsAreLimited(t *testing.T) {
 	events, _ := s.App.Store.AuditEvents(context.Background(), storage.AuditFilter{Type: "code_send_refused"})
 	if len(events) != 2 {
 		t.Fatalf("%d code_send_refused events, want 2", len(events))
+	}
+}
+
+// Verification codes wait for the resend cooldown of sign-in codes
+// (otp.resend_cooldown), per destination: a second post at once sends
+// nothing, says why with Retry-After, and keeps the first code good.
+func TestEnrolmentResendCooldown(t *testing.T) {
+	s, tw, mail := codeServer(t, testkit.ServerOptions{})
+	s.CreateUser(t, "alice", "alice-password")
+	app := s.NewRP(t, testkit.ClientOptions{})
+	requireFactorFor(t, s, app.ID)
+	b := s.NewBrowser(t)
+	f := app.Start(b, nil).Password("alice", "alice-password")
+	id := regexp.MustCompile(`authRequestID=([A-Za-z0-9_-]+)`).FindStringSubmatch(f.Page.Body)[1]
+
+	// The email form starts with the address on the account.
+	if p := b.Get("/login/enrol/email?authRequestID=" + id); !strings.Contains(p.Body, `value="alice@example.com"`) {
+		t.Fatalf("email enrolment form not prefilled: %s", p)
+	}
+	enrol := func(path, dest string) *testkit.Page {
+		return b.Post(path, url.Values{"authRequestID": {id}, "destination": {dest}})
+	}
+	if p := enrol("/login/enrol/phone", "+1 415 555 0123"); p.Status != http.StatusOK {
+		t.Fatalf("first send: %s", p)
+	}
+	s.Clock.Advance(time.Second)
+	p := enrol("/login/enrol/phone", "+14155550123")
+	if p.Status != http.StatusTooManyRequests || p.Header.Get("Retry-After") != "29" ||
+		!strings.Contains(p.Body, "wait 29 seconds") || !strings.Contains(p.Body, `action="/login/enrol/phone/verify"`) {
+		t.Fatalf("second send a second later: %s (Retry-After %q)", p, p.Header.Get("Retry-After"))
+	}
+	if n := len(tw.Messages()); n != 1 {
+		t.Fatalf("%d texts sent within the cooldown, want 1", n)
+	}
+	// Email has its own destination: no wait.
+	if p := enrol("/login/enrol/email", "alice@example.com"); p.Status != http.StatusOK || len(mail.Messages()) != 1 {
+		t.Fatalf("email verification during the phone's cooldown: %s", p)
+	}
+	if p := enrol("/login/enrol/email", "alice@example.com"); p.Status != http.StatusTooManyRequests || len(mail.Messages()) != 1 {
+		t.Fatalf("second email at once: %s", p)
+	}
+	// After the cooldown a new code goes out, and it is the one that counts.
+	s.Clock.Advance(29 * time.Second)
+	if p := enrol("/login/enrol/phone", "+14155550123"); p.Status != http.StatusOK || len(tw.Messages()) != 2 {
+		t.Fatalf("send after the cooldown: %s", p)
+	}
+	if p := b.Post("/login/enrol/phone/verify", url.Values{"authRequestID": {id}, "code": {tw.LastCode(alicePhone)}}); continueRE.FindStringSubmatch(p.Body) == nil {
+		t.Fatalf("the newest code did not verify: %s", p)
+	}
+}
+
+// The first code stays good through a refused second send.
+func TestEnrolmentCooldownKeepsTheSentCode(t *testing.T) {
+	s, tw, _ := codeServer(t, testkit.ServerOptions{})
+	s.CreateUser(t, "alice", "alice-password")
+	app := s.NewRP(t, testkit.ClientOptions{})
+	requireFactorFor(t, s, app.ID)
+	b := s.NewBrowser(t)
+	f := app.Start(b, nil).Password("alice", "alice-password")
+	id := regexp.MustCompile(`authRequestID=([A-Za-z0-9_-]+)`).FindStringSubmatch(f.Page.Body)[1]
+	form := url.Values{"authRequestID": {id}, "destination": {alicePhone}}
+	b.Post("/login/enrol/phone", form)
+	if p := b.Post("/login/enrol/phone", form); p.Status != http.StatusTooManyRequests {
+		t.Fatalf("second send at once: %s", p)
+	}
+	if p := b.Post("/login/enrol/phone/verify", url.Values{"authRequestID": {id}, "code": {tw.LastCode(alicePhone)}}); continueRE.FindStringSubmatch(p.Body) == nil {
+		t.Fatalf("the code sent before the refused resend does not verify: %s", p)
 	}
 }

@@ -107,12 +107,44 @@ func TestClientCredentials(t *testing.T) {
 		if !active(t, s, machine, tok.AccessToken) {
 			t.Fatal("machine token not active")
 		}
-		// A client without the grant is refused.
+		// A client without the grant is refused: it authenticated, so the
+		// answer is unauthorized_client (400), not invalid_client (401).
 		web := s.NewRP(t, testkit.ClientOptions{})
 		if _, err := rp.ClientCredentials(context.Background(), web.Party, nil); err == nil {
 			t.Fatal("client_credentials allowed for a client without the grant")
 		}
+		status, oauthErr := tokenError(t, s, web.ID, web.Secret, url.Values{"grant_type": {"client_credentials"}})
+		if status != http.StatusBadRequest || oauthErr != "unauthorized_client" {
+			t.Errorf("client_credentials without the grant: %d %s, want 400 unauthorized_client", status, oauthErr)
+		}
+		// A wrong secret stays invalid_client.
+		status, oauthErr = tokenError(t, s, machine.ID, "wrong-secret", url.Values{"grant_type": {"client_credentials"}})
+		if status != http.StatusUnauthorized || oauthErr != "invalid_client" {
+			t.Errorf("client_credentials with a wrong secret: %d %s, want 401 invalid_client", status, oauthErr)
+		}
 	})
+}
+
+// tokenError posts form to the token endpoint with HTTP Basic client
+// authentication and returns the status and the OAuth error code.
+func tokenError(t *testing.T, s *testkit.Server, id, secret string, form url.Values) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", s.URL+"/oauth/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	resp, err := (&http.Client{Transport: s.Transport()}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Error string `json:"error"`
+	}
+	json.NewDecoder(resp.Body).Decode(&body)
+	return resp.StatusCode, body.Error
 }
 
 func TestRevocation(t *testing.T) {

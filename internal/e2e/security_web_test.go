@@ -36,8 +36,14 @@ func TestSecurityCSRF(t *testing.T) {
 		{"Origin": {"null"}, "Sec-Fetch-Site": {"cross-site"}},
 	} {
 		for _, path := range []string{"/login/password", "/login/code", "/account/password", "/account/logout"} {
-			if p := postForm(t, b, s.URL, path, form, h); p.Status != http.StatusForbidden || len(p.Header.Values("Set-Cookie")) > 0 {
+			p := postForm(t, b, s.URL, path, form, h)
+			if p.Status != http.StatusForbidden || len(p.Header.Values("Set-Cookie")) > 0 {
 				t.Errorf("cross-site POST %s with %v: %s", path, h, p)
+			}
+			// The refusal is the HTML error page, with the page headers.
+			if !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") || !strings.Contains(p.Body, "sent from another site") ||
+				!strings.Contains(p.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+				t.Errorf("cross-site POST %s with %v: not the HTML error page: %s %v", path, h, p, p.Header)
 			}
 		}
 	}
@@ -47,6 +53,31 @@ func TestSecurityCSRF(t *testing.T) {
 	p := postForm(t, b, s.URL, "/login/password", form, http.Header{"Origin": {s.URL}, "Sec-Fetch-Site": {"same-origin"}})
 	if p.Status != http.StatusSeeOther {
 		t.Fatalf("same-origin post: %s", p)
+	}
+}
+
+// A browser that asks for a page nothing serves gets the HTML error page;
+// API clients and the protocol endpoints keep their own answers.
+func TestSecurityUnknownPathPage(t *testing.T) {
+	s := testkit.NewServer(t, testkit.ServerOptions{})
+	c := &http.Client{Transport: s.Transport()}
+	browser := http.Header{"Accept": {"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}}
+	for _, path := range []string{"/no-such-page", "/login/nope", "/account/nope/deeper"} {
+		p := send(t, c, "GET", s.URL+path, nil, browser)
+		if p.Status != http.StatusNotFound || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") ||
+			!strings.Contains(p.Body, "Page not found") || !strings.Contains(p.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+			t.Errorf("browser GET %s: %s %v", path, p, p.Header)
+		}
+	}
+	if p := send(t, c, "GET", s.URL+"/no-such-page", nil, http.Header{"Accept": {"application/json"}}); p.Status != http.StatusNotFound ||
+		strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("API GET of an unknown path: %s %v", p, p.Header)
+	}
+	if p := send(t, c, "GET", s.URL+"/oauth/nope", nil, browser); strings.Contains(p.Body, "Page not found") {
+		t.Errorf("a protocol path got the HTML page: %s", p)
+	}
+	if p := send(t, c, "GET", s.URL+"/.well-known/openid-configuration", nil, browser); p.Status != http.StatusOK || !strings.Contains(p.Body, `"issuer"`) {
+		t.Errorf("discovery with a browser's Accept: %s", p)
 	}
 }
 

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
+	"slices"
 
 	"github.com/twofold-id/twofold/demo"
 	"github.com/twofold-id/twofold/storage"
@@ -21,14 +24,17 @@ const (
 type SeedResult struct{ Created bool }
 
 // SeedDev creates the demo client and the demo user when they are missing,
-// so the first run shows a whole sign-in.
+// so the first run shows a whole sign-in, and points the demo client at the
+// current issuer: in development the issuer follows the listen port, and
+// the demo must keep working when it moves.
 func (a *App) SeedDev(ctx context.Context) (*SeedResult, error) {
 	res := &SeedResult{}
-	if _, err := a.Store.Client(ctx, demo.ClientID); errors.Is(err, storage.ErrNotFound) {
+	redirects := []string{a.Cfg.Issuer + demo.RedirectPath}
+	postLogout := []string{a.Cfg.Issuer + "/demo"}
+	if c, err := a.Store.Client(ctx, demo.ClientID); errors.Is(err, storage.ErrNotFound) {
 		c, _, err := NewClient(ClientSpec{
 			ID: demo.ClientID, Name: "twofold demo", Public: true,
-			RedirectURIs:           []string{a.Cfg.Issuer + demo.RedirectPath},
-			PostLogoutRedirectURIs: []string{a.Cfg.Issuer + "/demo"},
+			RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
 		}, a.Ring, a.Now())
 		if err != nil {
 			return nil, err
@@ -39,6 +45,12 @@ func (a *App) SeedDev(ctx context.Context) (*SeedResult, error) {
 		res.Created = true
 	} else if err != nil {
 		return nil, err
+	} else if !slices.Equal(c.RedirectURIs, redirects) || !slices.Equal(c.PostLogoutRedirectURIs, postLogout) {
+		c.RedirectURIs, c.PostLogoutRedirectURIs, c.UpdatedAt = redirects, postLogout, a.Now()
+		if err := a.Store.UpdateClient(ctx, c); err != nil {
+			return nil, fmt.Errorf("demo client: %w", err)
+		}
+		a.Log.Info("pointed the demo client at this issuer", "client_id", demo.ClientID, "redirect_uri", redirects[0])
 	}
 	if _, err := a.Store.UserByUsername(ctx, DemoUsername); errors.Is(err, storage.ErrNotFound) {
 		hash, err := a.Passwords().Hash(ctx, DemoPassword)
@@ -66,8 +78,18 @@ func (a *App) SeedDev(ctx context.Context) (*SeedResult, error) {
 	return res, nil
 }
 
-// PrintDevBanner tells a developer how to try the instance.
-func (a *App) PrintDevBanner(w io.Writer) {
+// PrintDevBanner tells a developer how to try the instance; listen is the
+// address the server listens on. When the issuer names another port, the
+// links would lead elsewhere: the banner says so first.
+func (a *App) PrintDevBanner(w io.Writer, listen string) {
+	if port, ok := issuerElsewhere(a.Cfg.Issuer, listen); ok {
+		fmt.Fprintf(w, `
+  WARNING: the issuer %s is not this server: it listens on %s (port %s).
+           Browsers and the demo are sent to the issuer. Set issuer
+           (TWOFOLD_ISSUER) to the URL that reaches this server, or leave it
+           unset in development mode to derive it from listen.
+`, a.Cfg.Issuer, listen, port)
+	}
 	fmt.Fprintf(w, `
   twofold is running in DEVELOPMENT mode (not for production).
 
@@ -79,4 +101,20 @@ func (a *App) PrintDevBanner(w io.Writer) {
     Data:      %s
 
 `, a.Cfg.Issuer, DemoUsername, DemoPassword, a.Cfg.Issuer, a.Cfg.Database.URL)
+}
+
+// issuerElsewhere reports whether the issuer's port differs from the port
+// of the listen address, and returns the latter. A proxy in front may
+// justify it, but in development it is usually a forgotten setting.
+func issuerElsewhere(issuer, listen string) (string, bool) {
+	_, port, err := net.SplitHostPort(listen)
+	u, uerr := url.Parse(issuer)
+	if err != nil || uerr != nil {
+		return "", false
+	}
+	issuerPort := u.Port()
+	if issuerPort == "" {
+		issuerPort = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return port, issuerPort != port
 }

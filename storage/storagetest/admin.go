@@ -115,4 +115,20 @@ func testSetFactorDestination(t *testing.T, s *storage.Store) {
 			t.Errorf("factor %s = %+v, want the new number, verified", f.Method, f)
 		}
 	}
+
+	// Methods that move vouch for the user's new number; with none to
+	// move, the new number stays unverified.
+	u := &storage.User{ID: newID(), Username: "erin", Phone: "+14155550122", Email: "erin@example.com", CreatedAt: at, UpdatedAt: at}
+	ok(t, "CreateUser", s.CreateUser(ctx, u))
+	ok(t, "SetFactorDestination without methods", s.SetFactorDestination(ctx, u.ID, []string{"sms", "voice"}, u.Phone, at))
+	if got, _ := s.User(ctx, u.ID); got.PhoneVerified {
+		t.Error("a phone no method uses became verified")
+	}
+	ok(t, "ReplaceSecondFactors", s.ReplaceSecondFactors(ctx, u.ID, []storage.SecondFactor{
+		{ID: newID(), UserID: u.ID, Method: "sms", Destination: "+14155550100", VerifiedAt: &at, CreatedAt: at},
+	}))
+	ok(t, "SetFactorDestination", s.SetFactorDestination(ctx, u.ID, []string{"sms", "voice"}, u.Phone, at))
+	if got, _ := s.User(ctx, u.ID); !got.PhoneVerified || got.EmailVerified {
+		t.Errorf("after moving sms to the user's phone: phone_verified %v, email_verified %v; want true, false", got.PhoneVerified, got.EmailVerified)
+	}
 }
