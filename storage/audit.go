@@ -40,12 +40,17 @@ func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, e
 }
 
 // Purge deletes expired rows, at most batch of each kind per call, so that a
-// purge never holds long locks; safe to run on every replica at once.
+// purge never holds long locks; safe to run on every replica at once. The
+// oldest go first: ORDER BY makes PostgreSQL walk the expires_at index,
+// where with LIMIT alone it may pick a sequential scan (it assumes the
+// expired rows are spread evenly), which reads every live row before the
+// expired ones: 1.5 s per batch with 5 million live sessions.
 func (s *Store) Purge(ctx context.Context, now time.Time, batch int) (int64, error) {
 	db := s.db.WithContext(ctx)
 	var total int64
 	for _, table := range []string{"auth_requests", "challenges", "access_tokens", "refresh_tokens", "sessions"} {
-		res := db.Exec("DELETE FROM "+table+" WHERE id IN (SELECT id FROM "+table+" WHERE expires_at < ? LIMIT ?)", now, batch)
+		res := db.Exec("DELETE FROM "+table+" WHERE id IN (SELECT id FROM "+table+
+			" WHERE expires_at < ? ORDER BY expires_at LIMIT ?)", now, batch)
 		if res.Error != nil {
 			return total, translate(res.Error)
 		}

@@ -25,7 +25,18 @@ var migrations = []migration{
 	{4, "recovery codes", schemaV4},
 	{5, "abuse counters", schemaV5},
 	{6, "stable public session ids", schemaV6},
+	{7, "indexes for revoking a user's tokens and purging deliveries", schemaV7},
 }
+
+// schemaV7 indexes the columns that revoking a user (password change,
+// disable, delete, "sign out everywhere") and the purge of given-up
+// deliveries filter on; without them each of those scans whole tables:
+// about a second per table at two million tokens.
+const schemaV7 = `
+CREATE INDEX access_tokens_user_id ON access_tokens (user_id);
+CREATE INDEX refresh_tokens_user_id ON refresh_tokens (user_id);
+CREATE INDEX logout_deliveries_failed_at ON logout_deliveries (failed_at);
+`
 
 // schemaV6 gives sessions a sid that survives rotation (a new cookie id
 // after each sign-in), for back-channel logout.

@@ -16,6 +16,13 @@ const backchannelInterval = 5 * time.Second
 // (the audit log keeps their outcome for good).
 const logoutRetention = 7 * 24 * time.Hour
 
+// purgeBatch and purgeRounds bound one purge run (see Purge): at most
+// 500 000 rows of each kind.
+const (
+	purgeBatch  = 5000
+	purgeRounds = 100
+)
+
 // RunJobs runs the background work of every replica: purging expired rows,
 // rotating the signing key and delivering back-channel logout tokens. All
 // are safe to run on all replicas at once (bounded deletes; rotation checks
@@ -31,19 +38,8 @@ func (a *App) RunJobs(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-purge.C:
-			n, err := a.Store.Purge(ctx, a.Now(), 5000)
-			if err == nil {
-				var sent int64
-				sent, err = a.Store.PurgeLogoutDeliveries(ctx, a.Now().Add(-logoutRetention), 5000)
-				n += sent
-			}
-			if err == nil {
-				var counters int64
-				counters, err = a.Guard().Purge(ctx, a.Now())
-				n += counters
-			}
-			if err != nil {
-				a.Log.Error("purge failed", "err", err)
+			if n, err := a.Purge(ctx); err != nil {
+				a.Log.Error("purge failed", "err", err, "rows", n)
 			} else if n > 0 {
 				a.Log.Info("purged expired records", "rows", n)
 			}
@@ -58,6 +54,56 @@ func (a *App) RunJobs(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// Purge deletes expired records, finished deliveries and stale abuse
+// counters, and reports how many rows went. Every statement deletes at most
+// purgeBatch rows (its own short transaction, found through an expiry
+// index), and a run stops after purgeRounds rounds, so that a backlog of
+// millions is worked off over a few runs instead of in one huge
+// transaction, while a run still outpaces what a busy provider expires in
+// ten minutes (one round of 5000 rows per kind would not).
+func (a *App) Purge(ctx context.Context) (int64, error) {
+	var total int64
+	for _, purge := range []func() (int64, error){
+		func() (int64, error) { return a.Store.Purge(ctx, a.Now(), purgeBatch) },
+		func() (int64, error) {
+			return a.Store.PurgeLogoutDeliveries(ctx, a.Now().Add(-logoutRetention), purgeBatch)
+		},
+	} {
+		n, err := a.purgeRounds(ctx, purge)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	n, err := a.Guard().Purge(ctx, a.Now()) // bounded the same way
+	return total + n, err
+}
+
+// purgeRounds calls purge until a round finds less than a full batch of
+// each kind (each is capped at purgeBatch, so none has more left), at most
+// purgeRounds times. After a full round it pauses as long as the round
+// took: a backlog keeps one database connection busy at most half the
+// time, and requests keep the rest.
+func (a *App) purgeRounds(ctx context.Context, purge func() (int64, error)) (int64, error) {
+	var total int64
+	for range purgeRounds {
+		start := a.Now()
+		n, err := purge()
+		total += n
+		if err != nil || n < purgeBatch {
+			return total, err
+		}
+		pause := time.NewTimer(a.Now().Sub(start))
+		select {
+		case <-ctx.Done():
+			pause.Stop()
+			return total, ctx.Err()
+		case <-pause.C:
+		}
+	}
+	return total, nil
 }
 
 // runBackchannel delivers back-channel logout tokens every few seconds, on
