@@ -17,6 +17,8 @@ import (
 	"github.com/twofold-id/twofold/internal/loadtest"
 	"github.com/twofold-id/twofold/internal/server"
 	"github.com/twofold-id/twofold/internal/testkit/faketwilio"
+	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/storage"
 )
 
 // BenchCmd is the load driver: it seeds its own clients and users, runs a
@@ -37,6 +39,10 @@ type BenchCmd struct {
 	Floor       time.Duration `default:"1s" help:"How long to measure the signing floors before the runs (0 skips)."`
 	ReplicaLog  string        `name:"replica-log" placeholder:"FILE" help:"Where the replicas it starts log (default: a file in the temporary directory, kept when a run fails)."`
 
+	VolumeUsers    int64 `name:"volume-users" placeholder:"N" help:"Before the runs, grow the database (PostgreSQL) to N filler users, volume-0000001…, whom nobody can sign in as."`
+	VolumeSessions int64 `name:"volume-sessions" placeholder:"N" help:"Before the runs, grow the database to N live filler sessions, spread over the volume users."`
+	VolumeExpired  int64 `name:"volume-expired" placeholder:"N" help:"Before the runs, grow the database to N expired filler sessions, auth requests, tokens and challenges (a fifth each), for the purge job."`
+
 	failed bool
 }
 
@@ -52,6 +58,9 @@ func (c *BenchCmd) Run(ctx context.Context, g *Globals) error {
 	}
 	if c.Replicas < 1 {
 		return errors.New("--replicas: must be ≥ 1")
+	}
+	if c.VolumeUsers < 0 || c.VolumeSessions < 0 || c.VolumeExpired < 0 {
+		return errors.New("--volume-users, --volume-sessions, --volume-expired: must be ≥ 0")
 	}
 	fake, err := faketwilio.New(c.TwilioAddr)
 	if err != nil {
@@ -128,6 +137,13 @@ func (c *BenchCmd) spawn(ctx context.Context, g *Globals, env *loadtest.Env, fak
 	cfg, err := config.Load("", vars)
 	if err != nil {
 		return nil, cleanup, err
+	}
+	if c.Floor > 0 {
+		p := cfg.Password
+		pw := login.NewPasswords(p.MemoryKiB, p.Iterations, p.Parallelism, p.MaxConcurrent, p.QueueTimeout.D())
+		if n, err := loadtest.HashFloor(ctx, pw, c.Floor); err == nil {
+			fmt.Fprintf(g.stdout, "password floor (argon2id %d KiB, t=%d): %.0f verifications/s on all cores\n", p.MemoryKiB, p.Iterations, n)
+		}
 	}
 	if err := c.seed(ctx, g, cfg, env); err != nil {
 		return nil, cleanup, err
@@ -233,6 +249,34 @@ func (c *BenchCmd) seed(ctx context.Context, g *Globals, cfg config.Config, env 
 		return fmt.Errorf("seed: %w", err)
 	}
 	fmt.Fprintf(g.stdout, "seeded 3 clients and %d users in %s\n", len(env.Users), time.Since(start).Round(time.Millisecond))
+	return c.seedVolume(ctx, g, a)
+}
+
+// seedVolume grows the database to the --volume-* counts, so that the runs
+// measure the provider at a large deployment's size.
+func (c *BenchCmd) seedVolume(ctx context.Context, g *Globals, a *server.App) error {
+	if c.VolumeUsers == 0 && c.VolumeSessions == 0 && c.VolumeExpired == 0 {
+		return nil
+	}
+	// The hash of a password nobody keeps: sign-ins as volume users cost
+	// what real ones do, and none succeeds.
+	hash, err := a.Passwords().Hash(ctx, keyring.RandomToken(32))
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	want := storage.Volume{Users: c.VolumeUsers, Sessions: c.VolumeSessions, Expired: c.VolumeExpired, PasswordHash: hash}
+	added, err := a.Store.SeedVolume(ctx, want, a.Now())
+	if err != nil {
+		return fmt.Errorf("--volume-*: %w", err)
+	}
+	took := time.Since(start).Round(time.Millisecond)
+	have, err := a.Store.VolumeCounts(ctx, a.Now())
+	if err != nil {
+		return fmt.Errorf("--volume-*: %w", err)
+	}
+	fmt.Fprintf(g.stdout, "volume: added %d users, %d live sessions, %d expired records in %s; now %d users, %d live sessions, %d expired records\n",
+		added.Users, added.Sessions, added.Expired, took, have.Users, have.Sessions, have.Expired)
 	return nil
 }
 

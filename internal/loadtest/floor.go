@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/twofold-id/twofold/login"
 )
 
 // SigningFloor measures how many JWS signatures per second this machine
@@ -40,6 +43,30 @@ func SigningFloor(alg jose.SignatureAlgorithm, d time.Duration) (float64, error)
 		wg.Go(func() {
 			for time.Now().Before(deadline) {
 				if _, err := signer.Sign(payload); err == nil {
+					n.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return float64(n.Load()) / d.Seconds(), nil
+}
+
+// HashFloor measures how many password verifications per second p makes
+// on every core for d: what a sign-in storm can reach at best with those
+// argon2id parameters, whatever else the provider does.
+func HashFloor(ctx context.Context, p *login.Passwords, d time.Duration) (float64, error) {
+	hash, err := p.Hash(ctx, "floor-password")
+	if err != nil {
+		return 0, err
+	}
+	var n atomic.Int64
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				if ok, err := p.Verify(ctx, hash, "floor-password"); ok && err == nil {
 					n.Add(1)
 				}
 			}

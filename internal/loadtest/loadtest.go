@@ -68,6 +68,9 @@ func Run(ctx context.Context, e *Env, name string, n int, d time.Duration, probe
 	res := rec.result(name, n, elapsed)
 	after := readAll(ctx, probes)
 	res.PeakRSS = peak.stop()
+	for i := range before {
+		res.StartRSS, res.EndRSS = max(res.StartRSS, before[i].rss), max(res.EndRSS, after[i].rss)
+	}
 	if cpu, ok := cpuDelta(before, after); ok && res.Ops > 0 {
 		res.ServerCPUPerOp = cpu / time.Duration(res.Ops)
 	}

@@ -23,6 +23,11 @@ type Result struct {
 	// PeakRSS is the largest resident set of any replica seen during the
 	// run, in bytes; zero when it could not be read.
 	PeakRSS int64 `json:"peak_rss_bytes"`
+	// StartRSS and EndRSS are the largest replica's resident set before
+	// and after the run: a long run that ends far above where it started
+	// is growing.
+	StartRSS int64 `json:"start_rss_bytes"`
+	EndRSS   int64 `json:"end_rss_bytes"`
 	// FirstErrors holds a few error messages, for the operator.
 	FirstErrors []string `json:"first_errors,omitempty"`
 }
