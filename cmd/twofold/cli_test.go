@@ -673,3 +673,13 @@ func get(t *testing.T, url string) (int, string) {
 	}
 	return resp.StatusCode, string(body)
 }
+
+// The load driver refuses bad flags before it starts anything.
+func TestBenchRejects(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.fails("", []string{"bench", "--scenario", "flow,nope"}, "--scenario", `"nope"`)
+	c.fails("", []string{"bench", "--concurrency", "8,0"}, "--concurrency")
+	c.fails("", []string{"bench", "--replicas", "0"}, "--replicas")
+	c.fails("", []string{"bench", "--floor", "0", "--database-url", "postgres://127.0.0.1:1/x"}, "--database-url", "secret_key")
+}

@@ -36,20 +36,10 @@ func SigningFloor(alg jose.SignatureAlgorithm, d time.Duration) (float64, error)
 		return 0, err
 	}
 	payload := []byte(`{"iss":"https://id.example","sub":"bench","aud":["bench"],"exp":4102444800,"iat":1700000000,"jti":"0123456789abcdef"}`)
-	var n atomic.Int64
-	deadline := time.Now().Add(d)
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for time.Now().Before(deadline) {
-				if _, err := signer.Sign(payload); err == nil {
-					n.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return float64(n.Load()) / d.Seconds(), nil
+	return onAllCores(d, func() bool {
+		_, err := signer.Sign(payload)
+		return err == nil
+	}), nil
 }
 
 // HashFloor measures how many password verifications per second p makes
@@ -60,18 +50,27 @@ func HashFloor(ctx context.Context, p *login.Passwords, d time.Duration) (float6
 	if err != nil {
 		return 0, err
 	}
+	return onAllCores(d, func() bool {
+		ok, err := p.Verify(ctx, hash, "floor-password")
+		return ok && err == nil
+	}), nil
+}
+
+// onAllCores calls op in a loop on every core for d and returns how many
+// calls per second succeeded.
+func onAllCores(d time.Duration, op func() bool) float64 {
 	var n atomic.Int64
 	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for time.Now().Before(deadline) {
-				if ok, err := p.Verify(ctx, hash, "floor-password"); ok && err == nil {
+				if op() {
 					n.Add(1)
 				}
 			}
 		})
 	}
 	wg.Wait()
-	return float64(n.Load()) / d.Seconds(), nil
+	return float64(n.Load()) / d.Seconds()
 }

@@ -7,6 +7,10 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/twofold-id/twofold/login"
 )
 
 func TestPercentile(t *testing.T) {
@@ -61,5 +65,17 @@ func TestScrapeMetrics(t *testing.T) {
 	srv.Close()
 	if (Probe{metrics: srv.URL, client: srv.Client()}).read(context.Background()).ok {
 		t.Error("a server that is gone reported ok")
+	}
+}
+
+func TestFloors(t *testing.T) {
+	for _, alg := range []jose.SignatureAlgorithm{jose.RS256, jose.ES256} {
+		if n, err := SigningFloor(alg, 50*time.Millisecond); err != nil || n <= 0 {
+			t.Errorf("SigningFloor(%s) = %v, %v", alg, n, err)
+		}
+	}
+	p := login.NewPasswords(64, 1, 1, 2, time.Second)
+	if n, err := HashFloor(context.Background(), p, 50*time.Millisecond); err != nil || n <= 0 {
+		t.Errorf("HashFloor = %v, %v", n, err)
 	}
 }
