@@ -215,7 +215,7 @@ func summarize(d admin.PolicyDoc) string {
 			}
 		case *bool:
 			if v != nil {
-				return *v
+				return onOff(*v)
 			}
 		}
 		return nil
@@ -278,13 +278,24 @@ func (c *PolicyShowCmd) Run(ctx context.Context, g *Globals) error {
 		for _, f := range x.Order {
 			e := x.Fields[f]
 			v := fmt.Sprint(e.Value)
-			if l, ok := e.Value.([]string); ok {
-				v = strings.Join(l, ",")
+			switch val := e.Value.(type) {
+			case []string:
+				v = strings.Join(val, ",")
+			case bool:
+				v = onOff(val)
 			}
 			fmt.Fprintf(w, "%s\t%s\t%s\n", f, v, sourceName(ctx, a, e.Source, x))
 		}
 		return w.Flush()
 	})
+}
+
+// onOff prints a switch the way the flags take it.
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }
 
 // sourceName says where a value came from, for people.

@@ -42,7 +42,7 @@ func TestPolicyCommands(t *testing.T) {
 
 	show := c.ok("", "policy", "show", "--user", "alice", "--client", "payroll")
 	for _, want := range []string{"second_factor        required", "client payroll policy", "30d", "global policy",
-		"user alice policy", "configuration default", "sms,totp"} {
+		"user alice policy", "configuration default", "sms,totp", "exempt_api_accounts  off"} {
 		if !strings.Contains(show, want) {
 			t.Errorf("policy show lacks %q:\n%s", want, show)
 		}
@@ -60,7 +60,8 @@ func TestPolicyCommands(t *testing.T) {
 	}
 
 	list := c.ok("", "policy", "list")
-	if !strings.Contains(list, "global") || !strings.Contains(list, "client payroll") || !strings.Contains(list, "code_ttl=2m idle_timeout=1h") {
+	if !strings.Contains(list, "global") || !strings.Contains(list, "client payroll") ||
+		!strings.Contains(list, "code_ttl=2m idle_timeout=1h exempt_api_accounts=off") {
 		t.Errorf("policy list:\n%s", list)
 	}
 	if got := okJSON[[]map[string]any](c, "", "policy", "list", "--json"); len(got) != 3 {
