@@ -99,6 +99,13 @@ func (d *Demo) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Demo) callback(w http.ResponseWriter, r *http.Request) {
+	// rp keeps the state in a cookie it deletes once used: a reloaded or
+	// bookmarked callback would get its plain-text 401.
+	if _, err := r.Cookie("state"); err != nil {
+		d.render(w, http.StatusBadRequest, map[string]any{"Title": "Sign-in finished",
+			"Error": "This sign-in was already completed or has expired. Use the button below to sign in again."})
+		return
+	}
 	party, err := d.relyingParty(r.Context())
 	if err != nil {
 		d.fail(w, r, err)
@@ -112,7 +119,7 @@ func (d *Demo) callback(w http.ResponseWriter, r *http.Request) {
 			"AMR":      tokens.IDTokenClaims.AuthenticationMethodsReferences,
 			"ACR":      tokens.IDTokenClaims.AuthenticationContextClassReference,
 			"IDToken":  tokens.IDToken,
-			"Subject":  tokens.IDTokenClaims.Subject,
+			"Subject":  displayName(tokens.IDTokenClaims.Subject, info),
 			"LogoutTo": d.issuer + "/demo",
 		})
 	}
@@ -138,6 +145,14 @@ func (d *Demo) render(w http.ResponseWriter, status int, data map[string]any) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	buf.WriteTo(w)
+}
+
+// displayName is the username the userinfo gives, else the subject.
+func displayName(subject string, info *oidc.UserInfo) string {
+	if info != nil && info.PreferredUsername != "" {
+		return info.PreferredUsername
+	}
+	return subject
 }
 
 func pretty(v any) string {

@@ -465,3 +465,13 @@ func TestDiscoveryAdvertisesWhatIsServed(t *testing.T) {
 		t.Errorf("revalidation: status %d, want 304", resp.StatusCode)
 	}
 }
+
+// The demo's callback, reloaded after the sign-in finished, explains
+// itself in a page instead of the rp library's plain-text 401.
+func TestDemoCallbackReloaded(t *testing.T) {
+	s := devServer(t)
+	p := s.NewBrowser(t).Get("/demo/callback?code=used&state=gone")
+	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "already completed") || !strings.Contains(p.Body, `href="/demo/login"`) {
+		t.Fatalf("reloaded callback: %s", p)
+	}
+}
