@@ -266,13 +266,26 @@ func writeError(w http.ResponseWriter, browser bool, status int, code string, de
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
 		w.WriteHeader(status)
-		errorPage.Execute(w, desc)
+		errorPage.Execute(w, forPeople(desc))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+}
+
+// forPeople rewords zitadel/oidc's descriptions of the mistakes a person
+// meets in the browser (a link from a misconfigured application); other
+// descriptions are already plain.
+func forPeople(desc string) string {
+	switch {
+	case strings.Contains(desc, "unable to retrieve client by id"):
+		return "The application that sent you here is not registered with this sign-in service."
+	case strings.Contains(desc, "redirect_uri is missing in the client configuration"):
+		return "The application that sent you here asked to return to an address it has not registered."
+	}
+	return desc
 }
 
 // Health reports whether the store answers.

@@ -240,9 +240,14 @@ func TestWrongRedirectURIRefusedWithoutRedirect(t *testing.T) {
 	for _, uri := range []string{"https://evil.example/callback", "https://rp.example/callback/../evil", "https://rp.example/callback?x=1", "https://rp.example/Callback"} {
 		p := b.Get("/authorize?" + url.Values{"client_id": {app.ID}, "redirect_uri": {uri}, "response_type": {"code"},
 			"scope": {"openid"}, "code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"S256"}}.Encode())
-		if p.Status != http.StatusBadRequest || p.Location != "" {
+		if p.Status != http.StatusBadRequest || p.Location != "" || !strings.Contains(p.Body, "an address it has not registered") {
 			t.Errorf("redirect_uri %q: %s", uri, p)
 		}
+	}
+	p := b.Get("/authorize?" + url.Values{"client_id": {"no-such-app"}, "redirect_uri": {app.RedirectURI}, "response_type": {"code"},
+		"scope": {"openid"}, "code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"S256"}}.Encode())
+	if p.Status != http.StatusBadRequest || p.Location != "" || !strings.Contains(p.Body, "not registered with this sign-in service") {
+		t.Errorf("unknown client: %s", p)
 	}
 }
 
