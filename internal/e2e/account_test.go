@@ -123,6 +123,9 @@ func TestAccountPagePasswordOnlyUserAndEnrolmentReturn(t *testing.T) {
 	if p.Status != http.StatusOK || !strings.Contains(p.Body, "data:image/png;base64,") {
 		t.Fatalf("sign-in from the enrolment page did not return there: %s", p)
 	}
+	if !strings.Contains(p.Body, `href="/account"`) {
+		t.Errorf("the account's enrolment page has no way back to the account")
+	}
 	p = b.Get("/account")
 	onAccountPage(t, p)
 	for _, id := range []string{`id="add-totp"`, `id="add-sms"`, `id="add-email"`} {

@@ -43,6 +43,9 @@ func enrolTOTP(t *testing.T, s *testkit.Server, f *testkit.Flow) (string, []stri
 	if m == nil || !strings.Contains(page.Body, `src="data:image/png;base64,`) {
 		t.Fatalf("no QR code and secret: %s", page)
 	}
+	if !strings.Contains(page.Body, `href="/login/enrol?authRequestID=`+id+`"`) {
+		t.Errorf("the enrolment page has no way back to the choice of methods")
+	}
 	secret := strings.ReplaceAll(m[1], " ", "")
 	wrong := f.B.Post("/login/enrol/totp", url.Values{"authRequestID": {id}, "code": {"000000"}})
 	if wrong.Status != http.StatusUnauthorized {
