@@ -140,10 +140,7 @@ func TestPhoneVerifiedBeforeSMSEnrolment(t *testing.T) {
 	s, tw, _ := codeServer(t, testkit.ServerOptions{})
 	alice := s.CreateUser(t, "alice", "alice-password")
 	app := s.NewRP(t, testkit.ClientOptions{})
-	requireFactorFor(t, s, app.ID)
-	b := s.NewBrowser(t)
-	f := app.Start(b, nil).Password("alice", "alice-password")
-	id := regexp.MustCompile(`authRequestID=([A-Za-z0-9_-]+)`).FindStringSubmatch(f.Page.Body)[1]
+	b, f, id := startEnrolment(t, s, app, "alice", "alice-password")
 	p := b.Post("/login/enrol/phone", url.Values{"authRequestID": {id}, "destination": {"not a number"}})
 	if p.Status != http.StatusBadRequest {
 		t.Fatalf("bad number accepted: %s", p)
@@ -233,10 +230,7 @@ func TestEnrolmentSendsAreLimited(t *testing.T) {
 	s, tw, _ := codeServer(t, testkit.ServerOptions{})
 	s.CreateUser(t, "alice", "alice-password")
 	app := s.NewRP(t, testkit.ClientOptions{})
-	requireFactorFor(t, s, app.ID)
-	b := s.NewBrowser(t)
-	f := app.Start(b, nil).Password("alice", "alice-password")
-	id := regexp.MustCompile(`authRequestID=([A-Za-z0-9_-]+)`).FindStringSubmatch(f.Page.Body)[1]
+	b, _, id := startEnrolment(t, s, app, "alice", "alice-password")
 	enrol := func(number string) *testkit.Page {
 		return b.Post("/login/enrol/phone", url.Values{"authRequestID": {id}, "destination": {number}})
 	}
@@ -269,10 +263,7 @@ func TestEnrolmentResendCooldown(t *testing.T) {
 	s, tw, mail := codeServer(t, testkit.ServerOptions{})
 	s.CreateUser(t, "alice", "alice-password")
 	app := s.NewRP(t, testkit.ClientOptions{})
-	requireFactorFor(t, s, app.ID)
-	b := s.NewBrowser(t)
-	f := app.Start(b, nil).Password("alice", "alice-password")
-	id := regexp.MustCompile(`authRequestID=([A-Za-z0-9_-]+)`).FindStringSubmatch(f.Page.Body)[1]
+	b, _, id := startEnrolment(t, s, app, "alice", "alice-password")
 
 	// The email form starts with the address on the account.
 	if p := b.Get("/login/enrol/email?authRequestID=" + id); !strings.Contains(p.Body, `value="alice@example.com"`) {
@@ -315,10 +306,7 @@ func TestEnrolmentCooldownKeepsTheSentCode(t *testing.T) {
 	s, tw, _ := codeServer(t, testkit.ServerOptions{})
 	s.CreateUser(t, "alice", "alice-password")
 	app := s.NewRP(t, testkit.ClientOptions{})
-	requireFactorFor(t, s, app.ID)
-	b := s.NewBrowser(t)
-	f := app.Start(b, nil).Password("alice", "alice-password")
-	id := regexp.MustCompile(`authRequestID=([A-Za-z0-9_-]+)`).FindStringSubmatch(f.Page.Body)[1]
+	b, _, id := startEnrolment(t, s, app, "alice", "alice-password")
 	form := url.Values{"authRequestID": {id}, "destination": {alicePhone}}
 	b.Post("/login/enrol/phone", form)
 	if p := b.Post("/login/enrol/phone", form); p.Status != http.StatusTooManyRequests {
@@ -327,4 +315,19 @@ func TestEnrolmentCooldownKeepsTheSentCode(t *testing.T) {
 	if p := b.Post("/login/enrol/phone/verify", url.Values{"authRequestID": {id}, "code": {tw.LastCode(alicePhone)}}); continueRE.FindStringSubmatch(p.Body) == nil {
 		t.Fatalf("the code sent before the refused resend does not verify: %s", p)
 	}
+}
+
+// startEnrolment makes app require a second factor and signs the user, who
+// has none, in to it: the browser is on the enrolment choice, whose auth
+// request id it returns.
+func startEnrolment(t *testing.T, s *testkit.Server, app *testkit.RP, user, password string) (*testkit.Browser, *testkit.Flow, string) {
+	t.Helper()
+	requireFactorFor(t, s, app.ID)
+	b := s.NewBrowser(t)
+	f := app.Start(b, nil).Password(user, password)
+	m := regexp.MustCompile(`authRequestID=([A-Za-z0-9_-]+)`).FindStringSubmatch(f.Page.Body)
+	if m == nil {
+		t.Fatalf("not on the enrolment choice: %s", f.Page)
+	}
+	return b, f, m[1]
 }
