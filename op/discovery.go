@@ -2,8 +2,6 @@ package op
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -19,7 +17,7 @@ const discoveryPath = "/.well-known/openid-configuration"
 // validators, so the most-read endpoint costs a map lookup and a write.
 type discovery struct {
 	mu   sync.Mutex
-	keys string // hash of the JWKS the document was built for
+	keys string // ETag of the JWKS the document was built for
 	body []byte
 	etag string
 }
@@ -33,36 +31,35 @@ var (
 )
 
 func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	jwks, err := p.opts.Keys.JWKS(r.Context())
+	_, keys, err := p.opts.Keys.jwksDoc(r.Context())
+	if err == nil {
+		err = p.discovery.refresh(r, next, keys)
+	}
 	if err != nil {
 		p.opts.Logger.ErrorContext(r.Context(), "discovery", "err", err)
 		writeError(w, false, http.StatusInternalServerError, "server_error", "internal error")
 		return
 	}
-	sum := sha256.Sum256(jwks)
 	d := &p.discovery
 	d.mu.Lock()
-	if d.keys != string(sum[:]) {
-		if err := d.build(r, next); err != nil {
-			d.mu.Unlock()
-			p.opts.Logger.ErrorContext(r.Context(), "discovery", "err", err)
-			writeError(w, false, http.StatusInternalServerError, "server_error", "internal error")
-			return
-		}
-		d.keys = string(sum[:])
-	}
 	body, etag := d.body, d.etag
 	d.mu.Unlock()
-	// Browser clients (SPAs) read it cross-origin, as they do the keys.
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.Header().Set("ETag", etag)
-	if r.Header.Get("If-None-Match") == etag {
-		w.WriteHeader(http.StatusNotModified)
-		return
+	servePublicJSON(w, r, body, etag)
+}
+
+// refresh rebuilds the document when the key set (named by its ETag) is
+// not the one it was built for.
+func (d *discovery) refresh(r *http.Request, next http.Handler, keys string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.keys == keys {
+		return nil
 	}
-	w.Write(body)
+	if err := d.build(r, next); err != nil {
+		return err
+	}
+	d.keys = keys
+	return nil
 }
 
 // build renders zitadel/oidc's document and removes what twofold refuses.
@@ -94,8 +91,7 @@ func (d *discovery) build(r *http.Request, next http.Handler) error {
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(body)
-	d.body, d.etag = body, `"`+hex.EncodeToString(sum[:8])+`"`
+	d.body, d.etag = body, etagOf(body)
 	return nil
 }
 

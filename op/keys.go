@@ -42,6 +42,7 @@ type Keys struct {
 	active   *signingKey
 	public   []zop.Key
 	jwks     []byte
+	jwksETag string // of jwks, for the JWKS and discovery validators
 }
 
 // NewKeys returns a key manager. retention must cover the longest token
@@ -187,6 +188,7 @@ func (m *Keys) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.jwksETag = etagOf(m.jwks)
 	m.active, m.public, m.loadedAt = active, public, now
 	return nil
 }
@@ -229,12 +231,19 @@ func (m *Keys) KeySet(ctx context.Context) ([]zop.Key, error) {
 
 // JWKS returns the JSON Web Key Set document, precomputed.
 func (m *Keys) JWKS(ctx context.Context) ([]byte, error) {
+	body, _, err := m.jwksDoc(ctx)
+	return body, err
+}
+
+// jwksDoc returns the key set document and its ETag, both computed once
+// per load.
+func (m *Keys) jwksDoc(ctx context.Context) ([]byte, string, error) {
 	if err := m.load(ctx); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.jwks, nil
+	return m.jwks, m.jwksETag, nil
 }
 
 // Algorithms lists the algorithms of visible keys, for discovery.

@@ -155,17 +155,20 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 // serveJWKS answers from the precomputed key set with validators, so
 // clients and caches can revalidate cheaply.
 func (p *Provider) serveJWKS(w http.ResponseWriter, r *http.Request) {
-	body, err := p.opts.Keys.JWKS(r.Context())
+	body, etag, err := p.opts.Keys.jwksDoc(r.Context())
 	if err != nil {
 		p.opts.Logger.ErrorContext(r.Context(), "jwks", "err", err)
 		writeError(w, false, http.StatusInternalServerError, "server_error", "internal error")
 		return
 	}
-	sum := sha256.Sum256(body)
-	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
+	servePublicJSON(w, r, body, etag)
+}
+
+// servePublicJSON answers a precomputed public document (keys, discovery)
+// with validators: browser clients (SPAs) read both cross-origin, as
+// zitadel/oidc's own handlers, which these replace, allow.
+func servePublicJSON(w http.ResponseWriter, r *http.Request, body []byte, etag string) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	// Browser clients (SPAs) fetch the keys cross-origin, as zitadel/oidc's
-	// own handler, which this one replaces, allows.
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Content-Type", "application/json")
@@ -174,6 +177,12 @@ func (p *Provider) serveJWKS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write(body)
+}
+
+// etagOf is a strong validator for a document.
+func etagOf(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + hex.EncodeToString(sum[:8]) + `"`
 }
 
 // clearOnRedirect clears the SSO cookie when end_session succeeds.
