@@ -123,17 +123,10 @@ type volumeCounts struct {
 // unknown and every code, token and session is expired or hashes from no
 // value anyone holds.
 func (s *Store) SeedVolume(ctx context.Context, v Volume, now time.Time) (Volume, error) {
-	if !s.postgres {
-		return Volume{}, errors.New("volume seeding needs PostgreSQL (database.url postgres://…)")
-	}
 	if v.Users < 0 || v.Sessions < 0 || v.Expired < 0 {
 		return Volume{}, fmt.Errorf("volume: counts must be ≥ 0 (got %d users, %d sessions, %d expired)", v.Users, v.Sessions, v.Expired)
 	}
-	db, err := s.db.DB()
-	if err != nil {
-		return Volume{}, err
-	}
-	have, err := countVolume(ctx, db, now)
+	db, have, err := s.volume(ctx, now)
 	if err != nil {
 		return Volume{}, err
 	}
@@ -173,14 +166,7 @@ func (s *Store) SeedVolume(ctx context.Context, v Volume, now time.Time) (Volume
 
 // VolumeCounts reports the volume records present at now (PostgreSQL only).
 func (s *Store) VolumeCounts(ctx context.Context, now time.Time) (Volume, error) {
-	if !s.postgres {
-		return Volume{}, errors.New("volume seeding needs PostgreSQL (database.url postgres://…)")
-	}
-	db, err := s.db.DB()
-	if err != nil {
-		return Volume{}, err
-	}
-	have, err := countVolume(ctx, db, now)
+	_, have, err := s.volume(ctx, now)
 	if err != nil {
 		return Volume{}, err
 	}
@@ -193,6 +179,20 @@ func (s *Store) VolumeCounts(ctx context.Context, now time.Time) (Volume, error)
 
 // countVolume counts the volume rows with plain scans: seeding is rare and
 // the marks are not worth an index that every real write would pay for.
+// volume returns the PostgreSQL connection pool and the volume records
+// present at now; volume seeding is PostgreSQL-only.
+func (s *Store) volume(ctx context.Context, now time.Time) (*sql.DB, volumeCounts, error) {
+	if !s.postgres {
+		return nil, volumeCounts{}, errors.New("volume seeding needs PostgreSQL (database.url postgres://…)")
+	}
+	db, err := s.db.DB()
+	if err != nil {
+		return nil, volumeCounts{}, err
+	}
+	have, err := countVolume(ctx, db, now)
+	return db, have, err
+}
+
 func countVolume(ctx context.Context, db *sql.DB, now time.Time) (volumeCounts, error) {
 	var c volumeCounts
 	err := db.QueryRowContext(ctx, `SELECT
