@@ -117,7 +117,9 @@ func (m *memo) forget(table string) {
 	}
 }
 
-// registerMemo makes every write forget the memo of its context.
+// registerMemo makes every write forget the memo of its context. Raw SQL
+// run with Row (an UPSERT … RETURNING) is a write too, so it forgets as
+// well, whatever it does.
 func registerMemo(db *gorm.DB) error {
 	cb := db.Callback()
 	forget := func(db *gorm.DB) {
@@ -127,7 +129,7 @@ func registerMemo(db *gorm.DB) error {
 	}
 	for name, p := range map[string]interface {
 		Register(string, func(*gorm.DB)) error
-	}{"create": cb.Create(), "update": cb.Update(), "delete": cb.Delete(), "raw": cb.Raw()} {
+	}{"create": cb.Create(), "update": cb.Update(), "delete": cb.Delete(), "raw": cb.Raw(), "row": cb.Row()} {
 		if err := p.Register("twofold:memo_forget_"+name, forget); err != nil {
 			return err
 		}

@@ -104,3 +104,23 @@ func TestMemoRemembersMissing(t *testing.T) {
 		t.Errorf("read after creating the user: %v", err)
 	}
 }
+
+// A write in raw SQL (the account guard's UPSERT … RETURNING) also makes the
+// next read go to the database.
+func TestMemoForgetsRawWrites(t *testing.T) {
+	s := open(t, "sqlite:"+filepath.Join(t.TempDir(), "memo.db"))
+	if _, err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ctx := storage.WithMemo(t.Context())
+	if _, err := s.AccountGuard(ctx, "u1"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("clean account: err = %v, want ErrNotFound", err)
+	}
+	if _, _, err := s.AccountFailure(ctx, "u1", 100, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.AccountGuard(ctx, "u1")
+	if err != nil || g.Failures != 1 {
+		t.Fatalf("after a failure: %+v, %v; want 1 failure", g, err)
+	}
+}
