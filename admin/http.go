@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -100,6 +101,9 @@ func (a *Admin) serve(h handler, auth bool) http.Handler {
 			actor, err = a.authenticate(r)
 		}
 		if err == nil {
+			err = checkURLText(r)
+		}
+		if err == nil {
 			err = h(w, r, actor)
 		}
 		if err == nil {
@@ -144,9 +148,16 @@ func decode(r *http.Request, v any, optional bool) error {
 		return &Error{Status: http.StatusUnsupportedMediaType, Code: CodeInvalidArgument, Field: "Content-Type",
 			Message: "send the request body as application/json"}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, MaxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBody))
+	if err != nil {
+		return bodyError(err)
+	}
+	if err := checkJSON(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if errors.Is(err, io.EOF) {
 		if optional {
 			return nil

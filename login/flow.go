@@ -214,7 +214,7 @@ func (s *Service) signInTo(w http.ResponseWriter, r *http.Request, a *storage.Au
 	cookie := keyring.RandomToken(32)
 	sess := &storage.Session{
 		ID: sessionIDFromCookie(cookie), UserID: u.ID, AuthTime: now, AMR: amr, ACR: acr,
-		IP: s.cfg.ClientIP(r), UserAgent: truncate(r.UserAgent(), 256),
+		IP: s.cfg.ClientIP(r), UserAgent: storableText(r.UserAgent(), 256),
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(eff.SessionLifetime),
 		// The client is recorded with the new session, not added after.
 		Clients: storage.StringList{a.ClientID},
@@ -317,9 +317,17 @@ func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
 
-func truncate(s string, n int) string {
+// storableText makes a header fit for a text column: at most n bytes of
+// valid UTF-8 without NUL, cut at a character boundary. HTTP lets headers
+// carry any byte above 0x7f, and the session list shows the User-Agent.
+func storableText(s string, n int) string {
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
 	if len(s) <= n {
 		return s
 	}
-	return s[:n]
+	s = s[:n]
+	for !utf8.ValidString(s) { // only the last character can be cut
+		s = s[:len(s)-1]
+	}
+	return s
 }

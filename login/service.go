@@ -229,19 +229,22 @@ var (
 		"Go back, check what you entered and try again."}
 	errFormInvalid = &pageError{http.StatusBadRequest, "That form could not be read",
 		"Go back and try again."}
+	errFormText = &pageError{http.StatusBadRequest, "That request could not be read",
+		"It holds characters that cannot be used (a NUL byte, or text that is not UTF-8). Go back and try again."}
 )
 
-// readForm parses the form up front, so that an oversized or malformed body
-// gets its own answer instead of looking like a missing field (FormValue
-// drops the parse error).
+// readForm parses the form (and the query) up front, so that an oversized
+// or malformed body gets its own answer instead of looking like a missing
+// field (FormValue drops the parse error), and so that no page has to
+// check for text no database column can hold (storage.ValidText).
 func readForm(r *http.Request) error {
-	if r.Method != http.MethodPost {
-		return nil
-	}
 	err := r.ParseForm()
 	var tooLarge *http.MaxBytesError
 	switch {
 	case err == nil:
+		if _, bad := storage.InvalidField(r.Form); bad {
+			return errFormText
+		}
 		return nil
 	case errors.As(err, &tooLarge):
 		return errFormTooLarge

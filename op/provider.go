@@ -118,6 +118,10 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			writeError(w, browser, http.StatusBadRequest, "invalid_request", "the request could not be parsed")
 			return
 		}
+		if e := checkText(r); e != nil {
+			writeError(w, browser, http.StatusBadRequest, string(e.ErrorType), e.Description)
+			return
+		}
 		switch r.URL.Path {
 		case discoveryPath:
 			p.serveDiscovery(w, r, next)

@@ -1,0 +1,120 @@
+package e2e
+
+// The security suite, part three: the protocol surface as a hostile caller
+// sees it: text no database column can hold, cross-origin reads,
+// repeated parameters, client authentication methods, methods a route does
+// not serve, and other clients' tokens. Parts one and two are
+// security_test.go and security_web_test.go.
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/twofold-id/twofold/admin"
+	"github.com/twofold-id/twofold/internal/testkit"
+)
+
+// oauthError is the error code of a JSON OAuth error body ("" if none).
+func oauthError(p *testkit.Page) string {
+	var body struct {
+		Error string `json:"error"`
+	}
+	json.Unmarshal([]byte(p.Body), &body)
+	return body.Error
+}
+
+// noErrorLogs fails when the server logged at level ERROR: input a caller
+// chooses must never look like a fault of ours.
+func noErrorLogs(t *testing.T, s *testkit.Server) {
+	t.Helper()
+	if lines := grepLines(s.Log.String(), "level=ERROR"); lines != "" {
+		t.Errorf("the server logged errors:\n%s", lines)
+	}
+}
+
+// Invalid UTF-8 and NUL, anywhere a caller can put text (parameters of
+// every protocol endpoint, client credentials, sign-in forms and links,
+// the admin API's paths, queries and JSON), are refused as the caller's
+// mistake before they reach the database: PostgreSQL would refuse them
+// with an error, which used to come back as a server_error and an ERROR
+// log line anyone could trigger.
+func TestSecurityInvalidTextRefusedBeforeStorage(t *testing.T) {
+	databases(t, func(t *testing.T, o testkit.ServerOptions) {
+		s := testkit.NewServer(t, o)
+		s.CreateUser(t, "alice", "alice-password")
+		app := s.NewRP(t, testkit.ClientOptions{})
+		b := s.NewBrowser(t)
+		id := app.Start(b, nil).Page.Field("authRequestID")
+		c := &http.Client{Transport: s.Transport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		authorize := func(name, value string) string {
+			q := url.Values{"client_id": {app.ID}, "redirect_uri": {app.RedirectURI}, "response_type": {"code"}, "scope": {"openid"},
+				"code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"S256"}, name: {value}}
+			return s.URL + "/authorize?" + q.Encode()
+		}
+		basic := func(id, secret string) http.Header {
+			r, _ := http.NewRequest("GET", "/", nil)
+			r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+			return r.Header
+		}
+		post := func(path string, form url.Values, h http.Header) *testkit.Page {
+			return send(t, c, http.MethodPost, s.URL+path, strings.NewReader(form.Encode()), h)
+		}
+		api, _ := bootstrapAdmin(t, s)
+		for _, bad := range []string{"\xff", "\x00"} {
+			name := func(what string) string { return fmt.Sprintf("%s %q", what, bad) }
+			for _, param := range []string{"state", "nonce", "login_hint", "acr_values", "ui_locales", "response_mode", "prompt", "max_age"} {
+				p := send(t, c, http.MethodGet, authorize(param, "a"+bad), nil, nil)
+				if p.Status != http.StatusBadRequest || p.Location != "" || !strings.Contains(p.Body, "parameter "+param+" is not UTF-8 text") {
+					t.Errorf("%s: %s", name("/authorize "+param), p)
+				}
+			}
+			for what, p := range map[string]*testkit.Page{
+				"callback id":                 send(t, b.HTTP, http.MethodGet, s.URL+"/authorize/callback?id="+url.QueryEscape(bad), nil, nil),
+				"login page link":             send(t, b.HTTP, http.MethodGet, s.URL+"/login?authRequestID="+url.QueryEscape(id+bad), nil, nil),
+				"code page link":              send(t, b.HTTP, http.MethodGet, s.URL+"/login/code?authRequestID="+url.QueryEscape(bad), nil, nil),
+				"username":                    postForm(t, b, s.URL, "/login/password", url.Values{"authRequestID": {id}, "username": {"alice" + bad}, "password": {"x"}}, nil),
+				"password":                    postForm(t, b, s.URL, "/login/password", url.Values{"authRequestID": {id}, "username": {"alice"}, "password": {"alice-password" + bad}}, nil),
+				"request id in the form":      postForm(t, b, s.URL, "/login/password", url.Values{"authRequestID": {id + bad}, "username": {"alice"}, "password": {"x"}}, nil),
+				"end_session client_id":       send(t, b.HTTP, http.MethodGet, s.URL+"/end_session?client_id="+url.QueryEscape(bad), nil, nil),
+				"code":                        post("/oauth/token", url.Values{"grant_type": {"authorization_code"}, "code": {"c" + bad}}, basic(app.ID, app.Secret)),
+				"refresh token":               post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"r" + bad}}, basic(app.ID, app.Secret)),
+				"client_id in the form":       post("/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {"c" + bad}, "client_secret": {"x"}}, nil),
+				"client_id in Basic":          post("/oauth/token", url.Values{"grant_type": {"client_credentials"}}, basic("c"+bad, "x")),
+				"introspected token":          post("/oauth/introspect", url.Values{"token": {"t" + bad}}, basic(app.ID, app.Secret)),
+				"introspecting client":        post("/oauth/introspect", url.Values{"token": {"t"}}, basic("c"+bad, "x")),
+				"revoked token":               post("/revoke", url.Values{"token": {"t" + bad}}, basic(app.ID, app.Secret)),
+				"revoking client in Basic":    post("/revoke", url.Values{"token": {"t"}}, basic("c"+bad, "x")),
+				"revoking client in the form": post("/revoke", url.Values{"token": {"t"}, "client_id": {"c" + bad}, "client_secret": {"x"}}, nil),
+			} {
+				if p.Status != http.StatusBadRequest {
+					t.Errorf("%s: want 400, got %s", name(what), p)
+				}
+				if strings.HasPrefix(p.Header.Get("Content-Type"), "application/json") && oauthError(p) != "invalid_request" {
+					t.Errorf("%s: error %q, want invalid_request", name(what), oauthError(p))
+				}
+			}
+			for _, path := range []string{"/users/" + url.PathEscape("u"+bad), "/clients/" + url.PathEscape("c"+bad), "/policies/users/" + url.PathEscape("u"+bad)} {
+				api.wantError(http.StatusBadRequest, admin.CodeInvalidArgument, "", "GET", path, nil)
+			}
+			api.wantError(http.StatusBadRequest, admin.CodeInvalidArgument, "type", "GET", "/audit?type="+url.QueryEscape(bad), nil)
+			api.wantError(http.StatusBadRequest, admin.CodeInvalidArgument, "user", "GET", "/sessions?user="+url.QueryEscape(bad), nil)
+		}
+		api.wantError(http.StatusBadRequest, admin.CodeInvalidArgument, "username", "POST", "/users", `{"username": "eve\u0000", "password": "eve-password"}`)
+		api.wantError(http.StatusBadRequest, admin.CodeInvalidArgument, "redirect_uris", "POST", "/clients", `{"name": "x", "redirect_uris": ["https://x.example/\u0000"]}`)
+		api.wantError(http.StatusBadRequest, admin.CodeInvalidArgument, "", "POST", "/users", "{\"username\": \"eve\xff\", \"password\": \"eve-password\"}")
+
+		// A browser's User-Agent may hold any byte above 0x7f; it is kept
+		// with the session, cut to 256 bytes, and must not fail the sign-in.
+		for _, ua := range []string{"Mozilla/5.0 \xff\xfe", "x" + strings.Repeat("é", 200)} {
+			f := app.Start(s.NewBrowser(t), nil)
+			f.B.HTTP.Transport = headerTransport{base: f.B.HTTP.Transport, header: http.Header{"User-Agent": {ua}}}
+			f.Password("alice", "alice-password").Code()
+		}
+		noServerErrors(t, s)
+		noErrorLogs(t, s)
+	})
+}
