@@ -118,7 +118,7 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			writeError(w, browser, http.StatusBadRequest, "invalid_request", "the request could not be parsed")
 			return
 		}
-		if e := checkText(r); e != nil {
+		if e := checkParams(r); e != nil {
 			writeError(w, browser, http.StatusBadRequest, string(e.ErrorType), e.Description)
 			return
 		}

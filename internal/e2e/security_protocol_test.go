@@ -118,3 +118,63 @@ func TestSecurityInvalidTextRefusedBeforeStorage(t *testing.T) {
 		noErrorLogs(t, s)
 	})
 }
+
+// A parameter given twice at /authorize or the token endpoint is refused
+// (RFC 6749 §3.1): zitadel/oidc read the last one, so whatever checked the
+// first (a proxy, a WAF, the client's own logs) saw another request.
+func TestSecurityRepeatedParametersRefused(t *testing.T) {
+	s := testkit.NewServer(t, testkit.ServerOptions{})
+	s.CreateUser(t, "alice", "alice-password")
+	app := s.NewRP(t, testkit.ClientOptions{RedirectURIs: []string{"https://rp.example/callback", "https://rp.example/other"}})
+	other := s.NewRP(t, testkit.ClientOptions{})
+	c := &http.Client{Transport: s.Transport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	base := url.Values{"client_id": {app.ID}, "redirect_uri": {app.RedirectURI}, "response_type": {"code"}, "scope": {"openid"},
+		"code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"S256"}, "state": {"s"}}
+	for name, twice := range map[string][]string{
+		"redirect_uri": {app.RedirectURI, "https://rp.example/other"},
+		"client_id":    {other.ID, app.ID},
+		"state":        {"first", "second"},
+		"scope":        {"openid", "openid profile"},
+	} {
+		q := url.Values{}
+		for k, v := range base {
+			q[k] = v
+		}
+		q[name] = twice
+		p := send(t, c, http.MethodGet, s.URL+"/authorize?"+q.Encode(), nil, nil)
+		if p.Status != http.StatusBadRequest || p.Location != "" || !strings.Contains(p.Body, "parameter "+name+" is given more than once") {
+			t.Errorf("/authorize with %s twice: %s", name, p)
+		}
+	}
+	// Once in the query and once in the body of a POST is twice too.
+	p := send(t, c, http.MethodPost, s.URL+"/authorize?state=q", strings.NewReader(base.Encode()), nil)
+	if p.Status != http.StatusBadRequest || p.Location != "" {
+		t.Errorf("POST /authorize with state in the query and the body: %s", p)
+	}
+
+	f := app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password")
+	code := f.Code()
+	exchange := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {app.RedirectURI},
+		"code_verifier": {f.Verifier}, "client_id": {app.ID}, "client_secret": {app.Secret}}
+	for name, twice := range map[string][]string{
+		"redirect_uri":  {"https://rp.example/other", app.RedirectURI},
+		"client_id":     {other.ID, app.ID},
+		"code":          {"x", code},
+		"code_verifier": {strings.Repeat("b", 43), f.Verifier},
+	} {
+		form := url.Values{}
+		for k, v := range exchange {
+			form[k] = v
+		}
+		form[name] = twice
+		p := send(t, c, http.MethodPost, s.URL+"/oauth/token", strings.NewReader(form.Encode()), nil)
+		if p.Status != http.StatusBadRequest || oauthError(p) != "invalid_request" || !strings.Contains(p.Body, "given more than once") {
+			t.Errorf("token request with %s twice: %s", name, p)
+		}
+	}
+	// None of them spent the code.
+	if _, err := f.Exchange(code); err != nil {
+		t.Fatalf("the code after refused requests: %v", err)
+	}
+	noServerErrors(t, s)
+}
