@@ -14,6 +14,9 @@ const (
 	CodeForbidden       = "forbidden"
 	CodeConflict        = "conflict"
 	CodeInternal        = "internal"
+	// CodeMethodNotAllowed: the path exists, the method does not (405,
+	// with Allow).
+	CodeMethodNotAllowed = "method_not_allowed"
 )
 
 // Error is a failure the caller can act on: it carries the HTTP status, a

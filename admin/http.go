@@ -80,13 +80,35 @@ type registrar interface {
 func (a *Admin) Mount(mux *http.ServeMux) { a.mount(mux) }
 
 func (a *Admin) mount(mux registrar) {
+	known := http.NewServeMux() // the routes alone, to tell 405 from 404
 	for _, rt := range a.routes() {
 		mux.Handle(rt.method+" "+Prefix+rt.path, a.serve(rt.h, true))
+		known.Handle(rt.method+" "+Prefix+rt.path, http.NotFoundHandler())
 	}
 	mux.Handle("GET "+Prefix+"/openapi.json", http.HandlerFunc(serveOpenAPI))
+	known.Handle("GET "+Prefix+"/openapi.json", http.NotFoundHandler())
 	mux.Handle(Prefix+"/", a.serve(func(w http.ResponseWriter, r *http.Request, _ Actor) error {
+		if allow := allowedMethods(known, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			return &Error{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed,
+				Message: fmt.Sprintf("%s is not served at %s; use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))}
+		}
 		return notFound("", "no endpoint %s %s", r.Method, r.URL.Path)
 	}, false))
+}
+
+// allowedMethods lists the methods routes serves at the path of r. The
+// catch-all under Prefix (for JSON 404s) would otherwise hide the mux's
+// own 405.
+func allowedMethods(routes *http.ServeMux, r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := routes.Handler(probe); pattern != "" {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // serve adapts a handler: authentication, then the error rendering. The

@@ -186,6 +186,8 @@ var (
 		"twofold accepts forms only from its own pages. Open the page again and send the form from there."}
 	errPageNotFound = &pageError{http.StatusNotFound, "Page not found",
 		"There is no page at this address. Check the link, or start again from the application."}
+	errMethodNotAllowed = &pageError{http.StatusMethodNotAllowed, "This page cannot be opened this way",
+		"It only answers the form that leads to it. Start again from the application."}
 )
 
 // errorPage renders one fixed error as the HTML error page.
@@ -198,6 +200,13 @@ func (s *Service) errorPage(pe *pageError) http.Handler {
 // NotFound is the HTML page a browser gets for an address nothing serves,
 // with the browser-page headers.
 func (s *Service) NotFound() http.Handler { return BrowserHeaders(s.errorPage(errPageNotFound)) }
+
+// MethodNotAllowed is the HTML page a browser gets for a method an address
+// does not take (a form's address opened as a link), with the browser-page
+// headers; the Allow header is the caller's.
+func (s *Service) MethodNotAllowed() http.Handler {
+	return BrowserHeaders(s.errorPage(errMethodNotAllowed))
+}
 
 var errUnknownRequest = &pageError{http.StatusBadRequest, "This sign-in link cannot be used",
 	"It has expired or is not valid. Sign-ins must be finished within 30 minutes."}

@@ -178,3 +178,59 @@ func TestSecurityRepeatedParametersRefused(t *testing.T) {
 	}
 	noServerErrors(t, s)
 }
+
+// A method a route does not serve gets 405 with Allow, at the protocol
+// endpoints, the sign-in pages and the admin API alike; an unknown path
+// stays 404. (zitadel/oidc's router took every method: a PUT to the token
+// endpoint got 400, a DELETE of /authorize a sign-in.)
+func TestSecurityMethodsNotServedAre405(t *testing.T) {
+	s := testkit.NewServer(t, testkit.ServerOptions{})
+	api, _ := bootstrapAdmin(t, s)
+	c := &http.Client{Transport: s.Transport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	page := http.Header{"Accept": {"text/html,application/xhtml+xml,*/*;q=0.8"}}
+	for _, tc := range []struct {
+		method, path string
+		header       http.Header
+		allow        string
+		html         bool
+	}{
+		{method: "GET", path: "/oauth/token", allow: "OPTIONS, POST"},
+		{method: "PUT", path: "/oauth/token", allow: "OPTIONS, POST"},
+		{method: "DELETE", path: "/authorize", allow: "GET, HEAD, POST"},
+		{method: "PUT", path: "/authorize/callback?id=x", allow: "GET, HEAD"},
+		{method: "GET", path: "/revoke", allow: "OPTIONS, POST"},
+		{method: "DELETE", path: "/userinfo", allow: "GET, HEAD, OPTIONS, POST"},
+		{method: "POST", path: "/keys", allow: "GET, HEAD, OPTIONS"},
+		{method: "POST", path: "/.well-known/openid-configuration", allow: "GET, HEAD, OPTIONS"},
+		{method: "PATCH", path: "/end_session", allow: "GET, HEAD, POST"},
+		{method: "OPTIONS", path: "/authorize", allow: "GET, HEAD, POST"},
+		{method: "OPTIONS", path: "/login/password", allow: "POST"},
+		{method: "PUT", path: "/login/password", allow: "POST"},
+		{method: "GET", path: "/login/password", header: page, allow: "POST", html: true},
+		{method: "DELETE", path: "/account", allow: "GET, HEAD"},
+		{method: "POST", path: "/healthz", allow: "GET, HEAD"},
+	} {
+		p := send(t, c, tc.method, s.URL+tc.path, nil, tc.header)
+		if p.Status != http.StatusMethodNotAllowed || p.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: want 405 with Allow %q, got Allow %q, %s", tc.method, tc.path, tc.allow, p.Header.Get("Allow"), p)
+		}
+		if html := strings.HasPrefix(p.Header.Get("Content-Type"), "text/html"); html != tc.html {
+			t.Errorf("%s %s: Content-Type %q", tc.method, tc.path, p.Header.Get("Content-Type"))
+		}
+	}
+	r := api.do("PATCH", "/audit", nil)
+	var body struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	json.Unmarshal(r.Body, &body)
+	if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "GET, HEAD" || body.Error.Code != admin.CodeMethodNotAllowed {
+		t.Errorf("PATCH /admin/api/v1/audit: %d Allow %q %s", r.Status, r.Header.Get("Allow"), r.Body)
+	}
+	api.wantError(http.StatusNotFound, admin.CodeNotFound, "", "PATCH", "/nothing-here", nil)
+	for _, path := range []string{"/oauth/nope", "/nope"} {
+		if p := send(t, c, "PUT", s.URL+path, nil, nil); p.Status != http.StatusNotFound {
+			t.Errorf("PUT %s: %s", path, p)
+		}
+	}
+	noServerErrors(t, s)
+}
