@@ -85,7 +85,9 @@ func New(o Options) (*Provider, error) {
 		BackChannelLogoutSupported:        true,
 		BackChannelLogoutSessionSupported: true,
 	}
-	opts := []zop.Option{}
+	// zitadel/oidc's CORS handler reflects any Origin with credentials on
+	// every endpoint; cors.go is the policy instead.
+	opts := []zop.Option{zop.WithCORSOptions(nil)}
 	if strings.HasPrefix(o.Issuer, "http://") {
 		opts = append(opts, zop.WithAllowInsecure())
 	}
@@ -113,6 +115,10 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		r = r.WithContext(storage.WithMemo(r.Context()))
+		e, _ := endpointOf(r.URL.Path)
+		if p.cors(w, r, e) {
+			return
+		}
 		browser := r.URL.Path == "/authorize" || r.URL.Path == "/authorize/callback" || r.URL.Path == "/end_session"
 		if err := r.ParseForm(); err != nil {
 			writeError(w, browser, http.StatusBadRequest, "invalid_request", "the request could not be parsed")
@@ -138,6 +144,9 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 				writeError(w, false, http.StatusBadRequest, "invalid_grant", "code_verifier must be 43 to 128 characters of [A-Za-z0-9._~-]")
 				return
 			}
+		case "/userinfo", "/oauth/introspect":
+			// Both answer with personal data: no cache may keep it.
+			w.Header().Set("Cache-Control", "no-store")
 		case "/authorize/callback":
 			if p.opts.CallbackGuard != nil && !p.opts.CallbackGuard(w, r, r.Form.Get("id")) {
 				return
@@ -169,11 +178,9 @@ func (p *Provider) serveJWKS(w http.ResponseWriter, r *http.Request) {
 }
 
 // servePublicJSON answers a precomputed public document (keys, discovery)
-// with validators: browser clients (SPAs) read both cross-origin, as
-// zitadel/oidc's own handlers, which these replace, allow.
+// with validators (browser clients read both cross-origin: see cors.go).
 func servePublicJSON(w http.ResponseWriter, r *http.Request, body []byte, etag string) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Content-Type", "application/json")
 	if r.Header.Get("If-None-Match") == etag {

@@ -21,6 +21,7 @@ import (
 type Store interface {
 	Ping(ctx context.Context) error
 	Client(ctx context.Context, id string) (*storage.Client, error)
+	Clients(ctx context.Context) ([]storage.Client, error)
 	User(ctx context.Context, id string) (*storage.User, error)
 	Session(ctx context.Context, id string) (*storage.Session, error)
 	GlobalNotBefore(ctx context.Context) (time.Time, error)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,11 +56,6 @@ func TestSecurityInvalidTextRefusedBeforeStorage(t *testing.T) {
 				"code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"S256"}, name: {value}}
 			return s.URL + "/authorize?" + q.Encode()
 		}
-		basic := func(id, secret string) http.Header {
-			r, _ := http.NewRequest("GET", "/", nil)
-			r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
-			return r.Header
-		}
 		post := func(path string, form url.Values, h http.Header) *testkit.Page {
 			return send(t, c, http.MethodPost, s.URL+path, strings.NewReader(form.Encode()), h)
 		}
@@ -80,14 +76,14 @@ func TestSecurityInvalidTextRefusedBeforeStorage(t *testing.T) {
 				"password":                    postForm(t, b, s.URL, "/login/password", url.Values{"authRequestID": {id}, "username": {"alice"}, "password": {"alice-password" + bad}}, nil),
 				"request id in the form":      postForm(t, b, s.URL, "/login/password", url.Values{"authRequestID": {id + bad}, "username": {"alice"}, "password": {"x"}}, nil),
 				"end_session client_id":       send(t, b.HTTP, http.MethodGet, s.URL+"/end_session?client_id="+url.QueryEscape(bad), nil, nil),
-				"code":                        post("/oauth/token", url.Values{"grant_type": {"authorization_code"}, "code": {"c" + bad}}, basic(app.ID, app.Secret)),
-				"refresh token":               post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"r" + bad}}, basic(app.ID, app.Secret)),
+				"code":                        post("/oauth/token", url.Values{"grant_type": {"authorization_code"}, "code": {"c" + bad}}, basicAuth(app.ID, app.Secret)),
+				"refresh token":               post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"r" + bad}}, basicAuth(app.ID, app.Secret)),
 				"client_id in the form":       post("/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {"c" + bad}, "client_secret": {"x"}}, nil),
-				"client_id in Basic":          post("/oauth/token", url.Values{"grant_type": {"client_credentials"}}, basic("c"+bad, "x")),
-				"introspected token":          post("/oauth/introspect", url.Values{"token": {"t" + bad}}, basic(app.ID, app.Secret)),
-				"introspecting client":        post("/oauth/introspect", url.Values{"token": {"t"}}, basic("c"+bad, "x")),
-				"revoked token":               post("/revoke", url.Values{"token": {"t" + bad}}, basic(app.ID, app.Secret)),
-				"revoking client in Basic":    post("/revoke", url.Values{"token": {"t"}}, basic("c"+bad, "x")),
+				"client_id in Basic":          post("/oauth/token", url.Values{"grant_type": {"client_credentials"}}, basicAuth("c"+bad, "x")),
+				"introspected token":          post("/oauth/introspect", url.Values{"token": {"t" + bad}}, basicAuth(app.ID, app.Secret)),
+				"introspecting client":        post("/oauth/introspect", url.Values{"token": {"t"}}, basicAuth("c"+bad, "x")),
+				"revoked token":               post("/revoke", url.Values{"token": {"t" + bad}}, basicAuth(app.ID, app.Secret)),
+				"revoking client in Basic":    post("/revoke", url.Values{"token": {"t"}}, basicAuth("c"+bad, "x")),
 				"revoking client in the form": post("/revoke", url.Values{"token": {"t"}, "client_id": {"c" + bad}, "client_secret": {"x"}}, nil),
 			} {
 				if p.Status != http.StatusBadRequest {
@@ -233,4 +229,129 @@ func TestSecurityMethodsNotServedAre405(t *testing.T) {
 		}
 	}
 	noServerErrors(t, s)
+}
+
+// CORS: browser endpoints answer no cross-origin reads at all; the token,
+// userinfo, introspection and revocation endpoints answer the origins of
+// registered redirect URIs and no other; discovery and keys answer "*".
+// None ever allows credentials (zitadel/oidc's default reflected any
+// Origin with credentials everywhere, /authorize included, so any site
+// could read the sign-in's answers with the user's cookies).
+func TestSecurityCORS(t *testing.T) {
+	s := testkit.NewServer(t, testkit.ServerOptions{})
+	s.CreateUser(t, "alice", "alice-password")
+	app := s.NewRP(t, testkit.ClientOptions{})
+	spa := s.NewRP(t, testkit.ClientOptions{Public: true, RedirectURIs: []string{"https://spa.example:8443/cb"}})
+	b := s.NewBrowser(t)
+	tokens := app.Login(b, "alice", "alice-password")
+	c := &http.Client{Transport: s.Transport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	authorize := s.URL + "/authorize?" + url.Values{"client_id": {app.ID}, "redirect_uri": {app.RedirectURI}, "response_type": {"code"},
+		"scope": {"openid"}, "code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"S256"}}.Encode()
+	type call struct {
+		method, url string
+		form        url.Values
+		header      http.Header
+	}
+	with := func(h http.Header, origin string) http.Header {
+		out := http.Header{"Origin": {origin}}
+		for k, v := range h {
+			out[k] = v
+		}
+		return out
+	}
+	ask := func(cl *http.Client, k call, origin string) *testkit.Page {
+		var body *strings.Reader
+		if k.form != nil {
+			body = strings.NewReader(k.form.Encode())
+		} else {
+			body = strings.NewReader("")
+		}
+		return send(t, cl, k.method, k.url, body, with(k.header, origin))
+	}
+	preflight := func(path, method string) call {
+		return call{method: http.MethodOptions, url: s.URL + path, header: http.Header{"Access-Control-Request-Method": {method},
+			"Access-Control-Request-Headers": {"authorization, content-type"}}}
+	}
+	bearer := http.Header{"Authorization": {"Bearer " + tokens.AccessToken}}
+	secret := basicAuth(app.ID, app.Secret)
+	browserCalls := map[string]call{
+		"authorize":           {method: "GET", url: authorize},
+		"authorize callback":  {method: "GET", url: s.URL + "/authorize/callback?id=x"},
+		"end_session":         {method: "GET", url: s.URL + "/end_session"},
+		"login page":          {method: "GET", url: s.URL + "/login?authRequestID=x"},
+		"account":             {method: "GET", url: s.URL + "/account"},
+		"preflight authorize": preflight("/authorize", "POST"),
+		"preflight password":  preflight("/login/password", "POST"),
+		"preflight account":   preflight("/account/password", "POST"),
+	}
+	apiCalls := map[string]call{
+		"token":                {method: "POST", url: s.URL + "/oauth/token", form: url.Values{"grant_type": {"authorization_code"}, "code": {"x"}, "client_id": {spa.ID}}},
+		"userinfo":             {method: "GET", url: s.URL + "/userinfo", header: bearer},
+		"introspect":           {method: "POST", url: s.URL + "/oauth/introspect", form: url.Values{"token": {tokens.AccessToken}}, header: secret},
+		"revoke":               {method: "POST", url: s.URL + "/revoke", form: url.Values{"token": {"unknown"}, "client_id": {spa.ID}}},
+		"preflight token":      preflight("/oauth/token", "POST"),
+		"preflight userinfo":   preflight("/userinfo", "GET"),
+		"preflight introspect": preflight("/oauth/introspect", "POST"),
+		"preflight revoke":     preflight("/revoke", "POST"),
+	}
+	noCredentials := func(what string, p *testkit.Page) {
+		t.Helper()
+		if v := p.Header.Get("Access-Control-Allow-Credentials"); v != "" {
+			t.Errorf("%s: Access-Control-Allow-Credentials %q", what, v)
+		}
+	}
+	for _, origin := range []string{"https://evil.example", "https://spa.example:8443", "https://rp.example", "null"} {
+		for name, k := range browserCalls {
+			p := ask(b.HTTP, k, origin)
+			if v := p.Header.Get("Access-Control-Allow-Origin"); v != "" {
+				t.Errorf("%s from %s: Access-Control-Allow-Origin %q on a browser endpoint", name, origin, v)
+			}
+			noCredentials(name+" from "+origin, p)
+		}
+	}
+	for _, origin := range []string{"https://evil.example", "https://spa.example", "http://spa.example:8443", "https://spa.example:8443.evil.example", "null"} {
+		for name, k := range apiCalls {
+			p := ask(c, k, origin)
+			if v := p.Header.Get("Access-Control-Allow-Origin"); v != "" {
+				t.Errorf("%s from %s (not registered): Access-Control-Allow-Origin %q", name, origin, v)
+			}
+			noCredentials(name+" from "+origin, p)
+		}
+	}
+	for _, origin := range []string{"https://spa.example:8443", "https://rp.example"} {
+		for name, k := range apiCalls {
+			p := ask(c, k, origin)
+			if v := p.Header.Get("Access-Control-Allow-Origin"); v != origin || !slices.Contains(p.Header.Values("Vary"), "Origin") {
+				t.Errorf("%s from %s: Access-Control-Allow-Origin %q, Vary %q; %s", name, origin, v, p.Header.Values("Vary"), p)
+			}
+			if k.method == http.MethodOptions && (p.Status != http.StatusNoContent || !strings.Contains(p.Header.Get("Access-Control-Allow-Methods"), k.header.Get("Access-Control-Request-Method")) ||
+				!strings.Contains(p.Header.Get("Access-Control-Allow-Headers"), "Authorization")) {
+				t.Errorf("%s from %s: %v", name, origin, p.Header)
+			}
+			noCredentials(name+" from "+origin, p)
+		}
+	}
+	for _, path := range []string{"/.well-known/openid-configuration", "/keys"} {
+		for _, k := range []call{{method: "GET", url: s.URL + path}, preflight(path, "GET")} {
+			p := ask(c, k, "https://anyone.example")
+			if p.Header.Get("Access-Control-Allow-Origin") != "*" {
+				t.Errorf("%s %s: Access-Control-Allow-Origin %q, want *", k.method, path, p.Header.Get("Access-Control-Allow-Origin"))
+			}
+			noCredentials(path, p)
+		}
+	}
+	// Userinfo answers carry personal data: no cache keeps them.
+	for _, h := range []http.Header{bearer, {"Authorization": {"Bearer nope"}}} {
+		if p := send(t, c, "GET", s.URL+"/userinfo", nil, h); p.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("userinfo (%d): Cache-Control %q", p.Status, p.Header.Get("Cache-Control"))
+		}
+	}
+	noServerErrors(t, s)
+}
+
+// basicAuth is the Authorization header of client_secret_basic.
+func basicAuth(id, secret string) http.Header {
+	r, _ := http.NewRequest("GET", "/", nil)
+	r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	return r.Header
 }

@@ -170,8 +170,8 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &http.Client{Transport: s.Transport()}
-	cors := http.Header{"Origin": {"https://spa.example"}}
-	bearer := http.Header{"Origin": {"https://spa.example"}, "Authorization": {"Bearer " + tokens.AccessToken}}
+	cors := http.Header{"Origin": {"https://rp.example"}} // the origin of the client's redirect URI
+	bearer := http.Header{"Origin": {"https://rp.example"}, "Authorization": {"Bearer " + tokens.AccessToken}}
 	api := map[string]*testkit.Page{
 		"/keys":     send(t, c, http.MethodGet, s.URL+"/keys", nil, cors),
 		"/userinfo": send(t, c, http.MethodGet, s.URL+"/userinfo", nil, bearer),
@@ -197,7 +197,7 @@ func TestSecurityHeaders(t *testing.T) {
 	if cc := api["/oauth/token"].Header.Get("Cache-Control"); cc != "no-store" { // RFC 6749 §5.1
 		t.Errorf("/oauth/token Cache-Control %q", cc)
 	}
-	pre := send(t, c, http.MethodOptions, s.URL+"/oauth/token", nil, http.Header{"Origin": {"https://spa.example"}, "Access-Control-Request-Method": {"POST"}})
+	pre := send(t, c, http.MethodOptions, s.URL+"/oauth/token", nil, http.Header{"Origin": {"https://rp.example"}, "Access-Control-Request-Method": {"POST"}})
 	if pre.Status >= 300 || pre.Header.Get("Access-Control-Allow-Origin") == "" {
 		t.Errorf("CORS preflight of /oauth/token: %s %v", pre, pre.Header)
 	}
