@@ -86,6 +86,9 @@ func (d *discovery) build(r *http.Request, next http.Handler) error {
 		}
 	}
 	doc["grant_types_supported"] = grants
+	// zitadel/oidc authenticates introspection from Basic and assertions
+	// only; checkClientAuth moves a client_secret_post client's credentials.
+	doc["introspection_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 	delete(doc, "device_authorization_endpoint")
 	body, err := json.Marshal(doc)
 	if err != nil {

@@ -129,6 +129,13 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			return
 		}
 		switch r.URL.Path {
+		case "/oauth/token", "/oauth/introspect", "/revoke":
+			if e := p.checkClientAuth(r); e != nil {
+				p.writeClientAuthError(w, r, e)
+				return
+			}
+		}
+		switch r.URL.Path {
 		case discoveryPath:
 			p.serveDiscovery(w, r, next)
 			return
@@ -163,6 +170,19 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 		next.ServeHTTP(rw, r)
 		rw.finish(r, browser, p.opts.Logger)
 	})
+}
+
+// writeClientAuthError answers a refused client authentication: 401 with
+// the challenge of the method that failed (RFC 6749 §5.2), or a logged
+// server_error.
+func (p *Provider) writeClientAuthError(w http.ResponseWriter, r *http.Request, e *oidc.Error) {
+	if e.ErrorType == oidc.ServerError {
+		p.opts.Logger.ErrorContext(r.Context(), "client authentication", "path", r.URL.Path, "err", e.Parent)
+		writeError(w, false, http.StatusInternalServerError, "server_error", "internal error")
+		return
+	}
+	w.Header().Set("WWW-Authenticate", `Basic realm="twofold"`)
+	writeError(w, false, http.StatusUnauthorized, string(e.ErrorType), e.Description)
 }
 
 // serveJWKS answers from the precomputed key set with validators, so

@@ -304,9 +304,12 @@ func TestCodeReplayRevokesTokensAndWrongSecretSpendsNothing(t *testing.T) {
 		code := f.Code()
 
 		// Wrong client secret: refused with 401 and WWW-Authenticate, code intact.
-		resp, err := (&http.Client{Transport: s.Transport()}).PostForm(s.URL+"/oauth/token", url.Values{
+		req, _ := http.NewRequest("POST", s.URL+"/oauth/token", strings.NewReader(url.Values{
 			"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {app.RedirectURI},
-			"code_verifier": {f.Verifier}, "client_id": {app.ID}, "client_secret": {"wrong"}})
+			"code_verifier": {f.Verifier}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(app.ID, "wrong")
+		resp, err := (&http.Client{Transport: s.Transport()}).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -355,3 +355,80 @@ func basicAuth(id, secret string) http.Header {
 	r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 	return r.Header
 }
+
+// A client authenticates at the token endpoint with the method it is
+// registered for and no other: zitadel/oidc took a secret wherever it
+// arrived, so a client_secret_basic client's secret was accepted in the
+// body (where proxies and logs keep bodies), and a public client passed
+// with any secret at all. Introspection takes a client_secret_post
+// client's credentials (it took Basic only, so such a client got 401).
+func TestSecurityClientAuthenticationMethod(t *testing.T) {
+	s := testkit.NewServer(t, testkit.ServerOptions{})
+	c := &http.Client{Transport: s.Transport()}
+	machine := func(method string) *testkit.RP {
+		return s.NewRP(t, testkit.ClientOptions{GrantTypes: []string{"client_credentials"}, AuthMethod: method})
+	}
+	basic, post := machine("client_secret_basic"), machine("client_secret_post")
+	spa := s.NewRP(t, testkit.ClientOptions{Public: true})
+	grant := url.Values{"grant_type": {"client_credentials"}}
+	inBody := func(m *testkit.RP, form url.Values) url.Values {
+		out := url.Values{"client_id": {m.ID}, "client_secret": {m.Secret}}
+		for k, v := range form {
+			out[k] = v
+		}
+		return out
+	}
+	token := func(form url.Values, h http.Header) *testkit.Page {
+		return send(t, c, http.MethodPost, s.URL+"/oauth/token", strings.NewReader(form.Encode()), h)
+	}
+	for what, p := range map[string]*testkit.Page{
+		"basic client, secret in the body":  token(inBody(basic, grant), nil),
+		"post client, secret in Basic":      token(grant, basicAuth(post.ID, post.Secret)),
+		"public client with a secret":       token(url.Values{"grant_type": {"authorization_code"}, "code": {"x"}, "client_id": {spa.ID}, "client_secret": {"anything"}}, nil),
+		"public client with a Basic secret": token(url.Values{"grant_type": {"authorization_code"}, "code": {"x"}}, basicAuth(spa.ID, "anything")),
+	} {
+		if p.Status != http.StatusUnauthorized || oauthError(p) != "invalid_client" || !strings.HasPrefix(p.Header.Get("WWW-Authenticate"), "Basic") {
+			t.Errorf("%s: want 401 invalid_client, got %s", what, p)
+		}
+	}
+	var tokens = map[string]string{}
+	for what, p := range map[string]*testkit.Page{
+		"basic client, Basic": token(grant, basicAuth(basic.ID, basic.Secret)),
+		"post client, body":   token(inBody(post, grant), nil),
+	} {
+		var body struct {
+			AccessToken string `json:"access_token"`
+		}
+		if json.Unmarshal([]byte(p.Body), &body); p.Status != http.StatusOK || body.AccessToken == "" {
+			t.Fatalf("%s: %s", what, p)
+		}
+		tokens[what] = body.AccessToken
+	}
+	// Introspection and revocation take either secret method from a client
+	// with a secret (libraries choose their own there), never none.
+	introspect := func(form url.Values, h http.Header) *testkit.Page {
+		return send(t, c, http.MethodPost, s.URL+"/oauth/introspect", strings.NewReader(form.Encode()), h)
+	}
+	postToken := url.Values{"token": {tokens["post client, body"]}}
+	for what, p := range map[string]*testkit.Page{
+		"post client, body":  introspect(inBody(post, postToken), nil),
+		"post client, Basic": introspect(postToken, basicAuth(post.ID, post.Secret)),
+		"basic client, body": introspect(inBody(basic, url.Values{"token": {tokens["basic client, Basic"]}}), nil),
+	} {
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, `"active":true`) {
+			t.Errorf("introspection by the %s: %s", what, p)
+		}
+	}
+	for what, p := range map[string]*testkit.Page{
+		"public client":             introspect(url.Values{"token": {tokens["post client, body"]}, "client_id": {spa.ID}}, nil),
+		"post client, wrong secret": introspect(url.Values{"token": {tokens["post client, body"]}, "client_id": {post.ID}, "client_secret": {"wrong"}}, nil),
+	} {
+		if p.Status != http.StatusUnauthorized || strings.Contains(p.Body, `"active":true`) {
+			t.Errorf("introspection by the %s: %s", what, p)
+		}
+	}
+	if p := send(t, c, http.MethodPost, s.URL+"/revoke", strings.NewReader(url.Values{"token": {"x"}, "client_id": {spa.ID}, "client_secret": {"anything"}}.Encode()), nil); p.Status != http.StatusUnauthorized {
+		t.Errorf("revocation by a public client with a secret: %s", p)
+	}
+	noServerErrors(t, s)
+}

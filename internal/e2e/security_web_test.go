@@ -16,6 +16,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"golang.org/x/oauth2"
 
 	"github.com/twofold-id/twofold/internal/testkit"
 	"github.com/twofold-id/twofold/storage"
@@ -170,13 +171,20 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &http.Client{Transport: s.Transport()}
+	with := func(a, b http.Header) http.Header {
+		out := a.Clone()
+		for k, v := range b {
+			out[k] = v
+		}
+		return out
+	}
 	cors := http.Header{"Origin": {"https://rp.example"}} // the origin of the client's redirect URI
 	bearer := http.Header{"Origin": {"https://rp.example"}, "Authorization": {"Bearer " + tokens.AccessToken}}
 	api := map[string]*testkit.Page{
 		"/keys":     send(t, c, http.MethodGet, s.URL+"/keys", nil, cors),
 		"/userinfo": send(t, c, http.MethodGet, s.URL+"/userinfo", nil, bearer),
 		"/oauth/token": send(t, c, http.MethodPost, s.URL+"/oauth/token", strings.NewReader(url.Values{
-			"grant_type": {"refresh_token"}, "refresh_token": {tokens.RefreshToken}, "client_id": {app.ID}, "client_secret": {app.Secret}}.Encode()), cors),
+			"grant_type": {"refresh_token"}, "refresh_token": {tokens.RefreshToken}}.Encode()), with(cors, basicAuth(app.ID, app.Secret))),
 	}
 	for path, p := range api {
 		if p.Status != http.StatusOK {
@@ -448,7 +456,8 @@ func TestSecurityNoSecretInPagesURLsOrLogs(t *testing.T) {
 	ctx := context.Background()
 	protocol := &recorder{base: s.Transport()}
 	party, err := rp.NewRelyingPartyOIDC(ctx, s.URL, app.ID, app.Secret, app.RedirectURI,
-		[]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeOfflineAccess}, rp.WithHTTPClient(&http.Client{Transport: protocol}))
+		[]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeOfflineAccess}, rp.WithHTTPClient(&http.Client{Transport: protocol}),
+		rp.WithAuthStyle(oauth2.AuthStyleInHeader)) // the client's registered client_secret_basic
 	if err != nil {
 		t.Fatal(err)
 	}
