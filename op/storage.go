@@ -38,7 +38,6 @@ type Store interface {
 	RefreshTokenByHash(ctx context.Context, hash string) (*storage.RefreshToken, error)
 	RefreshTokenByID(ctx context.Context, id string) (*storage.RefreshToken, error)
 	RotateRefreshToken(ctx context.Context, oldID string, next *storage.RefreshToken, now time.Time) error
-	RevokeRefreshFamilyOf(ctx context.Context, hash, clientID string, now time.Time) error
 	RevokeSession(ctx context.Context, id string, now time.Time) error
 	Audit(ctx context.Context, e *storage.AuditEvent) error
 }
@@ -315,27 +314,52 @@ func (s *oidcStorage) TerminateSessionFromRequest(ctx context.Context, req *zop.
 	return req.RedirectURI, nil
 }
 
+// RevokeToken revokes a token of the calling client. A token issued to
+// another client is refused with unauthorized_client (RFC 7009 §2.1); an
+// unknown, expired or revoked access token is not an error.
 func (s *oidcStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
 	now := s.now()
-	if userID != "" { // decoded to a record id: a refresh token's or an access token's
-		if rt, err := s.store.RefreshTokenByID(ctx, tokenOrID); err == nil {
-			if rt.ClientID == clientID {
-				if err := s.store.RevokeFamily(ctx, rt.FamilyID, now); err != nil {
-					return serverError(err)
-				}
-			}
+	if userID == "" { // not decoded: a refresh token (of this client or another) or nothing
+		rt, err := s.store.RefreshTokenByHash(ctx, s.tokens.Sum("refresh", tokenOrID))
+		if errors.Is(err, storage.ErrNotFound) {
 			return nil
-		}
-		if err := s.store.RevokeAccessToken(ctx, tokenOrID, clientID, now); err != nil {
+		} else if err != nil {
 			return serverError(err)
 		}
-		return nil
+		return s.revokeFamilyOf(ctx, rt, clientID, now)
 	}
-	err := s.store.RevokeRefreshFamilyOf(ctx, s.tokens.Sum("refresh", tokenOrID), clientID, now)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+	// Decoded to a record id: a refresh token's (of this client) or an access token's.
+	if rt, err := s.store.RefreshTokenByID(ctx, tokenOrID); err == nil {
+		return s.revokeFamilyOf(ctx, rt, clientID, now)
+	} else if !errors.Is(err, storage.ErrNotFound) {
 		return serverError(err)
 	}
-	return nil // RFC 7009: an unknown token is not an error
+	at, err := s.store.ActiveAccessToken(ctx, tokenOrID, now)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return serverError(err)
+	}
+	if at.ClientID != clientID {
+		s.audit(ctx, "revocation_refused", clientID, at.UserID, "token of another client")
+		return oidc.ErrUnauthorizedClient().WithDescription("the token was not issued to this client")
+	}
+	if err := s.store.RevokeAccessToken(ctx, tokenOrID, clientID, now); err != nil {
+		return serverError(err)
+	}
+	return nil
+}
+
+// revokeFamilyOf revokes the grant of a refresh token of the calling client.
+func (s *oidcStorage) revokeFamilyOf(ctx context.Context, rt *storage.RefreshToken, clientID string, now time.Time) *oidc.Error {
+	if rt.ClientID != clientID {
+		s.audit(ctx, "revocation_refused", clientID, rt.UserID, "token of another client")
+		return oidc.ErrUnauthorizedClient().WithDescription("the token was not issued to this client")
+	}
+	if err := s.store.RevokeFamily(ctx, rt.FamilyID, now); err != nil {
+		return serverError(err)
+	}
+	return nil
 }
 
 func (s *oidcStorage) GetRefreshTokenInfo(ctx context.Context, clientID, raw string) (string, string, error) {

@@ -7,6 +7,7 @@ package e2e
 // security_test.go and security_web_test.go.
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,6 +15,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/zitadel/oidc/v3/pkg/client/rp"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/twofold-id/twofold/admin"
 	"github.com/twofold-id/twofold/internal/testkit"
@@ -431,4 +435,47 @@ func TestSecurityClientAuthenticationMethod(t *testing.T) {
 		t.Errorf("revocation by a public client with a secret: %s", p)
 	}
 	noServerErrors(t, s)
+}
+
+// A client cannot revoke another client's tokens, and is told so
+// (unauthorized_client, RFC 7009 §2.1) instead of the 200 it used to get,
+// which left it believing a token dead that still worked. Unknown tokens
+// still answer 200.
+func TestSecurityRevokingAnotherClientsToken(t *testing.T) {
+	databases(t, func(t *testing.T, o testkit.ServerOptions) {
+		s := testkit.NewServer(t, o)
+		s.CreateUser(t, "alice", "alice-password")
+		app := s.NewRP(t, testkit.ClientOptions{})
+		jwtApp := s.NewRP(t, testkit.ClientOptions{AccessTokenFormat: "jwt"})
+		other := s.NewRP(t, testkit.ClientOptions{})
+		tokens := app.Login(s.NewBrowser(t), "alice", "alice-password")
+		jwtTokens := jwtApp.Login(s.NewBrowser(t), "alice", "alice-password")
+		ctx := context.Background()
+		for what, tc := range map[string]struct{ token, hint string }{
+			"refresh token":                  {tokens.RefreshToken, "refresh_token"},
+			"refresh token, hint access":     {tokens.RefreshToken, "access_token"},
+			"opaque access token":            {tokens.AccessToken, "access_token"},
+			"opaque access token, no hint":   {tokens.AccessToken, ""},
+			"JWT access token":               {jwtTokens.AccessToken, "access_token"},
+			"refresh token of the JWT grant": {jwtTokens.RefreshToken, ""},
+		} {
+			err := rp.RevokeToken(ctx, other.Party, tc.token, tc.hint)
+			if err == nil || !strings.Contains(err.Error(), "unauthorized_client") {
+				t.Errorf("another client revoking the %s: %v, want unauthorized_client", what, err)
+			}
+		}
+		if !active(t, s, app, tokens.AccessToken) || !active(t, s, jwtApp, jwtTokens.AccessToken) {
+			t.Fatal("a refused revocation revoked the token")
+		}
+		if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](ctx, app.Party, tokens.RefreshToken, "", ""); err != nil {
+			t.Fatalf("the refresh token after a refused revocation: %v", err)
+		}
+		if err := rp.RevokeToken(ctx, other.Party, "no-such-token", ""); err != nil {
+			t.Errorf("an unknown token: %v, want 200", err)
+		}
+		if got := auditDetails(t, s, "revocation_refused"); len(got) != 6 {
+			t.Errorf("audit events: %v", got)
+		}
+		noServerErrors(t, s)
+	})
 }
