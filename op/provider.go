@@ -258,6 +258,10 @@ func (e *errorRewriter) finish(r *http.Request, browser bool, log *slog.Logger) 
 	}
 	w := e.ResponseWriter
 	body := bytes.TrimSpace(e.buf.Bytes())
+	if r.URL.Path == "/userinfo" {
+		e.finishUserinfo(r, body, log)
+		return
+	}
 	if e.status >= 500 {
 		log.ErrorContext(r.Context(), "protocol endpoint failed", "path", r.URL.Path, "status", e.status, "detail", string(body))
 		writeError(w, browser, http.StatusInternalServerError, "server_error", "internal error")
@@ -279,15 +283,37 @@ func (e *errorRewriter) finish(r *http.Request, browser bool, log *slog.Logger) 
 	}
 	switch e.status {
 	case http.StatusUnauthorized:
-		if r.URL.Path == "/userinfo" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="twofold", error="invalid_token"`)
-			writeError(w, false, e.status, "invalid_request", "the access token is missing, invalid, expired or revoked")
-			return
-		}
 		w.Header().Set("WWW-Authenticate", `Basic realm="twofold"`)
 		writeError(w, browser, e.status, "invalid_client", "client authentication failed")
 	default:
 		writeError(w, browser, e.status, "invalid_request", msg)
+	}
+}
+
+// finishUserinfo words userinfo's failures as RFC 6750 §3.1 asks, the
+// body saying what the challenge says: no token is 401 with a bare Bearer
+// challenge; a token that is malformed, unknown, expired or revoked is 401
+// invalid_token (zitadel/oidc said 403, with no challenge, for the last
+// two); a client's own token, with no user, is 403 insufficient_scope.
+func (e *errorRewriter) finishUserinfo(r *http.Request, body []byte, log *slog.Logger) {
+	w := e.ResponseWriter
+	var parsed struct {
+		Error string `json:"error"`
+	}
+	json.Unmarshal(body, &parsed)
+	switch {
+	case e.status >= 500 || parsed.Error == string(oidc.ServerError):
+		log.ErrorContext(r.Context(), "protocol endpoint failed", "path", r.URL.Path, "status", e.status, "detail", string(body))
+		writeError(w, false, http.StatusInternalServerError, "server_error", "internal error")
+	case r.Header.Get("Authorization") == "" && r.Form.Get("access_token") == "":
+		w.Header().Set("WWW-Authenticate", `Bearer realm="twofold"`)
+		writeError(w, false, http.StatusUnauthorized, "invalid_request", "an access token is required (Authorization: Bearer)")
+	case parsed.Error == errInsufficientScope:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="twofold", error="insufficient_scope"`)
+		writeError(w, false, http.StatusForbidden, parsed.Error, "the access token was issued to a client, not for a user")
+	default:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="twofold", error="invalid_token"`)
+		writeError(w, false, http.StatusUnauthorized, errInvalidToken, "the access token is invalid, expired or revoked")
 	}
 }
 

@@ -524,16 +524,27 @@ func (s *oidcStorage) voidByMarks(ctx context.Context, userID string, issued tim
 	return issued.Before(global), nil
 }
 
+// Userinfo's errors (RFC 6750 §3.1). zitadel/oidc answers every error of
+// SetUserinfoFromToken with 403; the provider's wrapper turns
+// invalid_token into 401 with its challenge.
+const (
+	errInvalidToken      = "invalid_token"
+	errInsufficientScope = "insufficient_scope"
+)
+
 // SetUserinfoFromToken answers /userinfo only for a live token of a user.
 func (s *oidcStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
 	t, err := s.activeToken(ctx, tokenID)
 	if errors.Is(err, ErrInvalidToken) {
-		return oidc.ErrAccessDenied().WithDescription("token is invalid, expired or revoked")
+		return &oidc.Error{ErrorType: errInvalidToken, Description: "the access token is invalid, expired or revoked"}
 	} else if err != nil {
 		return serverError(err)
 	}
-	if t.UserID == "" || t.Subject != subject {
-		return oidc.ErrAccessDenied().WithDescription("token has no user")
+	if t.Subject != subject {
+		return &oidc.Error{ErrorType: errInvalidToken, Description: "the access token is invalid, expired or revoked"}
+	}
+	if t.UserID == "" {
+		return &oidc.Error{ErrorType: errInsufficientScope, Description: "the access token was issued to a client, not for a user"}
 	}
 	return s.fillUserinfo(ctx, info, t.UserID, t.Scopes)
 }

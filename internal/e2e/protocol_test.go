@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -73,5 +74,64 @@ func TestClientAuthMethodsWithRelyingPartyLibrary(t *testing.T) {
 		if strings.Contains(s.Log.String(), "level=ERROR") {
 			t.Errorf("errors logged:\n%s", grepLines(s.Log.String(), "level=ERROR"))
 		}
+	})
+}
+
+// Userinfo answers a token it will not honour as RFC 6750 §3.1 says, and
+// its body says what its WWW-Authenticate says: 401 invalid_token for a
+// revoked, expired or made-up token (it was 403 with no challenge for the
+// first two, and a body saying invalid_request for the last), a bare
+// Bearer challenge when no token came, and 403 insufficient_scope for a
+// machine client's token, which has no user.
+func TestUserinfoErrorsFollowRFC6750(t *testing.T) {
+	databases(t, func(t *testing.T, o testkit.ServerOptions) {
+		s := testkit.NewServer(t, o)
+		s.CreateUser(t, "alice", "alice-password")
+		app := s.NewRP(t, testkit.ClientOptions{})
+		machine := s.NewRP(t, testkit.ClientOptions{GrantTypes: []string{"client_credentials"}})
+		ctx := context.Background()
+		c := &http.Client{Transport: s.Transport()}
+		userinfo := func(token string) *testkit.Page {
+			h := http.Header{}
+			if token != "" {
+				h.Set("Authorization", "Bearer "+token)
+			}
+			return send(t, c, http.MethodGet, s.URL+"/userinfo", nil, h)
+		}
+		live := app.Login(s.NewBrowser(t), "alice", "alice-password")
+		if _, err := rp.Userinfo[*oidc.UserInfo](ctx, live.AccessToken, "Bearer", live.IDTokenClaims.Subject, app.Party); err != nil {
+			t.Fatalf("userinfo with a live token: %v", err)
+		}
+		revoked := app.Login(s.NewBrowser(t), "alice", "alice-password")
+		if err := rp.RevokeToken(ctx, app.Party, revoked.AccessToken, "access_token"); err != nil {
+			t.Fatal(err)
+		}
+		machineToken, err := rp.ClientCredentials(ctx, machine.Party, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases := map[string]struct {
+			token, challenge, code string
+			status                 int
+		}{
+			"revoked":  {revoked.AccessToken, `Bearer realm="twofold", error="invalid_token"`, "invalid_token", 401},
+			"made up":  {"not-a-token", `Bearer realm="twofold", error="invalid_token"`, "invalid_token", 401},
+			"no token": {"", `Bearer realm="twofold"`, "invalid_request", 401},
+			"machine":  {machineToken.AccessToken, `Bearer realm="twofold", error="insufficient_scope"`, "insufficient_scope", 403},
+			"expired":  {live.AccessToken, `Bearer realm="twofold", error="invalid_token"`, "invalid_token", 401},
+		}
+		for _, name := range []string{"revoked", "made up", "no token", "machine", "expired"} {
+			tc := cases[name]
+			if name == "expired" {
+				s.Clock.Advance(s.App.Cfg.Tokens.AccessTokenTTL.D() + time.Second)
+			}
+			p := userinfo(tc.token)
+			if p.Status != tc.status || p.Header.Get("WWW-Authenticate") != tc.challenge || oauthError(p) != tc.code ||
+				p.Header.Get("Cache-Control") != "no-store" {
+				t.Errorf("%s token: want %d %q %s, got WWW-Authenticate %q Cache-Control %q, %s",
+					name, tc.status, tc.challenge, tc.code, p.Header.Get("WWW-Authenticate"), p.Header.Get("Cache-Control"), p)
+			}
+		}
+		noServerErrors(t, s)
 	})
 }
