@@ -147,10 +147,11 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			// zitadel/oidc does not say so.
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
-			if v := r.PostForm.Get("code_verifier"); v != "" && !verifierRE.MatchString(v) {
+			if v := r.Form.Get("code_verifier"); v != "" && !verifierRE.MatchString(v) {
 				writeError(w, false, http.StatusBadRequest, "invalid_grant", "code_verifier must be 43 to 128 characters of [A-Za-z0-9._~-]")
 				return
 			}
+			r = r.WithContext(withVerifier(r.Context(), r.Form.Get("code_verifier")))
 		case "/userinfo", "/oauth/introspect":
 			// Both answer with personal data: no cache may keep it.
 			w.Header().Set("Cache-Control", "no-store")

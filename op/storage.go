@@ -141,8 +141,9 @@ func (s *oidcStorage) AuthRequestByID(ctx context.Context, id string) (zop.AuthR
 }
 
 // AuthRequestByCode finds the request of a code. It runs before the client
-// is authenticated, so it spends nothing; a code that was already redeemed
-// is a replay, and the tokens issued from it are revoked.
+// is authenticated, so it spends nothing but a code presented with a wrong
+// code_verifier (see checkVerifier); a code that was already redeemed is a
+// replay, and the tokens issued from it are revoked.
 func (s *oidcStorage) AuthRequestByCode(ctx context.Context, code string) (zop.AuthRequest, error) {
 	a, err := s.store.AuthRequestByCodeHash(ctx, s.tokens.Sum("code", code))
 	if errors.Is(err, storage.ErrNotFound) {
@@ -160,6 +161,9 @@ func (s *oidcStorage) AuthRequestByCode(ctx context.Context, code string) (zop.A
 	}
 	if a.CodeExpiresAt == nil || !now.Before(*a.CodeExpiresAt) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("code expired")
+	}
+	if err := s.checkVerifier(ctx, a, now); err != nil {
+		return nil, err
 	}
 	return &authRequest{a}, nil
 }

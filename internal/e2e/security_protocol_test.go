@@ -479,3 +479,35 @@ func TestSecurityRevokingAnotherClientsToken(t *testing.T) {
 		noServerErrors(t, s)
 	})
 }
+
+// An intercepted code tried with a wrong code_verifier is spent at once,
+// so its holder gets no second guess and the real client's exchange fails
+// too (it starts a new sign-in); a wrong client secret, which proves
+// nothing about the code, still spends nothing.
+func TestSecurityWrongVerifierSpendsTheCode(t *testing.T) {
+	databases(t, func(t *testing.T, o testkit.ServerOptions) {
+		s := testkit.NewServer(t, o)
+		s.CreateUser(t, "alice", "alice-password")
+		app := s.NewRP(t, testkit.ClientOptions{})
+		c := &http.Client{Transport: s.Transport()}
+		f := app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password")
+		code := f.Code()
+		exchange := func(verifier, secret string) *testkit.Page {
+			form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {app.RedirectURI}, "code_verifier": {verifier}}
+			return send(t, c, http.MethodPost, s.URL+"/oauth/token", strings.NewReader(form.Encode()), basicAuth(app.ID, secret))
+		}
+		if p := exchange(f.Verifier, "wrong-secret"); p.Status != http.StatusUnauthorized {
+			t.Fatalf("wrong secret: %s", p)
+		}
+		if p := exchange(strings.Repeat("x", 43), "wrong-secret"); p.Status != http.StatusBadRequest || oauthError(p) != "invalid_grant" {
+			t.Fatalf("wrong verifier: %s", p)
+		}
+		if p := exchange(f.Verifier, app.Secret); p.Status != http.StatusBadRequest || oauthError(p) != "invalid_grant" {
+			t.Fatalf("the right verifier after a wrong one: %s", p)
+		}
+		if got := auditDetails(t, s, "pkce_failed"); len(got) != 1 {
+			t.Errorf("pkce_failed events: %v", got)
+		}
+		noServerErrors(t, s)
+	})
+}
