@@ -28,9 +28,11 @@ func checkURLText(r *http.Request) error {
 var errStop = errors.New("stop")
 
 // checkJSON refuses, naming the key, what encoding/json would let through
-// silently: bytes that are not UTF-8 (it would replace them) and strings
-// holding NUL (which PostgreSQL refuses). Syntax errors are left to the
-// decoder, whose message says where they are.
+// silently: a key given twice in one object (it keeps the last, so what a
+// reviewer or a proxy read first is not what is applied), bytes that are
+// not UTF-8 (it would replace them) and strings holding NUL (which
+// PostgreSQL refuses). Syntax errors are left to the decoder, whose
+// message says where they are.
 func checkJSON(body []byte) error {
 	if !utf8.Valid(body) {
 		return invalid("", "the request body is not valid UTF-8")
@@ -63,6 +65,7 @@ func walkJSON(dec *json.Decoder, path string, depth int) error {
 // walkContainer reads the members of an object or array whose opening
 // delimiter was just read, and its closing one.
 func walkContainer(dec *json.Decoder, open json.Delim, path string, depth int) error {
+	seen := map[string]bool{}
 	for dec.More() {
 		name := path
 		if open == '{' {
@@ -75,6 +78,10 @@ func walkContainer(dec *json.Decoder, open json.Delim, path string, depth int) e
 			if strings.IndexByte(key, 0) >= 0 {
 				return invalid("", "a key holds NUL")
 			}
+			if seen[key] {
+				return invalid(name, "given more than once")
+			}
+			seen[key] = true
 		}
 		if err := walkJSON(dec, name, depth+1); err != nil {
 			return err

@@ -511,3 +511,22 @@ func TestSecurityWrongVerifierSpendsTheCode(t *testing.T) {
 		noServerErrors(t, s)
 	})
 }
+
+// A key given twice in an admin API body is refused, naming it: Go's JSON
+// decoder kept the last, so a change reviewed (or filtered by a proxy) by
+// its first value applied the second.
+func TestSecurityAdminJSONDuplicateKeys(t *testing.T) {
+	s := testkit.NewServer(t, testkit.ServerOptions{})
+	api, _ := bootstrapAdmin(t, s)
+	s.CreateUser(t, "alice", "alice-password")
+	api.wantError(400, admin.CodeInvalidArgument, "username", "POST", "/users",
+		`{"username": "eve", "password": "eve-password", "username": "mallory"}`)
+	api.wantError(400, admin.CodeInvalidArgument, "admin", "PATCH", "/users/alice", `{"admin": false, "admin": true}`)
+	api.wantError(400, admin.CodeInvalidArgument, "second_factor", "PUT", "/policies/global",
+		`{"second_factor": "required", "second_factor": "off"}`)
+	if u := api.want(200, "GET", "/users/alice", nil); u["admin"] == true {
+		t.Fatal("a refused body made alice an admin")
+	}
+	api.wantError(404, admin.CodeNotFound, "", "GET", "/users/mallory", nil)
+	api.want(201, "POST", "/users", `{"username": "eve", "password": "eve-password"}`)
+}
