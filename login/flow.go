@@ -2,6 +2,7 @@ package login
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -290,7 +291,8 @@ func (s *Service) completeRequest(r *http.Request, a *storage.AuthRequest, sessi
 }
 
 // redirectError sends the browser back to the client with an OAuth error,
-// as prompt=none requires when the user must interact.
+// as prompt=none requires when the user must interact, in the response
+// mode the request asked for.
 func (s *Service) redirectError(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, code, desc string) error {
 	u, err := url.Parse(a.RedirectURI)
 	if err != nil {
@@ -299,6 +301,17 @@ func (s *Service) redirectError(w http.ResponseWriter, r *http.Request, a *stora
 	params := url.Values{"error": {code}, "error_description": {desc}}
 	if a.State != "" {
 		params.Set("state", a.State)
+	}
+	if a.ResponseMode == "form_post" {
+		fields := []formField{{"error", code}, {"error_description", desc}}
+		if a.State != "" {
+			fields = append(fields, formField{"state", a.State})
+		}
+		// The redirect URI was matched exactly against the client's at
+		// /authorize; a native app's custom scheme must survive escaping.
+		s.render(w, http.StatusOK, "form_post.html", map[string]any{"Title": "Returning to the application",
+			"Action": template.URL(a.RedirectURI), "Fields": fields})
+		return nil
 	}
 	if a.ResponseMode == "fragment" {
 		u.Fragment = params.Encode()
@@ -312,6 +325,9 @@ func (s *Service) redirectError(w http.ResponseWriter, r *http.Request, a *stora
 	http.Redirect(w, r, u.String(), http.StatusFound)
 	return nil
 }
+
+// formField is a hidden field of a form_post answer.
+type formField struct{ Name, Value string }
 
 func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })

@@ -66,6 +66,10 @@ const (
 	ACRTwoFactor = "urn:twofold:acr:2fa" // password and a second factor
 )
 
+// ACRValues lists every acr value the login asserts, for discovery's
+// acr_values_supported.
+var ACRValues = []string{ACRPassword, ACRTwoFactor}
+
 // Config wires the service.
 type Config struct {
 	Store           Store

@@ -35,6 +35,8 @@ type Options struct {
 	LoginURL  string // path of the login page, e.g. /login
 	Now       func() time.Time
 	Logger    *slog.Logger
+	// ACRValues are the acr values the login asserts, for discovery.
+	ACRValues []string
 
 	// SessionID returns the SSO session id of the browser, for end_session.
 	SessionID func(*http.Request) string
@@ -81,6 +83,7 @@ func New(o Options) (*Provider, error) {
 		GrantTypeRefreshToken:    true,
 		SupportedUILocales:       []language.Tag{language.English},
 		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
+		SupportedClaims:          issuedClaims,
 
 		BackChannelLogoutSupported:        true,
 		BackChannelLogoutSessionSupported: true,
@@ -166,6 +169,9 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 					w = &clearOnRedirect{ResponseWriter: w, clear: p.opts.ClearSession}
 				}
 			}
+		}
+		if r.URL.Path == "/authorize" && r.Form.Get("response_mode") == string(oidc.ResponseModeFormPost) {
+			w = &formPostErrors{ResponseWriter: w, redirectURI: r.Form.Get("redirect_uri")}
 		}
 		rw := &errorRewriter{ResponseWriter: w}
 		next.ServeHTTP(rw, r)

@@ -98,6 +98,10 @@ func (s *oidcStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthReque
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge must be a base64url SHA-256 digest (43 characters)")
 	case len(req.State) > 2048 || len(req.Nonce) > 2048 || len(req.LoginHint) > 512:
 		return nil, oidc.ErrInvalidRequest().WithDescription("state, nonce or login_hint too long")
+	case req.ResponseMode != "" && !slices.Contains(supportedResponseModes, string(req.ResponseMode)):
+		// zitadel/oidc answers an unknown mode (JARM's query.jwt, …) as
+		// query, so a relying party would take a plain answer for a signed one.
+		return nil, oidc.ErrInvalidRequest().WithDescription("response_mode must be query, fragment or form_post")
 	}
 	now := s.now()
 	a := &storage.AuthRequest{

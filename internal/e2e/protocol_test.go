@@ -6,17 +6,26 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"html"
+	"maps"
 	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/zitadel/oidc/v3/pkg/client"
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/oauth2"
 
 	"github.com/twofold-id/twofold/internal/testkit"
+	"github.com/twofold-id/twofold/login"
 )
 
 // partyWith is a relying party of app built with extra library options.
@@ -134,4 +143,124 @@ func TestUserinfoErrorsFollowRFC6750(t *testing.T) {
 		}
 		noServerErrors(t, s)
 	})
+}
+
+// formPage is the action and fields of a form_post answer.
+func formPage(t *testing.T, p *testkit.Page) (action string, fields url.Values) {
+	t.Helper()
+	m := regexp.MustCompile(`<form method="post" action="([^"]*)"`).FindStringSubmatch(p.Body)
+	if p.Status != http.StatusOK || m == nil {
+		t.Fatalf("not a form_post answer: %s", p)
+	}
+	fields = url.Values{}
+	for _, name := range []string{"code", "state", "error", "error_description"} {
+		if v := p.Field(name); v != "" {
+			fields.Set(name, v)
+		}
+	}
+	return html.UnescapeString(m[1]), fields
+}
+
+// claimNames returns the names of a JSON object's members.
+func claimNames(t *testing.T, raw []byte) []string {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("claims: %v: %s", err, raw)
+	}
+	return slices.Collect(maps.Keys(m))
+}
+
+// Discovery says what twofold serves, and what it says works through a
+// relying-party library: the acr values step-up asks for, the response
+// modes (query, fragment, form_post; JARM's query.jwt is refused, not
+// ignored), and exactly the claims ID tokens and userinfo carry. Errors
+// honour form_post too, from /authorize and from the login.
+func TestDiscoverySaysWhatIsServed(t *testing.T) {
+	s, tw, _ := codeServer(t, testkit.ServerOptions{})
+	s.CreateUserWith(t, testkit.UserSpec{Username: "alice", Password: "alice-password", Phone: alicePhone, Methods: []string{"sms"}})
+	app := s.NewRP(t, testkit.ClientOptions{})
+	ctx := context.Background()
+	doc, err := client.Discover(ctx, s.URL, &http.Client{Transport: s.Transport()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(doc.ACRValuesSupported, []string{login.ACRPassword, login.ACRTwoFactor}) ||
+		!slices.Equal(doc.ResponseModesSupported, []string{"query", "fragment", "form_post"}) ||
+		!slices.Contains(doc.IntrospectionEndpointAuthMethodsSupported, oidc.AuthMethodPost) {
+		t.Errorf("acr %v, response modes %v, introspection auth %v", doc.ACRValuesSupported, doc.ResponseModesSupported,
+			doc.IntrospectionEndpointAuthMethodsSupported)
+	}
+
+	// Step-up by acr_values, with a nonce and every scope: the library
+	// checks acr and nonce; the claims issued are the claims advertised.
+	const nonce = "n-0123456789"
+	app.Party = partyWith(t, s, app, rp.WithAuthStyle(oauth2.AuthStyleInHeader), rp.WithVerifierOpts(
+		rp.WithNonce(func(context.Context) string { return nonce }), rp.WithACRVerifier(oidc.DefaultACRVerifier([]string{login.ACRTwoFactor}))))
+	b := s.NewBrowser(t)
+	f := app.Start(b, testkit.AuthParams{"acr_values": login.ACRTwoFactor, "nonce": nonce, "scope": "openid profile email phone offline_access"})
+	tokens, err := f.Password("alice", "alice-password").SubmitCode(tw.LastCode(alicePhone)).Exchange(f.Code())
+	if err != nil {
+		t.Fatalf("step-up sign-in: %v", err)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.Split(tokens.IDToken, ".")[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := send(t, &http.Client{Transport: s.Transport()}, http.MethodGet, s.URL+"/userinfo", nil, http.Header{"Authorization": {"Bearer " + tokens.AccessToken}})
+	issued := append(claimNames(t, payload), claimNames(t, []byte(info.Body))...)
+	slices.Sort(issued)
+	issued = slices.Compact(issued)
+	advertised := slices.Sorted(slices.Values(doc.ClaimsSupported))
+	if !slices.Equal(issued, advertised) {
+		t.Errorf("claims issued %v, advertised %v", issued, advertised)
+	}
+
+	// Each advertised response mode carries the code back (b is signed in).
+	for _, mode := range []string{"query", "fragment", "form_post"} {
+		g := app.Start(b, testkit.AuthParams{"response_mode": mode, "nonce": nonce})
+		var got url.Values
+		switch mode {
+		case "form_post":
+			action, fields := formPage(t, g.Page)
+			if action != app.RedirectURI {
+				t.Errorf("form_post to %q", action)
+			}
+			got = fields
+		case "fragment":
+			u, _ := url.Parse(g.Page.Location)
+			got, _ = url.ParseQuery(u.Fragment)
+		default:
+			u, _ := url.Parse(g.Page.Location)
+			got = u.Query()
+		}
+		if got.Get("state") != g.State || got.Get("code") == "" {
+			t.Fatalf("response_mode=%s: %s", mode, g.Page)
+		}
+		if _, err := g.Exchange(got.Get("code")); err != nil {
+			t.Errorf("response_mode=%s: exchange: %v", mode, err)
+		}
+	}
+
+	// JARM is not served: asking for it is an error, not a plain answer.
+	g := app.Start(b, testkit.AuthParams{"response_mode": "query.jwt"})
+	if q := g.Callback(); q.Get("error") != "invalid_request" || q.Get("code") != "" {
+		t.Errorf("response_mode=query.jwt: %v", q)
+	}
+
+	// Errors honour form_post: an unsupported response type at /authorize,
+	// and prompt=none without a session at the login.
+	c := &http.Client{Transport: s.Transport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	q := url.Values{"client_id": {app.ID}, "redirect_uri": {app.RedirectURI}, "response_type": {"token"}, "scope": {"openid"},
+		"state": {"st-1"}, "response_mode": {"form_post"}}
+	action, fields := formPage(t, send(t, c, http.MethodGet, s.URL+"/authorize?"+q.Encode(), nil, nil))
+	if action != app.RedirectURI || fields.Get("error") == "" || fields.Get("state") != "st-1" || fields.Get("code") != "" {
+		t.Errorf("unsupported response_type with form_post: %s %v", action, fields)
+	}
+	g = app.Start(s.NewBrowser(t), testkit.AuthParams{"prompt": "none", "response_mode": "form_post"})
+	action, fields = formPage(t, g.Page)
+	if action != app.RedirectURI || fields.Get("error") != "login_required" || fields.Get("state") != g.State {
+		t.Errorf("prompt=none with form_post: %s %v", action, fields)
+	}
+	noServerErrors(t, s)
 }

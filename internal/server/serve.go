@@ -81,7 +81,7 @@ func (a *App) Handler() (http.Handler, error) {
 		Issuer: a.Cfg.Issuer, Store: a.Store, Keys: a.Keys, Keyring: a.Ring, LoginURL: "/login",
 		Lifetimes: op.Lifetimes{AccessToken: t.AccessTokenTTL.D(), IDToken: t.IDTokenTTL.D(),
 			RefreshToken: t.RefreshTokenTTL.D(), AuthCode: t.AuthCodeTTL.D(), Login: t.LoginTTL.D()},
-		Now: a.Now, Logger: a.Log,
+		Now: a.Now, Logger: a.Log, ACRValues: login.ACRValues,
 		SessionID: svc.SessionID, ClearSession: svc.ClearSession, CallbackGuard: svc.CallbackGuard,
 	})
 	if err != nil {
