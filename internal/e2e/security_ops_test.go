@@ -1,8 +1,9 @@
 package e2e
 
 // The security suite, part three: operations. A stopping replica must not
-// refuse traffic its load balancer still sends, and /metrics can be kept
-// off the public listener.
+// refuse traffic its load balancer still sends, a database outage is not
+// reported as the client's fault, and /metrics can be kept off the public
+// listener.
 
 import (
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twofold-id/twofold/admin"
 	"github.com/twofold-id/twofold/internal/testkit"
 )
 
@@ -262,4 +264,101 @@ func TestSecurityMetricsListener(t *testing.T) {
 			t.Errorf("GET %s on the metrics listener = %d, want 404 (it serves /metrics alone)", path, p.Status)
 		}
 	}
+}
+
+// A database outage is never the client's fault. With the database
+// unreachable, a valid code exchange answers 503 temporarily_unavailable
+// (not invalid_grant, after which a relying party throws the code away),
+// and so do refresh, userinfo, introspection (not "active": false),
+// discovery and the JWKS, and the admin API; the sign-in pages answer the "try again shortly"
+// page; every answer says when to retry. Once the database is back, the
+// same code is redeemed.
+func TestSecurityDatabaseOutage(t *testing.T) {
+	databases(t, func(t *testing.T, o testkit.ServerOptions) {
+		s := testkit.NewServer(t, o)
+		s.CreateUser(t, "alice", "alice-password")
+		app := s.NewRP(t, testkit.ClientOptions{})
+		earlier := app.Login(s.NewBrowser(t), "alice", "alice-password")
+		f := app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password")
+		code := f.Code()
+		pending := app.Start(s.NewBrowser(t), nil) // on the password page
+		id := pending.Page.Field("authRequestID")
+		adm, _ := bootstrapAdmin(t, s)
+
+		down, up := func() { s.App.Store.Close() }, s.Restart
+		if o.DatabaseURL != "" { // a real outage: the server refuses connections and ends ours
+			down = func() { testkit.SetPostgresReachable(t, o.DatabaseURL, false) }
+			up = func() { testkit.SetPostgresReachable(t, o.DatabaseURL, true) }
+		}
+		down()
+		s.Clock.Advance(11 * time.Second) // past the signing keys' 10 s cache
+
+		basic := func(form url.Values) (io.Reader, http.Header) {
+			req, _ := http.NewRequest(http.MethodPost, "/", nil)
+			req.SetBasicAuth(url.QueryEscape(app.ID), url.QueryEscape(app.Secret))
+			return strings.NewReader(form.Encode()), req.Header
+		}
+		api := &http.Client{Transport: s.Transport()}
+		protocol := map[string]func() *testkit.Page{
+			"code exchange": func() *testkit.Page {
+				body, h := basic(url.Values{"grant_type": {"authorization_code"}, "code": {code},
+					"redirect_uri": {app.RedirectURI}, "code_verifier": {f.Verifier}})
+				return send(t, api, http.MethodPost, s.URL+"/oauth/token", body, h)
+			},
+			"refresh": func() *testkit.Page {
+				body, h := basic(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {earlier.RefreshToken}})
+				return send(t, api, http.MethodPost, s.URL+"/oauth/token", body, h)
+			},
+			"introspection": func() *testkit.Page {
+				body, h := basic(url.Values{"token": {earlier.AccessToken}})
+				return send(t, api, http.MethodPost, s.URL+"/oauth/introspect", body, h)
+			},
+			"userinfo": func() *testkit.Page {
+				return send(t, api, http.MethodGet, s.URL+"/userinfo", nil, http.Header{"Authorization": {"Bearer " + earlier.AccessToken}})
+			},
+			"discovery": func() *testkit.Page {
+				return send(t, api, http.MethodGet, s.URL+"/.well-known/openid-configuration", nil, nil)
+			},
+			"jwks": func() *testkit.Page { return send(t, api, http.MethodGet, s.URL+"/keys", nil, nil) },
+		}
+		for name, call := range protocol {
+			p := call()
+			var e struct{ Error string }
+			json.Unmarshal([]byte(p.Body), &e)
+			if p.Status != http.StatusServiceUnavailable || e.Error != "temporarily_unavailable" || p.Header.Get("Retry-After") == "" {
+				t.Errorf("%s with the database down = %s\nwant 503 temporarily_unavailable with Retry-After", name, p)
+			}
+		}
+
+		p := send(t, api, http.MethodGet, s.URL+admin.Prefix+"/clients", nil, http.Header{"Authorization": {"Bearer " + adm.token}})
+		var e struct{ Error struct{ Code string } }
+		if json.Unmarshal([]byte(p.Body), &e); p.Status != http.StatusServiceUnavailable || e.Error.Code != "unavailable" || p.Header.Get("Retry-After") == "" {
+			t.Errorf("the admin API with the database down = %s\nwant 503 unavailable with Retry-After", p)
+		}
+
+		b := pending.B
+		pages := map[string]func() *testkit.Page{
+			"login page": func() *testkit.Page { return b.Get("/login?authRequestID=" + url.QueryEscape(id)) },
+			"password post": func() *testkit.Page {
+				return pending.B.Post("/login/password", url.Values{"authRequestID": {id}, "username": {"alice"}, "password": {"alice-password"}})
+			},
+			"authorize": func() *testkit.Page { return app.Start(s.NewBrowser(t), nil).Page },
+		}
+		for name, load := range pages {
+			p := load()
+			if p.Status != http.StatusServiceUnavailable || p.Header.Get("Retry-After") == "" ||
+				!strings.Contains(p.Body, "try again in a few seconds") || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
+				t.Errorf("%s with the database down = %s\nwant the 503 \"try again shortly\" page with Retry-After", name, p)
+			}
+		}
+
+		up()
+		tokens, err := f.Exchange(code)
+		if err != nil || tokens.IDTokenClaims.Subject == "" {
+			t.Fatalf("the code tried during the outage, once the database is back: %v", err)
+		}
+		if p := b.Get("/login?authRequestID=" + url.QueryEscape(id)); p.Status != http.StatusOK || p.Field("authRequestID") != id {
+			t.Errorf("the sign-in in progress, once the database is back: %s", p)
+		}
+	})
 }
