@@ -83,8 +83,10 @@ func (s *oidcStorage) audit(ctx context.Context, typ, clientID, userID, outcome 
 }
 
 // CreateAuthRequest refuses what zitadel/oidc lets through: PKCE plain or
-// unknown methods, and public clients without PKCE.
-func (s *oidcStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (zop.AuthRequest, error) {
+// unknown methods, and public clients without PKCE. hintSubject is the
+// subject of the request's id_token_hint, whose signature zitadel/oidc has
+// checked (an expired hint still names the user the client expects).
+func (s *oidcStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (zop.AuthRequest, error) {
 	rec, err := s.store.Client(ctx, req.ClientID)
 	if err != nil {
 		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
@@ -114,6 +116,7 @@ func (s *oidcStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthReque
 		Prompt:              storage.StringList(req.Prompt),
 		ACRValues:           storage.StringList(req.ACRValues),
 		LoginHint:           req.LoginHint,
+		HintSubject:         hintSubject,
 		CreatedAt:           now,
 		ExpiresAt:           now.Add(s.life.Login),
 	}
