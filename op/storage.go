@@ -39,6 +39,8 @@ type Store interface {
 	RotateRefreshToken(ctx context.Context, oldID string, next *storage.RefreshToken, now time.Time) error
 	RevokeRefreshFamilyOf(ctx context.Context, hash, clientID string, now time.Time) error
 	RevokeSession(ctx context.Context, id string, now time.Time) error
+	ActiveSession(ctx context.Context, id string, now time.Time) (*storage.Session, error)
+	LiveSessionBySID(ctx context.Context, userID, sid string, now time.Time) (*storage.Session, error)
 	Audit(ctx context.Context, e *storage.AuditEvent) error
 }
 
@@ -60,13 +62,6 @@ type oidcStorage struct {
 	loginURL string
 	now      func() time.Time
 	log      *slog.Logger
-}
-
-type sessionKey struct{}
-
-// withSessionID carries the SSO session of the browser into end_session.
-func withSessionID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, sessionKey{}, id)
 }
 
 func serverError(err error) *oidc.Error {
@@ -302,20 +297,9 @@ func (s *oidcStorage) TokenRequestByRefreshToken(ctx context.Context, raw string
 	return &refreshRequest{rec: t, scopes: t.Scopes}, nil
 }
 
-// TerminateSession is unused: TerminateSessionFromRequest takes precedence.
+// TerminateSession is unused: end_session is served by logout.go, not by
+// zitadel/oidc.
 func (s *oidcStorage) TerminateSession(context.Context, string, string) error { return nil }
-
-// TerminateSessionFromRequest ends the browser's SSO session (found from
-// its cookie by the end_session wrapper) and the tokens issued under it.
-func (s *oidcStorage) TerminateSessionFromRequest(ctx context.Context, req *zop.EndSessionRequest) (string, error) {
-	if id, _ := ctx.Value(sessionKey{}).(string); id != "" {
-		if err := s.store.RevokeSession(ctx, id, s.now()); err != nil {
-			return "", serverError(err)
-		}
-		s.audit(ctx, "logout", req.ClientID, req.UserID, "session ended")
-	}
-	return req.RedirectURI, nil
-}
 
 func (s *oidcStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
 	now := s.now()
