@@ -76,6 +76,13 @@ func (s *Service) trySSO(w http.ResponseWriter, r *http.Request, a *storage.Auth
 	if a.MaxAge != nil && now.Sub(sess.AuthTime).Seconds() > float64(*a.MaxAge) {
 		return false, nil
 	}
+	if a.HintSubject != "" && a.HintSubject != sess.UserID {
+		// The client expects another user than the one signed in here (OIDC
+		// Core 3.1.2.1): this session must not answer for them; prompt=none
+		// gets login_required, anything else the password page.
+		s.audit(r, "sso_refused", sess.UserID, a.ClientID, "id_token_hint names another user")
+		return false, nil
+	}
 	u, err := s.cfg.Store.User(r.Context(), sess.UserID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
 		return false, nil
