@@ -104,6 +104,11 @@ func (s *Service) trySSO(w http.ResponseWriter, r *http.Request, a *storage.Auth
 		n.secondFactor = !remembered
 	}
 	if n.secondFactor && !s.mfaFresh(sess) {
+		if slices.Contains(a.Prompt, "none") {
+			// A code or an enrolment is an interaction the client said it
+			// cannot show (OIDC Core 3.1.2.6).
+			return true, s.redirectError(w, r, a, "interaction_required", "a second factor is required")
+		}
 		if len(n.factors) == 0 {
 			return true, s.forceEnrolment(w, r, a, u)
 		}
