@@ -316,10 +316,13 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := s.cfg.Now()
-	if err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, now); errors.Is(err, storage.ErrAlreadyUsed) {
-		msg := "This code has expired. Send a new code."
-		if ch.Attempts >= ch.MaxAttempts {
-			msg = "Too many wrong codes. Send a new code."
+	attempts, err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, now)
+	if errors.Is(err, storage.ErrAlreadyUsed) {
+		// Judged by what the refusal can have been, not by the count read
+		// before it: parallel guesses may have spent the attempts since.
+		msg := "Too many wrong codes. Send a new code."
+		if ch.UsedAt != nil || !now.Before(ch.ExpiresAt) {
+			msg = "This code has expired. Send a new code."
 		}
 		return s.renderCode(w, r, a, u, http.StatusUnauthorized, msg)
 	} else if err != nil {
@@ -334,7 +337,7 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 		if err := s.failure(r, ch.Channel, u.ID, a.ClientID); err != nil {
 			return err
 		}
-		left := ch.MaxAttempts - ch.Attempts - 1
+		left := ch.MaxAttempts - attempts // this guess's own count: exact under parallel guesses
 		s.auditDetail(r, "code_failed", u.ID, a.ClientID, "rejected", fmt.Sprintf("channel=%s attempts_left=%d", ch.Channel, left))
 		msg := fmt.Sprintf("That code is not right. %d attempts left.", left)
 		if left == 1 {

@@ -17,6 +17,8 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,6 +58,9 @@ func TestSecurityCodeBruteForce(t *testing.T) {
 		t.Fatalf("stored attempts = %v (%v), want 5", ch, err)
 	}
 }
+
+// notRightRE finds what a wrong code's answer says about the attempts left.
+var notRightRE = regexp.MustCompile(`That code is not right(?:\. |, and )(\d+ attempts? left|it was the last attempt)`)
 
 func mustAtoi(t *testing.T, s string) int {
 	t.Helper()
@@ -252,6 +257,7 @@ func parallelGuesses(t *testing.T, servers []*testkit.Server, tw *testkit.FakeTw
 		mu       sync.Mutex
 		statuses = map[int]int{}
 		checked  int // answers that compared the code
+		left     []string
 		errs     []error
 	)
 	for i := range 50 {
@@ -265,8 +271,9 @@ func parallelGuesses(t *testing.T, servers []*testkit.Server, tw *testkit.FakeTw
 				return
 			}
 			statuses[p.Status]++
-			if strings.Contains(p.Body, "That code is not right") {
+			if m := notRightRE.FindStringSubmatch(p.Body); m != nil {
 				checked++
+				left = append(left, m[1])
 			}
 		})
 	}
@@ -276,6 +283,11 @@ func parallelGuesses(t *testing.T, servers []*testkit.Server, tw *testkit.FakeTw
 	}
 	if checked != 5 || statuses[http.StatusUnauthorized]+statuses[http.StatusTooManyRequests] != 50 {
 		t.Fatalf("%d guesses were compared (want 5); statuses %v", checked, statuses)
+	}
+	// Each compared guess says exactly how many remain: every count once.
+	slices.Sort(left)
+	if want := []string{"1 attempt left", "2 attempts left", "3 attempts left", "4 attempts left", "it was the last attempt"}; !slices.Equal(left, want) {
+		t.Fatalf("the compared guesses reported %q, want %q", left, want)
 	}
 	ctx := context.Background()
 	ch, err := s.App.Store.LatestChallenge(ctx, id)
