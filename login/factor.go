@@ -82,8 +82,13 @@ func (s *Service) pendingRequest(r *http.Request) (*storage.AuthRequest, *storag
 	return a, u, err
 }
 
+// errNoChannel answers a sign-in whose every method failed to deliver a
+// code. It says plainly that nothing else is left: codes go only to a
+// number or an address that the user or an admin vouched for.
 var errNoChannel = &pageError{http.StatusServiceUnavailable, "We couldn't send you a code",
-	"No way of delivering your code works right now. Try again in a few minutes, or contact your administrator."}
+	"None of your sign-in methods could deliver a code just now, and there is no other way to reach you: " +
+		"codes go only to a phone number or email address that you or your administrator have verified. " +
+		"Try again in a few minutes, or contact your administrator."}
 
 var errTooManySends = &pageError{http.StatusTooManyRequests, "Too many codes",
 	"You asked for too many codes for this sign-in. Start the sign-in again from the application."}
@@ -97,9 +102,13 @@ func (s *Service) startSecondFactor(w http.ResponseWriter, r *http.Request, a *s
 		return err
 	}
 	var err error
-	for _, f := range factors { // a method a limit refuses gives way to the next
-		if err = s.sendCode(r, a, u, f); !errors.Is(err, guard.ErrRefused) {
+	from := ""                  // the method that could not deliver, for the page to say so
+	for _, f := range factors { // a method that a limit refuses or that cannot deliver gives way to the next
+		if err = s.sendCode(r, a, u, f, from); !errors.Is(err, guard.ErrRefused) && !errors.Is(err, errNoChannel) {
 			break
+		}
+		if from == "" {
+			from = f.Method
 		}
 	}
 	if errors.Is(err, guard.ErrRefused) {
@@ -112,8 +121,10 @@ func (s *Service) startSecondFactor(w http.ResponseWriter, r *http.Request, a *s
 }
 
 // sendCode creates a challenge for the method and delivers its code,
-// falling back along the configured chain when a channel fails.
-func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.User, f storage.SecondFactor) error {
+// falling back along the configured chain when a channel fails, but only
+// to a number or an address that is verified. from names the method that
+// failed before this one, if any.
+func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.User, f storage.SecondFactor, from string) error {
 	ctx := r.Context()
 	o, err := s.otpFor(ctx, a, u)
 	if err != nil {
@@ -135,7 +146,7 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 	now := s.cfg.Now()
 	ch := &storage.Challenge{
 		ID: keyring.RandomToken(16), AuthRequestID: a.ID, UserID: u.ID, Method: f.Method, Channel: f.Method,
-		Destination: f.Destination, MaxAttempts: o.MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(o.TTL),
+		Destination: f.Destination, FallbackFrom: from, MaxAttempts: o.MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(o.TTL),
 	}
 	ch.CodeHash = s.cfg.Codes.Hash(ch.ID, code)
 	create := s.cfg.Store.CreateChallenge
@@ -150,21 +161,28 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 		return err
 	}
 	chain := append([]sender.Channel{sender.Channel(f.Method)}, o.Fallback[sender.Channel(f.Method)]...)
-	var refused error // the last send an abuse limit refused
+	var refused error // the last send a limit refused for now (a country allow-list is not for now)
 	for _, channel := range chain {
-		dest := f.Destination
+		dest, verified := f.Destination, true // a method's own destination was proven when it was set
 		if string(channel) != f.Method {
-			dest = destinationFor(u, channel)
+			dest, verified = destinationFor(u, channel)
 		}
 		snd := s.cfg.Senders[channel]
 		if dest == "" || snd == nil {
+			continue
+		}
+		if !verified { // nobody vouched for it: a code there could sign in whoever owns it
+			s.auditDetail(r, "code_fallback_skipped", u.ID, a.ClientID, "skipped",
+				fmt.Sprintf("from=%s to=%s reason=unverified", f.Method, channel))
 			continue
 		}
 		if err := s.allowSend(r, u.ID, a.ClientID, string(channel), dest); err != nil {
 			if !errors.Is(err, guard.ErrRefused) {
 				return err
 			}
-			refused = err
+			if !refusedBy(err, guard.LimitCountry) {
+				refused = err
+			}
 			continue
 		}
 		id, err := snd.Send(ctx, sender.Message{Channel: channel, To: dest, Code: code, Issuer: s.cfg.Issuer,
@@ -202,11 +220,20 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 	return errNoChannel
 }
 
-func destinationFor(u *storage.User, ch sender.Channel) string {
+// refusedBy reports whether a send was refused by the given limit.
+func refusedBy(err error, limit guard.Limit) bool {
+	var refused *guard.RefusedError
+	return errors.As(err, &refused) && refused.Limit == limit
+}
+
+// destinationFor returns where a fallback channel reaches the user, and
+// whether the user (at enrolment) or an admin (by setting a method on it)
+// vouched for that number or address.
+func destinationFor(u *storage.User, ch sender.Channel) (string, bool) {
 	if ch == sender.Email {
-		return u.Email
+		return u.Email, u.EmailVerified
 	}
-	return u.Phone
+	return u.Phone, u.PhoneVerified
 }
 
 // codePage is what the code page shows.
@@ -276,6 +303,9 @@ func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, a *storage.
 // when it went somewhere else than they chose.
 func notice(ch *storage.Challenge, digits int) string {
 	if ch.Method == "totp" {
+		if ch.FallbackFrom != "" {
+			return couldNot(ch.FallbackFrom) + ", so enter the 6-digit code from your authenticator app."
+		}
 		return "Enter the 6-digit code from your authenticator app."
 	}
 	masked := contact.MaskPhone(ch.Destination)
@@ -283,18 +313,31 @@ func notice(ch *storage.Challenge, digits int) string {
 		masked = contact.MaskEmail(ch.Destination)
 	}
 	switch {
-	case ch.FallbackFrom == "sms" && ch.Channel == "email":
-		return fmt.Sprintf("We couldn't text you, so we emailed the code to %s.", masked)
-	case ch.FallbackFrom == "voice" && ch.Channel == "email":
-		return fmt.Sprintf("We couldn't call you, so we emailed the code to %s.", masked)
+	case ch.FallbackFrom != "" && ch.Channel == "email":
+		return fmt.Sprintf("%s, so we emailed the code to %s.", couldNot(ch.FallbackFrom), masked)
+	case ch.FallbackFrom != "" && ch.Channel == "voice":
+		return fmt.Sprintf("%s, so we are calling %s to read you a %d-digit code.", couldNot(ch.FallbackFrom), masked, digits)
 	case ch.FallbackFrom != "":
-		return fmt.Sprintf("We couldn't reach you the way you chose, so we sent the code to %s.", masked)
+		return fmt.Sprintf("%s, so we sent the code to %s.", couldNot(ch.FallbackFrom), masked)
 	case ch.Channel == "voice":
 		return fmt.Sprintf("We are calling %s to read you a %d-digit code.", masked, digits)
 	case ch.Channel == "email":
 		return fmt.Sprintf("We emailed a %d-digit code to %s.", digits, masked)
 	}
 	return fmt.Sprintf("We sent a %d-digit code to %s.", digits, masked)
+}
+
+// couldNot says which way of reaching the user failed before a fallback.
+func couldNot(method string) string {
+	switch method {
+	case "sms":
+		return "We couldn't text you"
+	case "voice":
+		return "We couldn't call you"
+	case "email":
+		return "We couldn't email you"
+	}
+	return "We couldn't reach you the way you chose"
 }
 
 // postCode checks a code. Every guess is counted with one conditional
@@ -394,7 +437,7 @@ func (s *Service) switchTo(w http.ResponseWriter, r *http.Request, a *storage.Au
 	if i < 0 {
 		return s.renderCode(w, r, a, u, http.StatusBadRequest, "That method is not available.")
 	}
-	if err := s.sendCode(r, a, u, factors[i]); errors.Is(err, guard.ErrRefused) {
+	if err := s.sendCode(r, a, u, factors[i], ""); errors.Is(err, guard.ErrRefused) {
 		pe := errSendLimited(w, err)
 		return s.renderCode(w, r, a, u, pe.status, pe.message)
 	} else if err != nil {
