@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/twofold-id/twofold/internal/keyring"
@@ -96,14 +95,22 @@ var errTooManySends = &pageError{http.StatusTooManyRequests, "Too many codes",
 // startSecondFactor is where a correct password leads when the user has a
 // second factor: the request remembers the user, and a code goes out.
 func (s *Service) startSecondFactor(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, factors []storage.SecondFactor) error {
+	if held, err := s.codeWait(w, r, u); held != nil || err != nil {
+		if err != nil {
+			return err
+		}
+		return held
+	}
 	if err := s.cfg.Store.SetPendingUser(r.Context(), a.ID, u.ID); errors.Is(err, storage.ErrAlreadyUsed) {
 		return errUnknownRequest
 	} else if err != nil {
 		return err
 	}
 	var err error
-	from := ""                  // the method that could not deliver, for the page to say so
-	for _, f := range factors { // a method that a limit refuses or that cannot deliver gives way to the next
+	// A method that a limit refuses or that cannot deliver gives way to
+	// the next; from names the first that failed, for the page to say so.
+	from := ""
+	for _, f := range factors {
 		if err = s.sendCode(r, a, u, f, from); !errors.Is(err, guard.ErrRefused) && !errors.Is(err, errNoChannel) {
 			break
 		}
@@ -118,6 +125,22 @@ func (s *Service) startSecondFactor(w http.ResponseWriter, r *http.Request, a *s
 	}
 	http.Redirect(w, r, "/login/code?authRequestID="+a.ID, http.StatusSeeOther)
 	return nil
+}
+
+// codeWait is the one decision, shared by every send (after the password,
+// a step-up, a resend, another method), that a code may go out: not while
+// the account must wait before its next guess, or is locked, since the
+// code step would refuse the code until then (and it may expire first).
+// It claims nothing: the code step takes the slot when the code comes.
+func (s *Service) codeWait(w http.ResponseWriter, r *http.Request, u *storage.User) (*pageError, error) {
+	if s.cfg.Guard == nil {
+		return nil, nil
+	}
+	wait, locked, err := s.cfg.Guard.AccountPending(r.Context(), u.ID)
+	if err != nil || (wait == 0 && !locked) {
+		return nil, err
+	}
+	return errAccountHeld(w, wait), nil
 }
 
 // sendCode creates a challenge for the method and delivers its code,
@@ -361,6 +384,9 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 	now := s.cfg.Now()
 	attempts, err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, now)
 	if errors.Is(err, storage.ErrAlreadyUsed) {
+		if err := s.release(r, u.ID); err != nil { // nothing was compared
+			return err
+		}
 		// Judged by what the refusal can have been, not by the count read
 		// before it: parallel guesses may have spent the attempts since.
 		msg := "Too many wrong codes. Send a new code."
@@ -436,6 +462,12 @@ func (s *Service) switchTo(w http.ResponseWriter, r *http.Request, a *storage.Au
 	i := slices.IndexFunc(factors, func(f storage.SecondFactor) bool { return f.Method == method })
 	if i < 0 {
 		return s.renderCode(w, r, a, u, http.StatusBadRequest, "That method is not available.")
+	}
+	if held, err := s.codeWait(w, r, u); held != nil || err != nil {
+		if err != nil {
+			return err
+		}
+		return s.renderCode(w, r, a, u, held.status, held.message)
 	}
 	if err := s.sendCode(r, a, u, factors[i], ""); errors.Is(err, guard.ErrRefused) {
 		pe := errSendLimited(w, err)
@@ -525,10 +557,6 @@ func (s *Service) guardFactor(w http.ResponseWriter, r *http.Request, a *storage
 	if err != nil || !held {
 		return held, err
 	}
-	msg := "Too many wrong codes for your account. Your account is locked; ask your administrator to unlock it."
-	if wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
-		msg = fmt.Sprintf("Too many wrong codes for your account. Try again in %s.", humanWait(wait))
-	}
-	return true, s.renderCode(w, r, a, u, http.StatusTooManyRequests, msg)
+	pe := errAccountHeld(w, wait)
+	return true, s.renderCode(w, r, a, u, pe.status, pe.message)
 }
