@@ -44,7 +44,7 @@ type Store interface {
 	LatestChallenge(ctx context.Context, authRequestID string) (*storage.Challenge, error)
 	CountChallenges(ctx context.Context, authRequestID string) (int64, error)
 	CreateFirstChallenge(ctx context.Context, c *storage.Challenge) error
-	SpendAttempt(ctx context.Context, id string, now time.Time) error
+	SpendAttempt(ctx context.Context, id string, now time.Time) (int, error)
 	UseChallenge(ctx context.Context, id string, now time.Time) error
 	GlobalNotBefore(ctx context.Context) (time.Time, error)
 	AddSessionClient(ctx context.Context, sessionID, clientID string) error

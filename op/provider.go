@@ -1,7 +1,7 @@
 // Package op is the glue between twofold and zitadel/oidc: op.Storage on our
 // records, signing keys, provider options, and the wrappers that close what
 // the library leaves open (PKCE verifier checks, error bodies, browser
-// binding of the callback, the SSO cookie at end_session, WWW-Authenticate).
+// binding of the callback, end_session, WWW-Authenticate).
 package op
 
 import (
@@ -41,6 +41,13 @@ type Options struct {
 	SessionID func(*http.Request) string
 	// ClearSession removes the SSO cookie after a successful end_session.
 	ClearSession func(http.ResponseWriter)
+	// Pages are the HTML templates (web/templates, logout.html among them)
+	// of end_session's pages, which PageHeaders gives the headers of every
+	// browser page.
+	Pages       *template.Template
+	PageHeaders func(http.Handler) http.Handler
+	// ClientIP is the address audit events record; nil records none.
+	ClientIP func(*http.Request) string
 	// CallbackGuard reports whether this browser may collect the code of the
 	// auth request (it is the browser that signed in); it writes the refusal.
 	CallbackGuard func(w http.ResponseWriter, r *http.Request, authRequestID string) bool
@@ -53,6 +60,8 @@ type Provider struct {
 	opts      Options
 	storage   *oidcStorage
 	handler   http.Handler
+	logout    http.Handler // end_session and its confirmation page
+	csrf      *http.CrossOriginProtection
 	discovery discovery
 }
 
@@ -75,7 +84,7 @@ func New(o Options) (*Provider, error) {
 	copy(cryptoKey[:], o.Keyring.Derive(keyring.PurposeOPCrypto))
 	cfg := &zop.Config{
 		CryptoKey:                cryptoKey,
-		DefaultLogoutRedirectURI: "/logged-out",
+		DefaultLogoutRedirectURI: loggedOutPath,
 		CodeMethodS256:           true,
 		AuthMethodPost:           true,
 		AuthMethodPrivateKeyJWT:  true,
@@ -94,8 +103,12 @@ func New(o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{inner: inner, opts: o, storage: st}
+	if o.Pages == nil || o.Pages.Lookup("logout.html") == nil || o.PageHeaders == nil {
+		return nil, errors.New("op: Options.Pages (with logout.html) and PageHeaders are required")
+	}
+	p := &Provider{inner: inner, opts: o, storage: st, csrf: http.NewCrossOriginProtection()}
 	p.handler = p.wrap(inner)
+	p.logout = o.PageHeaders(http.HandlerFunc(p.serveLogout))
 	return p, nil
 }
 
@@ -115,7 +128,8 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		ctx, out := withOutage(storage.WithMemo(r.Context()))
 		r = r.WithContext(ctx)
-		browser := r.URL.Path == "/authorize" || r.URL.Path == "/authorize/callback" || r.URL.Path == "/end_session"
+		browser := r.URL.Path == "/authorize" || r.URL.Path == "/authorize/callback" ||
+			r.URL.Path == endSessionPath || r.URL.Path == logoutConfirmPath
 		if err := r.ParseForm(); err != nil {
 			writeError(w, browser, http.StatusBadRequest, "invalid_request", "the request could not be parsed")
 			return
@@ -140,13 +154,9 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			if p.opts.CallbackGuard != nil && !p.opts.CallbackGuard(w, r, r.Form.Get("id")) {
 				return
 			}
-		case "/end_session":
-			if p.opts.SessionID != nil {
-				if id := p.opts.SessionID(r); id != "" {
-					r = r.WithContext(withSessionID(r.Context(), id))
-					w = &clearOnRedirect{ResponseWriter: w, clear: p.opts.ClearSession}
-				}
-			}
+		case endSessionPath, logoutConfirmPath:
+			p.logout.ServeHTTP(w, r) // ours, not zitadel/oidc's: see logout.go
+			return
 		}
 		rw := &errorRewriter{ResponseWriter: w, out: out}
 		next.ServeHTTP(rw, r)
@@ -190,19 +200,6 @@ func servePublicJSON(w http.ResponseWriter, r *http.Request, body []byte, etag s
 func etagOf(body []byte) string {
 	sum := sha256.Sum256(body)
 	return `"` + hex.EncodeToString(sum[:8]) + `"`
-}
-
-// clearOnRedirect clears the SSO cookie when end_session succeeds.
-type clearOnRedirect struct {
-	http.ResponseWriter
-	clear func(http.ResponseWriter)
-}
-
-func (c *clearOnRedirect) WriteHeader(code int) {
-	if code == http.StatusFound && c.clear != nil {
-		c.clear(c.ResponseWriter)
-	}
-	c.ResponseWriter.WriteHeader(code)
 }
 
 // errorRewriter holds back error bodies so that no internal text reaches a

@@ -39,6 +39,8 @@ type Store interface {
 	RotateRefreshToken(ctx context.Context, oldID string, next *storage.RefreshToken, now time.Time) error
 	RevokeRefreshFamilyOf(ctx context.Context, hash, clientID string, now time.Time) error
 	RevokeSession(ctx context.Context, id string, now time.Time) error
+	ActiveSession(ctx context.Context, id string, now time.Time) (*storage.Session, error)
+	LiveSessionBySID(ctx context.Context, userID, sid string, now time.Time) (*storage.Session, error)
 	Audit(ctx context.Context, e *storage.AuditEvent) error
 }
 
@@ -62,13 +64,6 @@ type oidcStorage struct {
 	log      *slog.Logger
 }
 
-type sessionKey struct{}
-
-// withSessionID carries the SSO session of the browser into end_session.
-func withSessionID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, sessionKey{}, id)
-}
-
 // serverError is an internal failure: a fixed description, the cause kept
 // as parent for the log. Storage failures go through storeError.
 func serverError(err error) *oidc.Error {
@@ -85,8 +80,10 @@ func (s *oidcStorage) audit(ctx context.Context, typ, clientID, userID, outcome 
 }
 
 // CreateAuthRequest refuses what zitadel/oidc lets through: PKCE plain or
-// unknown methods, and public clients without PKCE.
-func (s *oidcStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (zop.AuthRequest, error) {
+// unknown methods, and public clients without PKCE. hintSubject is the
+// subject of the request's id_token_hint, whose signature zitadel/oidc has
+// checked (an expired hint still names the user the client expects).
+func (s *oidcStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (zop.AuthRequest, error) {
 	rec, err := s.store.Client(ctx, req.ClientID)
 	if isNotFound(err) {
 		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
@@ -118,6 +115,7 @@ func (s *oidcStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthReque
 		Prompt:              storage.StringList(req.Prompt),
 		ACRValues:           storage.StringList(req.ACRValues),
 		LoginHint:           req.LoginHint,
+		HintSubject:         hintSubject,
 		CreatedAt:           now,
 		ExpiresAt:           now.Add(s.life.Login),
 	}
@@ -303,20 +301,9 @@ func (s *oidcStorage) TokenRequestByRefreshToken(ctx context.Context, raw string
 	return &refreshRequest{rec: t, scopes: t.Scopes}, nil
 }
 
-// TerminateSession is unused: TerminateSessionFromRequest takes precedence.
+// TerminateSession is unused: end_session is served by logout.go, not by
+// zitadel/oidc.
 func (s *oidcStorage) TerminateSession(context.Context, string, string) error { return nil }
-
-// TerminateSessionFromRequest ends the browser's SSO session (found from
-// its cookie by the end_session wrapper) and the tokens issued under it.
-func (s *oidcStorage) TerminateSessionFromRequest(ctx context.Context, req *zop.EndSessionRequest) (string, error) {
-	if id, _ := ctx.Value(sessionKey{}).(string); id != "" {
-		if err := s.store.RevokeSession(ctx, id, s.now()); err != nil {
-			return "", storeError(ctx, err)
-		}
-		s.audit(ctx, "logout", req.ClientID, req.UserID, "session ended")
-	}
-	return req.RedirectURI, nil
-}
 
 func (s *oidcStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
 	now := s.now()

@@ -42,6 +42,10 @@ func (a *App) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	pages, err := login.ParseTemplates()
+	if err != nil {
+		return nil, err
+	}
 	t := a.Cfg.Tokens
 	provider, err = op.New(op.Options{
 		Issuer: a.Cfg.Issuer, Store: a.Store, Keys: a.Keys, Keyring: a.Ring, LoginURL: "/login",
@@ -49,6 +53,7 @@ func (a *App) Handler() (http.Handler, error) {
 			RefreshToken: t.RefreshTokenTTL.D(), AuthCode: t.AuthCodeTTL.D(), Login: t.LoginTTL.D()},
 		Now: a.Now, Logger: a.Log,
 		SessionID: svc.SessionID, ClearSession: svc.ClearSession, CallbackGuard: svc.CallbackGuard,
+		Pages: pages, PageHeaders: login.BrowserHeaders, ClientIP: ips,
 	})
 	if err != nil {
 		return nil, err
@@ -57,10 +62,6 @@ func (a *App) Handler() (http.Handler, error) {
 	svc.Mount(mux)
 	a.Admin(provider, ips).Mount(mux)
 	if a.Cfg.Dev {
-		pages, err := login.ParseTemplates()
-		if err != nil {
-			return nil, err
-		}
 		demo.New(a.Cfg.Issuer, provider, pages, a.Ring, secure, a.Log).Mount(mux, login.BrowserHeaders)
 	}
 	mountOps(mux, a)
