@@ -270,9 +270,9 @@ func TestSecurityMetricsListener(t *testing.T) {
 // unreachable, a valid code exchange answers 503 temporarily_unavailable
 // (not invalid_grant, after which a relying party throws the code away),
 // and so do refresh, userinfo, introspection (not "active": false),
-// discovery and the JWKS, and the admin API; the sign-in pages answer the "try again shortly"
-// page; every answer says when to retry. Once the database is back, the
-// same code is redeemed.
+// discovery, the JWKS and the admin API; the sign-in and sign-out pages
+// answer the "try again shortly" page; every answer says when to retry.
+// Once the database is back, the same code is redeemed.
 func TestSecurityDatabaseOutage(t *testing.T) {
 	databases(t, func(t *testing.T, o testkit.ServerOptions) {
 		s := testkit.NewServer(t, o)
@@ -343,11 +343,14 @@ func TestSecurityDatabaseOutage(t *testing.T) {
 				return pending.B.Post("/login/password", url.Values{"authRequestID": {id}, "username": {"alice"}, "password": {"alice-password"}})
 			},
 			"authorize": func() *testkit.Page { return app.Start(s.NewBrowser(t), nil).Page },
+			"end_session": func() *testkit.Page {
+				return f.B.Get("/end_session?client_id=" + url.QueryEscape(app.ID))
+			},
 		}
 		for name, load := range pages {
 			p := load()
 			if p.Status != http.StatusServiceUnavailable || p.Header.Get("Retry-After") == "" ||
-				!strings.Contains(p.Body, "try again in a few seconds") || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
+				!strings.Contains(strings.ToLower(p.Body), "try again in a few seconds") || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
 				t.Errorf("%s with the database down = %s\nwant the 503 \"try again shortly\" page with Retry-After", name, p)
 			}
 		}
