@@ -14,6 +14,7 @@ const (
 	CodeForbidden       = "forbidden"
 	CodeConflict        = "conflict"
 	CodeInternal        = "internal"
+	CodeUnavailable     = "unavailable" // the database is down: retry
 )
 
 // Error is a failure the caller can act on: it carries the HTTP status, a

@@ -126,7 +126,8 @@ var verifierRE = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
 func (p *Provider) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-		r = r.WithContext(storage.WithMemo(r.Context()))
+		ctx, out := withOutage(storage.WithMemo(r.Context()))
+		r = r.WithContext(ctx)
 		browser := r.URL.Path == "/authorize" || r.URL.Path == "/authorize/callback" ||
 			r.URL.Path == endSessionPath || r.URL.Path == logoutConfirmPath
 		if err := r.ParseForm(); err != nil {
@@ -157,8 +158,13 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			p.logout.ServeHTTP(w, r) // ours, not zitadel/oidc's: see logout.go
 			return
 		}
-		rw := &errorRewriter{ResponseWriter: w}
+		rw := &errorRewriter{ResponseWriter: w, out: out}
 		next.ServeHTTP(rw, r)
+		if cause := out.seen(); cause != nil && rw.status != 0 {
+			p.opts.Logger.ErrorContext(r.Context(), "database unavailable", "path", r.URL.Path, "err", cause)
+			writeUnavailable(rw.ResponseWriter, browser)
+			return
+		}
 		rw.finish(r, browser, p.opts.Logger)
 	})
 }
@@ -169,7 +175,7 @@ func (p *Provider) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	body, etag, err := p.opts.Keys.jwksDoc(r.Context())
 	if err != nil {
 		p.opts.Logger.ErrorContext(r.Context(), "jwks", "err", err)
-		writeError(w, false, http.StatusInternalServerError, "server_error", "internal error")
+		writeInternal(w, err)
 		return
 	}
 	servePublicJSON(w, r, body, etag)
@@ -198,14 +204,17 @@ func etagOf(body []byte) string {
 
 // errorRewriter holds back error bodies so that no internal text reaches a
 // client: zitadel/oidc answers some failures with err.Error() in plain text.
+// After a database outage it holds back any answer (the library answers a
+// failed introspection "active": false with 200).
 type errorRewriter struct {
 	http.ResponseWriter
+	out    *outage
 	status int
 	buf    bytes.Buffer
 }
 
 func (e *errorRewriter) WriteHeader(code int) {
-	if code >= 400 {
+	if code >= 400 || e.out.seen() != nil {
 		e.status = code
 		return
 	}
@@ -213,6 +222,9 @@ func (e *errorRewriter) WriteHeader(code int) {
 }
 
 func (e *errorRewriter) Write(b []byte) (int, error) {
+	if e.status == 0 && e.out.seen() != nil { // an implicit 200
+		e.status = http.StatusOK
+	}
 	if e.status != 0 {
 		return e.buf.Write(b)
 	}
@@ -263,6 +275,16 @@ var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 <title>Sign-in error · twofold</title><link rel="stylesheet" href="/static/style.css"></head>
 <body><main><h1>This sign-in link cannot be used</h1><p class="error" role="alert">{{.}}</p>
 <p class="muted">Go back to the application and start the sign-in again.</p></main></body></html>`))
+
+// writeInternal answers a failure of our own: 503 when the database is
+// unavailable, else server_error.
+func writeInternal(w http.ResponseWriter, err error) {
+	if errors.Is(err, storage.ErrUnavailable) {
+		writeUnavailable(w, false)
+		return
+	}
+	writeError(w, false, http.StatusInternalServerError, "server_error", "internal error")
+}
 
 // writeError answers with an OAuth error: JSON for API endpoints, a page for
 // the browser ones.

@@ -2,12 +2,8 @@ package server
 
 import (
 	"context"
-	"errors"
-	"log/slog"
-	"net"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/twofold-id/twofold/admin"
 	"github.com/twofold-id/twofold/demo"
@@ -15,37 +11,6 @@ import (
 	"github.com/twofold-id/twofold/op"
 	"github.com/twofold-id/twofold/storage"
 )
-
-// Serve serves on ln until ctx ends, then shuts down gracefully: it stops
-// accepting, finishes requests in flight (up to 25 s) and returns.
-func (a *App) Serve(ctx context.Context, ln net.Listener, handler http.Handler) error {
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
-	}
-	jobs, stopJobs := context.WithCancel(ctx)
-	defer stopJobs()
-	go a.RunJobs(jobs)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	a.Log.Info("shutting down; finishing requests in flight")
-	shutdown, cancel := context.WithTimeout(context.Background(), 25*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
 
 // Handler composes the provider, the login pages, the demo (development
 // mode) and the operational endpoints (health, readiness, metrics) on one

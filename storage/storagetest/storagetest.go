@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) *storage.Store) {
 		{"ConcurrentRevokeSessionQueuesOnce", testConcurrentRevokeSession},
 		{"PurgeLogoutDeliveries", testPurgeLogoutDeliveries},
 		{"LiveSessionBySID", testLiveSessionBySID},
+		{"Unavailable", testUnavailable},
 	}
 	tests = append(append(tests, factorTests...), policyTests...)
 	tests = append(tests, adminTests...)
