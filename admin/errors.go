@@ -14,6 +14,7 @@ const (
 	CodeForbidden       = "forbidden"
 	CodeConflict        = "conflict"
 	CodeInternal        = "internal"
+	CodeUnavailable     = "unavailable" // the database is down: retry
 	// CodeMethodNotAllowed: the path exists, the method does not (405,
 	// with Allow).
 	CodeMethodNotAllowed = "method_not_allowed"

@@ -113,7 +113,8 @@ func allowedMethods(routes *http.ServeMux, r *http.Request) []string {
 
 // serve adapts a handler: authentication, then the error rendering. The
 // caller's message and the logged cause are different things: an
-// internal error is logged and answered with a fixed text.
+// internal error is logged and answered with a fixed text, a database
+// outage with 503 unavailable and Retry-After.
 func (a *Admin) serve(h handler, auth bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
@@ -132,7 +133,13 @@ func (a *Admin) serve(h handler, auth bool) http.Handler {
 			return
 		}
 		e, ok := AsError(err)
-		if !ok {
+		switch {
+		case ok:
+		case errors.Is(err, storage.ErrUnavailable):
+			a.cfg.Log.Error("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+			w.Header().Set("Retry-After", strconv.Itoa(int(storage.RetryAfter.Seconds())))
+			e = &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "the database is briefly unavailable; try again shortly"}
+		default:
 			a.cfg.Log.Error("admin API request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			e = &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error; see the server log"}
 		}

@@ -36,11 +36,19 @@ type Config struct {
 	SMTP     SMTP     `yaml:"smtp"`
 	Limits   Limits   `yaml:"limits"`
 	Metrics  Metrics  `yaml:"metrics"`
+	Shutdown Shutdown `yaml:"shutdown"`
 }
 
 // Metrics configures the Prometheus endpoint.
 type Metrics struct {
-	Enabled bool `yaml:"enabled" doc:"Serve Prometheus metrics at GET /metrics on the main listener (counts only: no users, destinations or addresses)."`
+	Enabled bool   `yaml:"enabled" doc:"Serve Prometheus metrics at GET /metrics (counts only: no users, destinations or addresses)."`
+	Listen  string `yaml:"listen" doc:"Serve /metrics on this separate address (e.g. 127.0.0.1:9090) and not on the main listener; empty: the main listener serves it."`
+}
+
+// Shutdown configures the graceful stop on SIGTERM or SIGINT.
+type Shutdown struct {
+	Delay   Duration `yaml:"delay" doc:"After SIGTERM, how long to go on serving while /readyz answers 503, so that load balancers stop sending traffic first; 0 stops accepting at once."`
+	Timeout Duration `yaml:"timeout" doc:"After the delay, how long requests in flight may take to finish before their connections are closed."`
 }
 
 // OTP configures one-time codes sent by SMS, voice call and email.
@@ -185,7 +193,8 @@ func Default() Config {
 			DestinationPer10m: 5, DestinationPerDay: 10, IPSendsPer10m: 20,
 			SMSCountryDaily: 1000, SMSGlobalHourly: 200, VoiceCountryDaily: 100, VoiceGlobalHourly: 50,
 		},
-		Metrics: Metrics{Enabled: true},
+		Metrics:  Metrics{Enabled: true},
+		Shutdown: Shutdown{Delay: Duration(5 * time.Second), Timeout: Duration(20 * time.Second)},
 	}
 }
 
@@ -313,6 +322,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateDelivery()...)
 	errs = append(errs, c.validateLimits()...)
+	errs = append(errs, c.validateServing()...)
 	for _, cidr := range c.TrustedProxies {
 		if _, err := parsePrefix(cidr); err != nil {
 			bad("trusted_proxies", "%q is not a CIDR", cidr)
@@ -444,6 +454,32 @@ func (c *Config) validateLimits() []error {
 	}
 	if c.Twilio.Enabled() && c.Twilio.From == "" && len(l.SMSCountries) == 0 {
 		bad("limits.sms_countries", "is required when twilio.from is empty (it defaults to the region of twilio.from); list regions, or * for any")
+	}
+	return errs
+}
+
+// maxShutdownWait bounds shutdown.delay and shutdown.timeout: a longer
+// wait is a typo ("5h"), and would hold a rollout for as long.
+const maxShutdownWait = 10 * time.Minute
+
+// validateServing checks the metrics listener and the shutdown waits.
+func (c *Config) validateServing() []error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+	if l := c.Metrics.Listen; l != "" {
+		if _, port, err := net.SplitHostPort(l); err != nil || port == "" {
+			bad("metrics.listen", "must be host:port, e.g. 127.0.0.1:9090 (got %q)", l)
+		} else if l == c.Listen {
+			bad("metrics.listen", "must differ from listen (got %q for both); leave it empty to serve /metrics on the main listener", l)
+		}
+	}
+	if d := c.Shutdown.Delay; d < 0 || d > Duration(maxShutdownWait) {
+		bad("shutdown.delay", "must be 0 to %s (got %s)", Duration(maxShutdownWait), d)
+	}
+	if d := c.Shutdown.Timeout; d <= 0 || d > Duration(maxShutdownWait) {
+		bad("shutdown.timeout", "must be positive and at most %s (got %s)", Duration(maxShutdownWait), d)
 	}
 	return errs
 }

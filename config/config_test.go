@@ -47,8 +47,11 @@ func TestLoadDefaults(t *testing.T) {
 		if cfg.Database.URL != "sqlite:"+filepath.Join("data", "twofold.db") {
 			t.Errorf("database.url = %q, want the SQLite file in data_dir", cfg.Database.URL)
 		}
-		if !cfg.Metrics.Enabled {
-			t.Error("metrics.enabled defaults to false, want true")
+		if !cfg.Metrics.Enabled || cfg.Metrics.Listen != "" {
+			t.Errorf("metrics = %+v, want enabled on the main listener", cfg.Metrics)
+		}
+		if cfg.Shutdown != (config.Shutdown{Delay: config.Duration(5 * time.Second), Timeout: config.Duration(20 * time.Second)}) {
+			t.Errorf("shutdown = %+v, want a 5s delay and a 20s timeout", cfg.Shutdown)
 		}
 		if cfg.Session.CookieName != "twofold_session" {
 			t.Errorf("session.cookie_name in dev = %q, want twofold_session (no __Host- without https)", cfg.Session.CookieName)
@@ -133,6 +136,10 @@ smtp:
   timeout: 3s
 metrics:
   enabled: false
+  listen: 127.0.0.1:9090
+shutdown:
+  delay: 15s
+  timeout: 1m
 `)
 	cfg, err := config.Load(path, nil)
 	if err != nil {
@@ -174,6 +181,9 @@ metrics:
 		{"smtp.port", cfg.SMTP.Port, 465},
 		{"smtp.tls", cfg.SMTP.TLS, "tls"},
 		{"metrics.enabled", cfg.Metrics.Enabled, false},
+		{"metrics.listen", cfg.Metrics.Listen, "127.0.0.1:9090"},
+		{"shutdown.delay", cfg.Shutdown.Delay.D(), 15 * time.Second},
+		{"shutdown.timeout", cfg.Shutdown.Timeout.D(), time.Minute},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -239,6 +249,9 @@ func TestEnvOverrides(t *testing.T) {
 		{"TWOFOLD_SESSION_COOKIE_NAME=sid", func(c config.Config) any { return c.Session.CookieName }, "sid"},
 		{"TWOFOLD_METRICS_ENABLED=false", func(c config.Config) any { return c.Metrics.Enabled }, false},
 		{"TWOFOLD_METRICS_ENABLED=true", func(c config.Config) any { return c.Metrics.Enabled }, true},
+		{"TWOFOLD_METRICS_LISTEN=127.0.0.1:9090", func(c config.Config) any { return c.Metrics.Listen }, "127.0.0.1:9090"},
+		{"TWOFOLD_SHUTDOWN_DELAY=0s", func(c config.Config) any { return c.Shutdown.Delay.D() }, time.Duration(0)},
+		{"TWOFOLD_SHUTDOWN_TIMEOUT=45s", func(c config.Config) any { return c.Shutdown.Timeout.D() }, 45 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env, func(t *testing.T) {
@@ -272,6 +285,7 @@ func TestEnvErrors(t *testing.T) {
 		{"TWOFOLD_TOKENS_ACCESS_TOKEN_TTL=5 minutes", "tokens.access_token_ttl (from TWOFOLD_TOKENS_ACCESS_TOKEN_TTL)"},
 		{"TWOFOLD_SESSION_LIFETIME=-3d", "session.lifetime (from TWOFOLD_SESSION_LIFETIME)"},
 		{"TWOFOLD_METRICS_ENABLED=yes please", "metrics.enabled (from TWOFOLD_METRICS_ENABLED)"},
+		{"TWOFOLD_SHUTDOWN_DELAY=5 seconds", "shutdown.delay (from TWOFOLD_SHUTDOWN_DELAY)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env, func(t *testing.T) {
@@ -335,6 +349,18 @@ func TestValidate(t *testing.T) {
 			want: `trusted_proxies: "10.0.0.0/33" is not a CIDR`},
 		{name: "weak argon2", env: []string{"TWOFOLD_PASSWORD_ITERATIONS=0"},
 			want: `password: memory_kib must be ≥ 8, iterations ≥ 1`},
+		{name: "metrics.listen without a port", env: []string{"TWOFOLD_METRICS_LISTEN=127.0.0.1"},
+			want: `metrics.listen: must be host:port, e.g. 127.0.0.1:9090 (got "127.0.0.1")`},
+		{name: "metrics.listen on the main listener", env: []string{"TWOFOLD_LISTEN=127.0.0.1:8080", "TWOFOLD_METRICS_LISTEN=127.0.0.1:8080"},
+			want: `metrics.listen: must differ from listen (got "127.0.0.1:8080" for both)`},
+		{name: "negative shutdown delay", env: []string{"TWOFOLD_SHUTDOWN_DELAY=-1s"},
+			want: `shutdown.delay: must be 0 to 10m0s (got -1s)`},
+		{name: "shutdown delay in hours", env: []string{"TWOFOLD_SHUTDOWN_DELAY=5h"},
+			want: `shutdown.delay: must be 0 to 10m0s (got 5h0m0s)`},
+		{name: "zero shutdown timeout", env: []string{"TWOFOLD_SHUTDOWN_TIMEOUT=0s"},
+			want: `shutdown.timeout: must be positive and at most 10m0s (got 0s)`},
+		{name: "shutdown timeout in days", env: []string{"TWOFOLD_SHUTDOWN_TIMEOUT=1d"},
+			want: `shutdown.timeout: must be positive and at most 10m0s (got 1d)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -359,6 +385,7 @@ func TestValidateAccepts(t *testing.T) {
 		{"TWOFOLD_SECRET_KEY=" + goodKey, "TWOFOLD_ISSUER=https://id.example.com/tenant", "TWOFOLD_DATABASE_URL=postgresql://u@h/db"},
 		{"TWOFOLD_DEV=true", "TWOFOLD_ISSUER=http://id.test:8080"},
 		{"TWOFOLD_DEV=true", "TWOFOLD_KEYS_ROTATION_PERIOD=0"},
+		{"TWOFOLD_DEV=true", "TWOFOLD_METRICS_LISTEN=:9090", "TWOFOLD_SHUTDOWN_DELAY=0s", "TWOFOLD_SHUTDOWN_TIMEOUT=10m"},
 	} {
 		if _, err := config.Load("", env); err != nil {
 			t.Errorf("Load(%q) = %v, want no error", env, err)

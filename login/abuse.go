@@ -9,13 +9,18 @@ import (
 	"time"
 
 	"github.com/twofold-id/twofold/login/guard"
+	"github.com/twofold-id/twofold/storage"
 )
 
 // Guard is the abuse protection the sign-in consults: account backoff and
 // lockout, per-IP failure limits and send limits. Nil turns it off (tests of
-// other parts).
+// other parts). Account methods take a user id, or UsernameKey of a typed
+// name that no enabled account has.
 type Guard interface {
 	AccountWait(ctx context.Context, userID string) (wait time.Duration, locked bool, err error)
+	AccountPending(ctx context.Context, userID string) (wait time.Duration, locked bool, err error)
+	Release(ctx context.Context, userID string) error
+	UsernameKey(username string) string
 	Failure(ctx context.Context, userID, ip string) (justLocked bool, err error)
 	Success(ctx context.Context, userID string) error
 	IPBlocked(ctx context.Context, ip string) (retryAfter time.Duration, err error)
@@ -30,11 +35,21 @@ func tooManyFromIP(w http.ResponseWriter, wait time.Duration) *pageError {
 		fmt.Sprintf("There were too many failed sign-ins from your network. Try again in %s.", humanWait(wait))}
 }
 
+// humanWait says a wait in whole seconds, rounded up, below two minutes
+// (a doubled 30 s backoff is "60 seconds", not "1 minutes"), and in whole
+// minutes, rounded up, from there.
 func humanWait(d time.Duration) string {
-	if d < time.Minute {
-		return fmt.Sprintf("%d seconds", int(d.Seconds()+0.999))
+	if s := int(d.Seconds() + 0.999); s < 120 {
+		return plural(s, "second")
 	}
-	return fmt.Sprintf("%d minutes", int(d.Minutes()+0.999))
+	return plural(int(d.Minutes()+0.999), "minute")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 // ipBlocked reports the wait of a blocked client IP (0 when not blocked).
@@ -55,17 +70,50 @@ func (s *Service) accountHeld(r *http.Request, userID string) (time.Duration, bo
 	return wait, locked || wait > 0, err
 }
 
+// release gives back the backoff slot that accountHeld claimed for key,
+// when the attempt ended neither in a failure nor in a success, so that the
+// sign-in's next step is not refused for the claim of this one.
+func (s *Service) release(r *http.Request, key string) error {
+	if s.cfg.Guard == nil || key == "" {
+		return nil
+	}
+	return s.cfg.Guard.Release(r.Context(), key)
+}
+
+// backoffKey is what the password step's backoff counts under: the account
+// of an enabled user (whose count holds every factor's failures too), or
+// else the typed name itself, so that a name no account has backs off and
+// locks exactly as an account would.
+func (s *Service) backoffKey(u *storage.User, username string) string {
+	switch {
+	case u != nil:
+		return u.ID
+	case s.cfg.Guard == nil:
+		return ""
+	}
+	return s.cfg.Guard.UsernameKey(username)
+}
+
 // failure counts a failed password or factor for the account and the IP,
 // and in the metrics under factor ("password", a code's channel,
 // "recovery").
 func (s *Service) failure(r *http.Request, factor, userID, clientID string) error {
+	return s.failureOf(r, factor, userID, userID, clientID)
+}
+
+// failureOf is failure counted under key: a user id, a UsernameKey, or ""
+// for the IP alone. A lock is audited for userID ("" for a name).
+func (s *Service) failureOf(r *http.Request, factor, key, userID, clientID string) error {
 	s.cfg.Metrics.LoginFailure(factor)
 	if s.cfg.Guard == nil {
 		return nil
 	}
-	locked, err := s.cfg.Guard.Failure(r.Context(), userID, s.cfg.ClientIP(r))
-	if locked {
+	locked, err := s.cfg.Guard.Failure(r.Context(), key, s.cfg.ClientIP(r))
+	switch {
+	case locked && userID != "":
 		s.audit(r, "account_locked", userID, clientID, "locked after too many failures")
+	case locked:
+		s.audit(r, "username_locked", "", clientID, "a name no account has, locked after too many failures")
 	}
 	return err
 }
@@ -93,6 +141,19 @@ func (s *Service) allowSend(r *http.Request, userID, clientID, channel, dest str
 		s.cfg.Metrics.SendBlocked(refused.Channel, string(refused.Limit))
 	}
 	return err
+}
+
+// errAccountHeld answers a sign-in whose account must wait (wait > 0) or
+// is locked (wait 0) before its next code can be tried. Only someone who
+// passed the password step, or holds a session, sees it.
+func errAccountHeld(w http.ResponseWriter, wait time.Duration) *pageError {
+	if wait == 0 {
+		return &pageError{http.StatusTooManyRequests, "Your account is locked",
+			"Too many failed attempts for your account. Your account is locked; ask your administrator to unlock it."}
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
+	return &pageError{http.StatusTooManyRequests, "Too many attempts",
+		fmt.Sprintf("Too many failed attempts for your account. Try again in %s.", humanWait(wait))}
 }
 
 // errSendLimited answers a send that every limit refused.

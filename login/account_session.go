@@ -261,7 +261,9 @@ func (s *Service) redeemAccountCode(ctx context.Context, provider http.Handler, 
 	if rec.Code != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(rec.Body, 512))
 		s.cfg.Logger.WarnContext(ctx, "account code exchange failed", "status", rec.Code, "body", string(body))
-		if rec.Code >= 500 {
+		if rec.Code == http.StatusServiceUnavailable {
+			return fmt.Errorf("account code exchange: %w", storage.ErrUnavailable)
+		} else if rec.Code >= 500 {
 			return fmt.Errorf("account code exchange: status %d", rec.Code)
 		}
 		return errAccountSignIn

@@ -1,10 +1,12 @@
 package login
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/storage"
 )
 
 // browserCookie names the cookie that identifies a browser to bind
@@ -60,8 +62,11 @@ func (s *Service) ClearSession(w http.ResponseWriter) {
 // auth request id leaked from a URL is useless elsewhere.
 func (s *Service) CallbackGuard(w http.ResponseWriter, r *http.Request, authRequestID string) bool {
 	a, err := s.cfg.Store.AuthRequest(r.Context(), authRequestID, s.cfg.Now())
-	if err != nil || !s.sameBrowser(r, a.BrowserHash) {
-		s.adapt(func(http.ResponseWriter, *http.Request) error { return errUnknownRequest }).ServeHTTP(w, r)
+	if err == nil && !s.sameBrowser(r, a.BrowserHash) || errors.Is(err, storage.ErrNotFound) {
+		err = errUnknownRequest
+	}
+	if err != nil { // an outage gets the "try again shortly" page
+		s.adapt(func(http.ResponseWriter, *http.Request) error { return err }).ServeHTTP(w, r)
 		return false
 	}
 	return true

@@ -334,7 +334,7 @@ func (s *Service) postEnrolVerify(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	now := s.cfg.Now()
-	if err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, now); errors.Is(err, storage.ErrAlreadyUsed) {
+	if _, err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, now); errors.Is(err, storage.ErrAlreadyUsed) {
 		return s.renderEnrolContact(w, e, method, http.StatusUnauthorized, "", "This code has expired or had too many wrong guesses. Send a new one.", nil)
 	} else if err != nil {
 		return err

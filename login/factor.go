@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/twofold-id/twofold/internal/keyring"
@@ -82,8 +81,13 @@ func (s *Service) pendingRequest(r *http.Request) (*storage.AuthRequest, *storag
 	return a, u, err
 }
 
+// errNoChannel answers a sign-in whose every method failed to deliver a
+// code. It says plainly that nothing else is left: codes go only to a
+// number or an address that the user or an admin vouched for.
 var errNoChannel = &pageError{http.StatusServiceUnavailable, "We couldn't send you a code",
-	"No way of delivering your code works right now. Try again in a few minutes, or contact your administrator."}
+	"None of your sign-in methods could deliver a code just now, and there is no other way to reach you: " +
+		"codes go only to a phone number or email address that you or your administrator have verified. " +
+		"Try again in a few minutes, or contact your administrator."}
 
 var errTooManySends = &pageError{http.StatusTooManyRequests, "Too many codes",
 	"You asked for too many codes for this sign-in. Start the sign-in again from the application."}
@@ -91,15 +95,27 @@ var errTooManySends = &pageError{http.StatusTooManyRequests, "Too many codes",
 // startSecondFactor is where a correct password leads when the user has a
 // second factor: the request remembers the user, and a code goes out.
 func (s *Service) startSecondFactor(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, factors []storage.SecondFactor) error {
+	if held, err := s.codeWait(w, r, u); held != nil || err != nil {
+		if err != nil {
+			return err
+		}
+		return held
+	}
 	if err := s.cfg.Store.SetPendingUser(r.Context(), a.ID, u.ID); errors.Is(err, storage.ErrAlreadyUsed) {
 		return errUnknownRequest
 	} else if err != nil {
 		return err
 	}
 	var err error
-	for _, f := range factors { // a method a limit refuses gives way to the next
-		if err = s.sendCode(r, a, u, f); !errors.Is(err, guard.ErrRefused) {
+	// A method that a limit refuses or that cannot deliver gives way to
+	// the next; from names the first that failed, for the page to say so.
+	from := ""
+	for _, f := range factors {
+		if err = s.sendCode(r, a, u, f, from); !errors.Is(err, guard.ErrRefused) && !errors.Is(err, errNoChannel) {
 			break
+		}
+		if from == "" {
+			from = f.Method
 		}
 	}
 	if errors.Is(err, guard.ErrRefused) {
@@ -111,9 +127,27 @@ func (s *Service) startSecondFactor(w http.ResponseWriter, r *http.Request, a *s
 	return nil
 }
 
+// codeWait is the one decision, shared by every send (after the password,
+// a step-up, a resend, another method), that a code may go out: not while
+// the account must wait before its next guess, or is locked, since the
+// code step would refuse the code until then (and it may expire first).
+// It claims nothing: the code step takes the slot when the code comes.
+func (s *Service) codeWait(w http.ResponseWriter, r *http.Request, u *storage.User) (*pageError, error) {
+	if s.cfg.Guard == nil {
+		return nil, nil
+	}
+	wait, locked, err := s.cfg.Guard.AccountPending(r.Context(), u.ID)
+	if err != nil || (wait == 0 && !locked) {
+		return nil, err
+	}
+	return errAccountHeld(w, wait), nil
+}
+
 // sendCode creates a challenge for the method and delivers its code,
-// falling back along the configured chain when a channel fails.
-func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.User, f storage.SecondFactor) error {
+// falling back along the configured chain when a channel fails, but only
+// to a number or an address that is verified. from names the method that
+// failed before this one, if any.
+func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.User, f storage.SecondFactor, from string) error {
 	ctx := r.Context()
 	o, err := s.otpFor(ctx, a, u)
 	if err != nil {
@@ -135,7 +169,7 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 	now := s.cfg.Now()
 	ch := &storage.Challenge{
 		ID: keyring.RandomToken(16), AuthRequestID: a.ID, UserID: u.ID, Method: f.Method, Channel: f.Method,
-		Destination: f.Destination, MaxAttempts: o.MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(o.TTL),
+		Destination: f.Destination, FallbackFrom: from, MaxAttempts: o.MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(o.TTL),
 	}
 	ch.CodeHash = s.cfg.Codes.Hash(ch.ID, code)
 	create := s.cfg.Store.CreateChallenge
@@ -150,21 +184,28 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 		return err
 	}
 	chain := append([]sender.Channel{sender.Channel(f.Method)}, o.Fallback[sender.Channel(f.Method)]...)
-	var refused error // the last send an abuse limit refused
+	var refused error // the last send a limit refused for now (a country allow-list is not for now)
 	for _, channel := range chain {
-		dest := f.Destination
+		dest, verified := f.Destination, true // a method's own destination was proven when it was set
 		if string(channel) != f.Method {
-			dest = destinationFor(u, channel)
+			dest, verified = destinationFor(u, channel)
 		}
 		snd := s.cfg.Senders[channel]
 		if dest == "" || snd == nil {
+			continue
+		}
+		if !verified { // nobody vouched for it: a code there could sign in whoever owns it
+			s.auditDetail(r, "code_fallback_skipped", u.ID, a.ClientID, "skipped",
+				fmt.Sprintf("from=%s to=%s reason=unverified", f.Method, channel))
 			continue
 		}
 		if err := s.allowSend(r, u.ID, a.ClientID, string(channel), dest); err != nil {
 			if !errors.Is(err, guard.ErrRefused) {
 				return err
 			}
-			refused = err
+			if !refusedBy(err, guard.LimitCountry) {
+				refused = err
+			}
 			continue
 		}
 		id, err := snd.Send(ctx, sender.Message{Channel: channel, To: dest, Code: code, Issuer: s.cfg.Issuer,
@@ -202,11 +243,20 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 	return errNoChannel
 }
 
-func destinationFor(u *storage.User, ch sender.Channel) string {
+// refusedBy reports whether a send was refused by the given limit.
+func refusedBy(err error, limit guard.Limit) bool {
+	var refused *guard.RefusedError
+	return errors.As(err, &refused) && refused.Limit == limit
+}
+
+// destinationFor returns where a fallback channel reaches the user, and
+// whether the user (at enrolment) or an admin (by setting a method on it)
+// vouched for that number or address.
+func destinationFor(u *storage.User, ch sender.Channel) (string, bool) {
 	if ch == sender.Email {
-		return u.Email
+		return u.Email, u.EmailVerified
 	}
-	return u.Phone
+	return u.Phone, u.PhoneVerified
 }
 
 // codePage is what the code page shows.
@@ -276,6 +326,9 @@ func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, a *storage.
 // when it went somewhere else than they chose.
 func notice(ch *storage.Challenge, digits int) string {
 	if ch.Method == "totp" {
+		if ch.FallbackFrom != "" {
+			return couldNot(ch.FallbackFrom) + ", so enter the 6-digit code from your authenticator app."
+		}
 		return "Enter the 6-digit code from your authenticator app."
 	}
 	masked := contact.MaskPhone(ch.Destination)
@@ -283,18 +336,31 @@ func notice(ch *storage.Challenge, digits int) string {
 		masked = contact.MaskEmail(ch.Destination)
 	}
 	switch {
-	case ch.FallbackFrom == "sms" && ch.Channel == "email":
-		return fmt.Sprintf("We couldn't text you, so we emailed the code to %s.", masked)
-	case ch.FallbackFrom == "voice" && ch.Channel == "email":
-		return fmt.Sprintf("We couldn't call you, so we emailed the code to %s.", masked)
+	case ch.FallbackFrom != "" && ch.Channel == "email":
+		return fmt.Sprintf("%s, so we emailed the code to %s.", couldNot(ch.FallbackFrom), masked)
+	case ch.FallbackFrom != "" && ch.Channel == "voice":
+		return fmt.Sprintf("%s, so we are calling %s to read you a %d-digit code.", couldNot(ch.FallbackFrom), masked, digits)
 	case ch.FallbackFrom != "":
-		return fmt.Sprintf("We couldn't reach you the way you chose, so we sent the code to %s.", masked)
+		return fmt.Sprintf("%s, so we sent the code to %s.", couldNot(ch.FallbackFrom), masked)
 	case ch.Channel == "voice":
 		return fmt.Sprintf("We are calling %s to read you a %d-digit code.", masked, digits)
 	case ch.Channel == "email":
 		return fmt.Sprintf("We emailed a %d-digit code to %s.", digits, masked)
 	}
 	return fmt.Sprintf("We sent a %d-digit code to %s.", digits, masked)
+}
+
+// couldNot says which way of reaching the user failed before a fallback.
+func couldNot(method string) string {
+	switch method {
+	case "sms":
+		return "We couldn't text you"
+	case "voice":
+		return "We couldn't call you"
+	case "email":
+		return "We couldn't email you"
+	}
+	return "We couldn't reach you the way you chose"
 }
 
 // postCode checks a code. Every guess is counted with one conditional
@@ -316,10 +382,16 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := s.cfg.Now()
-	if err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, now); errors.Is(err, storage.ErrAlreadyUsed) {
-		msg := "This code has expired. Send a new code."
-		if ch.Attempts >= ch.MaxAttempts {
-			msg = "Too many wrong codes. Send a new code."
+	attempts, err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, now)
+	if errors.Is(err, storage.ErrAlreadyUsed) {
+		if err := s.release(r, u.ID); err != nil { // nothing was compared
+			return err
+		}
+		// Judged by what the refusal can have been, not by the count read
+		// before it: parallel guesses may have spent the attempts since.
+		msg := "Too many wrong codes. Send a new code."
+		if ch.UsedAt != nil || !now.Before(ch.ExpiresAt) {
+			msg = "This code has expired. Send a new code."
 		}
 		return s.renderCode(w, r, a, u, http.StatusUnauthorized, msg)
 	} else if err != nil {
@@ -334,7 +406,7 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 		if err := s.failure(r, ch.Channel, u.ID, a.ClientID); err != nil {
 			return err
 		}
-		left := ch.MaxAttempts - ch.Attempts - 1
+		left := ch.MaxAttempts - attempts // this guess's own count: exact under parallel guesses
 		s.auditDetail(r, "code_failed", u.ID, a.ClientID, "rejected", fmt.Sprintf("channel=%s attempts_left=%d", ch.Channel, left))
 		msg := fmt.Sprintf("That code is not right. %d attempts left.", left)
 		if left == 1 {
@@ -391,7 +463,13 @@ func (s *Service) switchTo(w http.ResponseWriter, r *http.Request, a *storage.Au
 	if i < 0 {
 		return s.renderCode(w, r, a, u, http.StatusBadRequest, "That method is not available.")
 	}
-	if err := s.sendCode(r, a, u, factors[i]); errors.Is(err, guard.ErrRefused) {
+	if held, err := s.codeWait(w, r, u); held != nil || err != nil {
+		if err != nil {
+			return err
+		}
+		return s.renderCode(w, r, a, u, held.status, held.message)
+	}
+	if err := s.sendCode(r, a, u, factors[i], ""); errors.Is(err, guard.ErrRefused) {
 		pe := errSendLimited(w, err)
 		return s.renderCode(w, r, a, u, pe.status, pe.message)
 	} else if err != nil {
@@ -479,10 +557,6 @@ func (s *Service) guardFactor(w http.ResponseWriter, r *http.Request, a *storage
 	if err != nil || !held {
 		return held, err
 	}
-	msg := "Too many wrong codes for your account. Your account is locked; ask your administrator to unlock it."
-	if wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
-		msg = fmt.Sprintf("Too many wrong codes for your account. Try again in %s.", humanWait(wait))
-	}
-	return true, s.renderCode(w, r, a, u, http.StatusTooManyRequests, msg)
+	pe := errAccountHeld(w, wait)
+	return true, s.renderCode(w, r, a, u, pe.status, pe.message)
 }

@@ -2,11 +2,14 @@ package login
 
 import (
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/twofold-id/twofold/internal/keyring"
@@ -77,6 +80,13 @@ func (s *Service) trySSO(w http.ResponseWriter, r *http.Request, a *storage.Auth
 	if a.MaxAge != nil && now.Sub(sess.AuthTime).Seconds() > float64(*a.MaxAge) {
 		return false, nil
 	}
+	if a.HintSubject != "" && a.HintSubject != sess.UserID {
+		// The client expects another user than the one signed in here (OIDC
+		// Core 3.1.2.1): this session must not answer for them; prompt=none
+		// gets login_required, anything else the password page.
+		s.audit(r, "sso_refused", sess.UserID, a.ClientID, "id_token_hint names another user")
+		return false, nil
+	}
 	u, err := s.cfg.Store.User(r.Context(), sess.UserID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
 		return false, nil
@@ -98,6 +108,11 @@ func (s *Service) trySSO(w http.ResponseWriter, r *http.Request, a *storage.Auth
 		n.secondFactor = !remembered
 	}
 	if n.secondFactor && !s.mfaFresh(sess) {
+		if slices.Contains(a.Prompt, "none") {
+			// A code or an enrolment is an interaction the client said it
+			// cannot show (OIDC Core 3.1.2.6).
+			return true, s.redirectError(w, r, a, "interaction_required", "a second factor is required")
+		}
 		if len(n.factors) == 0 {
 			return true, s.forceEnrolment(w, r, a, u)
 		}
@@ -125,7 +140,9 @@ func (s *Service) showPassword(w http.ResponseWriter, r *http.Request, a *storag
 }
 
 // postPassword checks username and password. Unknown users, disabled users
-// and wrong passwords get the same answer after the same work.
+// and wrong passwords get the same answer after the same work; so does a
+// locked account. A name in backoff, whether an account has it or not, is
+// told to wait.
 func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.loadRequest(r)
 	if err != nil {
@@ -157,39 +174,73 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
-	hash := ""
-	if u != nil && !u.Disabled {
-		hash = u.PasswordHash
+	if u != nil && u.Disabled { // answered as no account at all
+		u = nil
 	}
-	if u != nil { // backoff or lock: the same answer as a wrong password, after the same work
-		_, held, err := s.accountHeld(r, u.ID)
-		if err != nil {
-			return err
-		}
-		if held {
-			hash, u = "", nil
-		}
+	key := s.backoffKey(u, username)
+	wait, held, err := s.accountHeld(r, key)
+	if err != nil {
+		return err
+	} else if wait > 0 {
+		return s.passwordBackoff(w, r, a, u, username, wait)
+	}
+	locked := held // a wait was answered above
+	hash := ""
+	if u != nil && !locked { // locked: the same answer as a wrong password, after the same work
+		hash = u.PasswordHash
 	}
 	ok, err := s.cfg.Passwords.Verify(r.Context(), hash, password)
 	if errors.Is(err, ErrBusy) {
+		if err := s.release(r, key); err != nil { // nothing was tried
+			return err
+		}
 		w.Header().Set("Retry-After", "2")
 		return s.showPassword(w, r, a, http.StatusTooManyRequests, username, "Too many sign-ins right now. Try again in a few seconds.")
 	} else if err != nil {
 		return err
 	}
 	if !ok {
-		userID := ""
-		if u != nil && hash != "" {
-			userID = u.ID
-		}
-		s.audit(r, "password_failed", userID, a.ClientID, "rejected")
-		if err := s.failure(r, "password", userID, a.ClientID); err != nil {
-			return err
-		}
-		return s.showPassword(w, r, a, http.StatusUnauthorized, username, "Wrong username or password.")
+		return s.wrongPassword(w, r, a, u, key, locked, username)
 	}
 	s.audit(r, "password_ok", u.ID, a.ClientID, "accepted")
+	// The password step let this sign-in through the backoff: its next step
+	// (a code sent now) takes the slot at once instead of waiting out this
+	// step's claim.
+	if err := s.release(r, key); err != nil {
+		return err
+	}
 	return s.afterPassword(w, r, a, u)
+}
+
+// wrongPassword counts and answers a wrong password (or any password of a
+// locked account or name, whose failures count only for the IP).
+func (s *Service) wrongPassword(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, key string, locked bool, username string) error {
+	userID := ""
+	if u != nil && !locked {
+		userID = u.ID
+	}
+	if locked {
+		key = ""
+	}
+	s.audit(r, "password_failed", userID, a.ClientID, "rejected")
+	if err := s.failureOf(r, "password", key, userID, a.ClientID); err != nil {
+		return err
+	}
+	return s.showPassword(w, r, a, http.StatusUnauthorized, username, "Wrong username or password.")
+}
+
+// passwordBackoff answers a name in backoff without checking the password.
+// The wait is the typed name's own (backoffKey), the same whether an
+// account has that name or not, so saying it reveals nothing.
+func (s *Service) passwordBackoff(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, username string, wait time.Duration) error {
+	userID := ""
+	if u != nil {
+		userID = u.ID
+	}
+	s.audit(r, "password_backoff", userID, a.ClientID, "refused")
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
+	return s.showPassword(w, r, a, http.StatusTooManyRequests, username,
+		fmt.Sprintf("Too many attempts. Try again in %s.", humanWait(wait)))
 }
 
 // signIn starts a new SSO session for an interactive sign-in (a new cookie

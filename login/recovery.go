@@ -79,7 +79,10 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := s.cfg.Now()
-	if err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, now); errors.Is(err, storage.ErrAlreadyUsed) {
+	if _, err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, now); errors.Is(err, storage.ErrAlreadyUsed) {
+		if err := s.release(r, u.ID); err != nil { // nothing was compared
+			return err
+		}
 		return page(http.StatusUnauthorized, "Too many wrong codes for this sign-in. Start again from the application.")
 	} else if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/twofold-id/twofold/internal/keyring"
@@ -43,7 +44,7 @@ type Store interface {
 	LatestChallenge(ctx context.Context, authRequestID string) (*storage.Challenge, error)
 	CountChallenges(ctx context.Context, authRequestID string) (int64, error)
 	CreateFirstChallenge(ctx context.Context, c *storage.Challenge) error
-	SpendAttempt(ctx context.Context, id string, now time.Time) error
+	SpendAttempt(ctx context.Context, id string, now time.Time) (int, error)
 	UseChallenge(ctx context.Context, id string, now time.Time) error
 	GlobalNotBefore(ctx context.Context) (time.Time, error)
 	AddSessionClient(ctx context.Context, sessionID, clientID string) error
@@ -212,11 +213,17 @@ func (s *Service) MethodNotAllowed() http.Handler {
 	return BrowserHeaders(s.errorPage(errMethodNotAllowed))
 }
 
+// errUnavailable answers a database outage: nothing the user did is wrong,
+// and the same page works again in a few seconds.
+var errUnavailable = &pageError{http.StatusServiceUnavailable, "Unavailable for a moment",
+	"We cannot reach our records right now. Nothing is wrong with your sign-in: try again in a few seconds."}
+
 var errUnknownRequest = &pageError{http.StatusBadRequest, "This sign-in link cannot be used",
 	"It has expired or is not valid. Sign-ins must be finished within 30 minutes."}
 
 // adapt renders the error a handler returns: its message for a pageError,
-// a generic page (and a log line with the cause) for anything else.
+// the "try again shortly" page (503, Retry-After) for a database outage, a
+// generic page (and a log line with the cause) for anything else.
 func (s *Service) adapt(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// One request reads each record once (see storage.WithMemo).
@@ -229,7 +236,13 @@ func (s *Service) adapt(h handlerFunc) http.Handler {
 			return
 		}
 		var pe *pageError
-		if !errors.As(err, &pe) {
+		switch {
+		case errors.As(err, &pe):
+		case errors.Is(err, storage.ErrUnavailable):
+			s.cfg.Logger.ErrorContext(r.Context(), "database unavailable", "path", r.URL.Path, "err", err)
+			w.Header().Set("Retry-After", strconv.Itoa(int(storage.RetryAfter.Seconds())))
+			pe = errUnavailable
+		default:
 			s.cfg.Logger.ErrorContext(r.Context(), "login page failed", "path", r.URL.Path, "err", err)
 			pe = &pageError{http.StatusInternalServerError, "Something went wrong", "Please try again in a moment."}
 		}

@@ -48,7 +48,7 @@ func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request, next h
 	}
 	if err != nil {
 		p.opts.Logger.ErrorContext(r.Context(), "discovery", "err", err)
-		writeError(w, false, http.StatusInternalServerError, "server_error", "internal error")
+		writeInternal(w, err)
 		return
 	}
 	d := &p.discovery

@@ -37,7 +37,7 @@ func (s *oidcStorage) checkVerifier(ctx context.Context, a *storage.AuthRequest,
 	}
 	// Lost to a concurrent exchange (ErrAlreadyUsed): the code is spent anyway.
 	if err := s.store.RedeemAuthCode(ctx, a.ID, now); err != nil && !errors.Is(err, storage.ErrAlreadyUsed) {
-		return serverError(err)
+		return storeError(ctx, err)
 	}
 	s.audit(ctx, "pkce_failed", a.ClientID, a.UserID, "code spent")
 	return oidc.ErrInvalidGrant().WithDescription("code_verifier does not match the code_challenge; the code can no longer be used")

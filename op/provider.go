@@ -1,7 +1,7 @@
 // Package op is the glue between twofold and zitadel/oidc: op.Storage on our
 // records, signing keys, provider options, and the wrappers that close what
 // the library leaves open (PKCE verifier checks, error bodies, browser
-// binding of the callback, the SSO cookie at end_session, WWW-Authenticate).
+// binding of the callback, end_session, WWW-Authenticate).
 package op
 
 import (
@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -42,6 +43,13 @@ type Options struct {
 	SessionID func(*http.Request) string
 	// ClearSession removes the SSO cookie after a successful end_session.
 	ClearSession func(http.ResponseWriter)
+	// Pages are the HTML templates (web/templates, logout.html among them)
+	// of end_session's pages, which PageHeaders gives the headers of every
+	// browser page.
+	Pages       *template.Template
+	PageHeaders func(http.Handler) http.Handler
+	// ClientIP is the address audit events record; nil records none.
+	ClientIP func(*http.Request) string
 	// CallbackGuard reports whether this browser may collect the code of the
 	// auth request (it is the browser that signed in); it writes the refusal.
 	CallbackGuard func(w http.ResponseWriter, r *http.Request, authRequestID string) bool
@@ -54,6 +62,8 @@ type Provider struct {
 	opts      Options
 	storage   *oidcStorage
 	handler   http.Handler
+	logout    http.Handler // end_session and its confirmation page
+	csrf      *http.CrossOriginProtection
 	discovery discovery
 }
 
@@ -76,7 +86,7 @@ func New(o Options) (*Provider, error) {
 	copy(cryptoKey[:], o.Keyring.Derive(keyring.PurposeOPCrypto))
 	cfg := &zop.Config{
 		CryptoKey:                cryptoKey,
-		DefaultLogoutRedirectURI: "/logged-out",
+		DefaultLogoutRedirectURI: loggedOutPath,
 		CodeMethodS256:           true,
 		AuthMethodPost:           true,
 		AuthMethodPrivateKeyJWT:  true,
@@ -98,8 +108,12 @@ func New(o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{inner: inner, opts: o, storage: st}
+	if o.Pages == nil || o.Pages.Lookup("logout.html") == nil || o.PageHeaders == nil {
+		return nil, errors.New("op: Options.Pages (with logout.html) and PageHeaders are required")
+	}
+	p := &Provider{inner: inner, opts: o, storage: st, csrf: http.NewCrossOriginProtection()}
 	p.handler = p.wrap(inner)
+	p.logout = o.PageHeaders(http.HandlerFunc(p.serveLogout))
 	return p, nil
 }
 
@@ -117,12 +131,14 @@ var verifierRE = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
 func (p *Provider) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-		r = r.WithContext(storage.WithMemo(r.Context()))
+		ctx, out := withOutage(storage.WithMemo(r.Context()))
+		r = r.WithContext(ctx)
 		e, _ := endpointOf(r.URL.Path)
 		if p.cors(w, r, e) {
 			return
 		}
-		browser := r.URL.Path == "/authorize" || r.URL.Path == "/authorize/callback" || r.URL.Path == "/end_session"
+		browser := r.URL.Path == "/authorize" || r.URL.Path == "/authorize/callback" ||
+			r.URL.Path == endSessionPath || r.URL.Path == logoutConfirmPath
 		if err := r.ParseForm(); err != nil {
 			writeError(w, browser, http.StatusBadRequest, "invalid_request", "the request could not be parsed")
 			return
@@ -162,30 +178,31 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			if p.opts.CallbackGuard != nil && !p.opts.CallbackGuard(w, r, r.Form.Get("id")) {
 				return
 			}
-		case "/end_session":
-			if p.opts.SessionID != nil {
-				if id := p.opts.SessionID(r); id != "" {
-					r = r.WithContext(withSessionID(r.Context(), id))
-					w = &clearOnRedirect{ResponseWriter: w, clear: p.opts.ClearSession}
-				}
-			}
+		case endSessionPath, logoutConfirmPath:
+			p.logout.ServeHTTP(w, r) // ours, not zitadel/oidc's: see logout.go
+			return
 		}
 		if r.URL.Path == "/authorize" && r.Form.Get("response_mode") == string(oidc.ResponseModeFormPost) {
 			w = &formPostErrors{ResponseWriter: w, redirectURI: r.Form.Get("redirect_uri")}
 		}
-		rw := &errorRewriter{ResponseWriter: w}
+		rw := &errorRewriter{ResponseWriter: w, out: out}
 		next.ServeHTTP(rw, r)
+		if cause := out.seen(); cause != nil && rw.status != 0 {
+			p.opts.Logger.ErrorContext(r.Context(), "database unavailable", "path", r.URL.Path, "err", cause)
+			writeUnavailable(rw.ResponseWriter, browser)
+			return
+		}
 		rw.finish(r, browser, p.opts.Logger)
 	})
 }
 
 // writeClientAuthError answers a refused client authentication: 401 with
-// the challenge of the method that failed (RFC 6749 §5.2), or a logged
-// server_error.
+// the challenge of the method that failed (RFC 6749 §5.2), or, when the
+// client could not be read, a logged server_error (503 in an outage).
 func (p *Provider) writeClientAuthError(w http.ResponseWriter, r *http.Request, e *oidc.Error) {
 	if e.ErrorType == oidc.ServerError {
 		p.opts.Logger.ErrorContext(r.Context(), "client authentication", "path", r.URL.Path, "err", e.Parent)
-		writeError(w, false, http.StatusInternalServerError, "server_error", "internal error")
+		writeInternal(w, e.Parent)
 		return
 	}
 	w.Header().Set("WWW-Authenticate", `Basic realm="twofold"`)
@@ -198,7 +215,7 @@ func (p *Provider) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	body, etag, err := p.opts.Keys.jwksDoc(r.Context())
 	if err != nil {
 		p.opts.Logger.ErrorContext(r.Context(), "jwks", "err", err)
-		writeError(w, false, http.StatusInternalServerError, "server_error", "internal error")
+		writeInternal(w, err)
 		return
 	}
 	servePublicJSON(w, r, body, etag)
@@ -223,29 +240,19 @@ func etagOf(body []byte) string {
 	return `"` + hex.EncodeToString(sum[:8]) + `"`
 }
 
-// clearOnRedirect clears the SSO cookie when end_session succeeds.
-type clearOnRedirect struct {
-	http.ResponseWriter
-	clear func(http.ResponseWriter)
-}
-
-func (c *clearOnRedirect) WriteHeader(code int) {
-	if code == http.StatusFound && c.clear != nil {
-		c.clear(c.ResponseWriter)
-	}
-	c.ResponseWriter.WriteHeader(code)
-}
-
 // errorRewriter holds back error bodies so that no internal text reaches a
 // client: zitadel/oidc answers some failures with err.Error() in plain text.
+// After a database outage it holds back any answer (the library answers a
+// failed introspection "active": false with 200).
 type errorRewriter struct {
 	http.ResponseWriter
+	out    *outage
 	status int
 	buf    bytes.Buffer
 }
 
 func (e *errorRewriter) WriteHeader(code int) {
-	if code >= 400 {
+	if code >= 400 || e.out.seen() != nil {
 		e.status = code
 		return
 	}
@@ -253,6 +260,9 @@ func (e *errorRewriter) WriteHeader(code int) {
 }
 
 func (e *errorRewriter) Write(b []byte) (int, error) {
+	if e.status == 0 && e.out.seen() != nil { // an implicit 200
+		e.status = http.StatusOK
+	}
 	if e.status != 0 {
 		return e.buf.Write(b)
 	}
@@ -329,6 +339,16 @@ var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 <title>Sign-in error · twofold</title><link rel="stylesheet" href="/static/style.css"></head>
 <body><main><h1>This sign-in link cannot be used</h1><p class="error" role="alert">{{.}}</p>
 <p class="muted">Go back to the application and start the sign-in again.</p></main></body></html>`))
+
+// writeInternal answers a failure of our own: 503 when the database is
+// unavailable, else server_error.
+func writeInternal(w http.ResponseWriter, err error) {
+	if errors.Is(err, storage.ErrUnavailable) {
+		writeUnavailable(w, false)
+		return
+	}
+	writeError(w, false, http.StatusInternalServerError, "server_error", "internal error")
+}
 
 // writeError answers with an OAuth error: JSON for API endpoints, a page for
 // the browser ones.

@@ -24,7 +24,8 @@ var endpoints = []endpoint{
 	{"/oauth/introspect", []string{http.MethodPost}, corsClients},
 	{"/revoke", []string{http.MethodPost}, corsClients},
 	{"/userinfo", []string{http.MethodGet, http.MethodPost}, corsClients},
-	{"/end_session", []string{http.MethodGet, http.MethodPost}, corsNone},
+	{endSessionPath, []string{http.MethodGet, http.MethodPost}, corsNone},
+	{logoutConfirmPath, []string{http.MethodPost}, corsNone},
 	{"/ready", []string{http.MethodGet}, corsNone}, // zitadel/oidc's readiness probe
 }
 

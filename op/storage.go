@@ -39,6 +39,8 @@ type Store interface {
 	RefreshTokenByID(ctx context.Context, id string) (*storage.RefreshToken, error)
 	RotateRefreshToken(ctx context.Context, oldID string, next *storage.RefreshToken, now time.Time) error
 	RevokeSession(ctx context.Context, id string, now time.Time) error
+	ActiveSession(ctx context.Context, id string, now time.Time) (*storage.Session, error)
+	LiveSessionBySID(ctx context.Context, userID, sid string, now time.Time) (*storage.Session, error)
 	Audit(ctx context.Context, e *storage.AuditEvent) error
 }
 
@@ -62,13 +64,8 @@ type oidcStorage struct {
 	log      *slog.Logger
 }
 
-type sessionKey struct{}
-
-// withSessionID carries the SSO session of the browser into end_session.
-func withSessionID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, sessionKey{}, id)
-}
-
+// serverError is an internal failure: a fixed description, the cause kept
+// as parent for the log. Storage failures go through storeError.
 func serverError(err error) *oidc.Error {
 	return oidc.ErrServerError().WithDescription("internal error").WithParent(err)
 }
@@ -83,11 +80,15 @@ func (s *oidcStorage) audit(ctx context.Context, typ, clientID, userID, outcome 
 }
 
 // CreateAuthRequest refuses what zitadel/oidc lets through: PKCE plain or
-// unknown methods, and public clients without PKCE.
-func (s *oidcStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (zop.AuthRequest, error) {
+// unknown methods, and public clients without PKCE. hintSubject is the
+// subject of the request's id_token_hint, whose signature zitadel/oidc has
+// checked (an expired hint still names the user the client expects).
+func (s *oidcStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (zop.AuthRequest, error) {
 	rec, err := s.store.Client(ctx, req.ClientID)
-	if err != nil {
+	if isNotFound(err) {
 		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
+	} else if err != nil {
+		return nil, storeError(ctx, err)
 	}
 	switch {
 	case req.CodeChallenge == "" && rec.AuthMethod == string(oidc.AuthMethodNone):
@@ -118,6 +119,7 @@ func (s *oidcStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthReque
 		Prompt:              storage.StringList(req.Prompt),
 		ACRValues:           storage.StringList(req.ACRValues),
 		LoginHint:           req.LoginHint,
+		HintSubject:         hintSubject,
 		CreatedAt:           now,
 		ExpiresAt:           now.Add(s.life.Login),
 	}
@@ -129,7 +131,7 @@ func (s *oidcStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthReque
 		a.MaxAge = &m
 	}
 	if err := s.store.CreateAuthRequest(ctx, a); err != nil {
-		return nil, serverError(err)
+		return nil, storeError(ctx, err)
 	}
 	return &authRequest{a}, nil
 }
@@ -139,7 +141,7 @@ func (s *oidcStorage) AuthRequestByID(ctx context.Context, id string) (zop.AuthR
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, oidc.ErrInvalidRequest().WithDescription("unknown or expired sign-in request")
 	} else if err != nil {
-		return nil, serverError(err)
+		return nil, storeError(ctx, err)
 	}
 	return &authRequest{a}, nil
 }
@@ -153,12 +155,12 @@ func (s *oidcStorage) AuthRequestByCode(ctx context.Context, code string) (zop.A
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("invalid code")
 	} else if err != nil {
-		return nil, serverError(err)
+		return nil, storeError(ctx, err)
 	}
 	now := s.now()
 	if a.RedeemedAt != nil {
 		if err := s.store.RevokeFamily(ctx, a.ID, now); err != nil {
-			return nil, serverError(err)
+			return nil, storeError(ctx, err)
 		}
 		s.audit(ctx, "code_replay", a.ClientID, a.UserID, "tokens revoked")
 		return nil, oidc.ErrInvalidGrant().WithDescription("code already used")
@@ -177,7 +179,7 @@ func (s *oidcStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 	if errors.Is(err, storage.ErrAlreadyUsed) {
 		return oidc.ErrInvalidRequest().WithDescription("this sign-in has already been completed")
 	} else if err != nil {
-		return serverError(err)
+		return storeError(ctx, err)
 	}
 	return nil
 }
@@ -201,13 +203,13 @@ func (s *oidcStorage) redeem(ctx context.Context, a *authRequest) error {
 	err := s.store.RedeemAuthCode(ctx, a.rec.ID, now)
 	if errors.Is(err, storage.ErrAlreadyUsed) {
 		if err := s.store.RevokeFamily(ctx, a.rec.ID, now); err != nil {
-			return serverError(err)
+			return storeError(ctx, err)
 		}
 		s.audit(ctx, "code_replay", a.rec.ClientID, a.rec.UserID, "tokens revoked")
 		return oidc.ErrInvalidGrant().WithDescription("code already used or expired")
 	}
 	if err != nil {
-		return serverError(err)
+		return storeError(ctx, err)
 	}
 	return nil
 }
@@ -232,7 +234,7 @@ func (s *oidcStorage) newAccessToken(ctx context.Context, req zop.TokenRequest) 
 		return nil, oidc.ErrUnsupportedGrantType()
 	}
 	if err := s.store.CreateAccessToken(ctx, tok); err != nil {
-		return nil, serverError(err)
+		return nil, storeError(ctx, err)
 	}
 	return tok, nil
 }
@@ -251,7 +253,7 @@ func (s *oidcStorage) CreateAccessAndRefreshTokens(ctx context.Context, req zop.
 		if errors.Is(err, storage.ErrAlreadyUsed) {
 			return "", "", time.Time{}, s.reuse(ctx, old)
 		} else if err != nil {
-			return "", "", time.Time{}, serverError(err)
+			return "", "", time.Time{}, storeError(ctx, err)
 		}
 	case *authRequest:
 		a := r.rec
@@ -267,7 +269,7 @@ func (s *oidcStorage) CreateAccessAndRefreshTokens(ctx context.Context, req zop.
 	}
 	if _, ok := req.(*authRequest); ok {
 		if err := s.store.CreateRefreshToken(ctx, next); err != nil {
-			return "", "", time.Time{}, serverError(err)
+			return "", "", time.Time{}, storeError(ctx, err)
 		}
 	}
 	return tok.ID, raw, tok.ExpiresAt, nil
@@ -277,7 +279,7 @@ func (s *oidcStorage) CreateAccessAndRefreshTokens(ctx context.Context, req zop.
 // is revoked, since either the client or an attacker holds a stolen copy.
 func (s *oidcStorage) reuse(ctx context.Context, old *storage.RefreshToken) error {
 	if err := s.store.RevokeFamily(ctx, old.FamilyID, s.now()); err != nil {
-		return serverError(err)
+		return storeError(ctx, err)
 	}
 	s.audit(ctx, "refresh_token_reuse", old.ClientID, old.UserID, "family revoked")
 	return oidc.ErrInvalidGrant().WithDescription("refresh token already used; all tokens of this grant are revoked")
@@ -288,7 +290,7 @@ func (s *oidcStorage) TokenRequestByRefreshToken(ctx context.Context, raw string
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("invalid refresh token")
 	} else if err != nil {
-		return nil, serverError(err)
+		return nil, storeError(ctx, err)
 	}
 	switch {
 	case t.RevokedAt != nil:
@@ -300,27 +302,16 @@ func (s *oidcStorage) TokenRequestByRefreshToken(ctx context.Context, raw string
 	}
 	void, err := s.voidByMarks(ctx, t.UserID, t.AuthTime)
 	if err != nil {
-		return nil, serverError(err)
+		return nil, storeError(ctx, err)
 	} else if void {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the sign-in behind this refresh token has ended")
 	}
 	return &refreshRequest{rec: t, scopes: t.Scopes}, nil
 }
 
-// TerminateSession is unused: TerminateSessionFromRequest takes precedence.
+// TerminateSession is unused: end_session is served by logout.go, not by
+// zitadel/oidc.
 func (s *oidcStorage) TerminateSession(context.Context, string, string) error { return nil }
-
-// TerminateSessionFromRequest ends the browser's SSO session (found from
-// its cookie by the end_session wrapper) and the tokens issued under it.
-func (s *oidcStorage) TerminateSessionFromRequest(ctx context.Context, req *zop.EndSessionRequest) (string, error) {
-	if id, _ := ctx.Value(sessionKey{}).(string); id != "" {
-		if err := s.store.RevokeSession(ctx, id, s.now()); err != nil {
-			return "", serverError(err)
-		}
-		s.audit(ctx, "logout", req.ClientID, req.UserID, "session ended")
-	}
-	return req.RedirectURI, nil
-}
 
 // RevokeToken revokes a token of the calling client. A token issued to
 // another client is refused with unauthorized_client (RFC 7009 §2.1); an
@@ -332,7 +323,7 @@ func (s *oidcStorage) RevokeToken(ctx context.Context, tokenOrID, userID, client
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil
 		} else if err != nil {
-			return serverError(err)
+			return storeError(ctx, err)
 		}
 		return s.revokeFamilyOf(ctx, rt, clientID, now)
 	}
@@ -340,20 +331,20 @@ func (s *oidcStorage) RevokeToken(ctx context.Context, tokenOrID, userID, client
 	if rt, err := s.store.RefreshTokenByID(ctx, tokenOrID); err == nil {
 		return s.revokeFamilyOf(ctx, rt, clientID, now)
 	} else if !errors.Is(err, storage.ErrNotFound) {
-		return serverError(err)
+		return storeError(ctx, err)
 	}
 	at, err := s.store.ActiveAccessToken(ctx, tokenOrID, now)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
 	} else if err != nil {
-		return serverError(err)
+		return storeError(ctx, err)
 	}
 	if at.ClientID != clientID {
 		s.audit(ctx, "revocation_refused", clientID, at.UserID, "token of another client")
 		return oidc.ErrUnauthorizedClient().WithDescription("the token was not issued to this client")
 	}
 	if err := s.store.RevokeAccessToken(ctx, tokenOrID, clientID, now); err != nil {
-		return serverError(err)
+		return storeError(ctx, err)
 	}
 	return nil
 }
@@ -365,13 +356,16 @@ func (s *oidcStorage) revokeFamilyOf(ctx context.Context, rt *storage.RefreshTok
 		return oidc.ErrUnauthorizedClient().WithDescription("the token was not issued to this client")
 	}
 	if err := s.store.RevokeFamily(ctx, rt.FamilyID, now); err != nil {
-		return serverError(err)
+		return storeError(ctx, err)
 	}
 	return nil
 }
 
 func (s *oidcStorage) GetRefreshTokenInfo(ctx context.Context, clientID, raw string) (string, string, error) {
 	t, err := s.store.RefreshTokenByHash(ctx, s.tokens.Sum("refresh", raw))
+	if err != nil && !isNotFound(err) {
+		return "", "", storeError(ctx, err)
+	}
 	if err != nil || t.ClientID != clientID {
 		return "", "", zop.ErrInvalidRefreshToken
 	}
@@ -381,23 +375,33 @@ func (s *oidcStorage) GetRefreshTokenInfo(ctx context.Context, clientID, raw str
 func (s *oidcStorage) SigningKey(ctx context.Context) (zop.SigningKey, error) {
 	k, err := s.keys.SigningKey(ctx)
 	if err != nil {
-		return nil, serverError(err)
+		return nil, storeError(ctx, err)
 	}
 	return k, nil
 }
 
 func (s *oidcStorage) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgorithm, error) {
-	return s.keys.Algorithms(ctx)
+	algs, err := s.keys.Algorithms(ctx)
+	if err != nil {
+		return nil, storeError(ctx, err)
+	}
+	return algs, nil
 }
 
-func (s *oidcStorage) KeySet(ctx context.Context) ([]zop.Key, error) { return s.keys.KeySet(ctx) }
+func (s *oidcStorage) KeySet(ctx context.Context) ([]zop.Key, error) {
+	keys, err := s.keys.KeySet(ctx)
+	if err != nil {
+		return nil, storeError(ctx, err)
+	}
+	return keys, nil
+}
 
 func (s *oidcStorage) GetClientByClientID(ctx context.Context, id string) (zop.Client, error) {
 	rec, err := s.store.Client(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errors.New("unknown client")
 	} else if err != nil {
-		return nil, serverError(err)
+		return nil, storeError(ctx, err)
 	}
 	return &client{rec: rec, loginURL: s.loginURL, idTokenTTL: s.life.IDToken}, nil
 }
@@ -411,7 +415,7 @@ func (s *oidcStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret st
 		s.secrets.Equal("", secret) // same work as a known client
 		return errors.New("invalid client credentials")
 	} else if err != nil {
-		return serverError(err)
+		return storeError(ctx, err)
 	}
 	if rec.SecretHash == "" || !s.secrets.Equal(rec.SecretHash, secret) {
 		s.audit(ctx, "client_auth_failed", id, "", "wrong secret")
@@ -437,8 +441,10 @@ func (s *oidcStorage) ClientCredentials(ctx context.Context, id, secret string) 
 // registered for (zitadel/oidc passes the requested ones through).
 func (s *oidcStorage) ClientCredentialsTokenRequest(ctx context.Context, id string, scopes []string) (zop.TokenRequest, error) {
 	rec, err := s.store.Client(ctx, id)
-	if err != nil {
+	if isNotFound(err) {
 		return nil, oidc.ErrInvalidClient()
+	} else if err != nil {
+		return nil, storeError(ctx, err)
 	}
 	granted := slices.DeleteFunc(slices.Clone(scopes), func(sc string) bool { return !rec.Scopes.Contains(sc) })
 	return &clientCredentialsRequest{clientID: id, scopes: granted}, nil
@@ -453,7 +459,7 @@ func (s *oidcStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.Use
 	if id := sessionIDOf(req); id != "" { // zitadel/oidc never fills IDTokenClaims.SessionID itself
 		sess, err := s.store.Session(ctx, id)
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return serverError(err)
+			return storeError(ctx, err)
 		}
 		if err == nil && sess.SID != "" {
 			info.AppendClaims("sid", sess.SID) // stable across session rotation, as in logout tokens
@@ -467,7 +473,7 @@ func (s *oidcStorage) fillUserinfo(ctx context.Context, info *oidc.UserInfo, use
 	if errors.Is(err, storage.ErrNotFound) {
 		return oidc.ErrInvalidRequest().WithDescription("user no longer exists")
 	} else if err != nil {
-		return serverError(err)
+		return storeError(ctx, err)
 	}
 	info.Subject = u.ID
 	for _, scope := range scopes {
@@ -546,7 +552,7 @@ func (s *oidcStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserI
 	if errors.Is(err, ErrInvalidToken) {
 		return &oidc.Error{ErrorType: errInvalidToken, Description: "the access token is invalid, expired or revoked"}
 	} else if err != nil {
-		return serverError(err)
+		return storeError(ctx, err)
 	}
 	if t.Subject != subject {
 		return &oidc.Error{ErrorType: errInvalidToken, Description: "the access token is invalid, expired or revoked"}
@@ -558,10 +564,13 @@ func (s *oidcStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserI
 }
 
 // SetIntrospectionFromToken answers active only to the client the token was
-// issued to (or one in its audience).
+// issued to (or one in its audience). Any error makes zitadel/oidc answer
+// "active": false; a database failure is noted so that the answer is 503.
 func (s *oidcStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
 	t, err := s.activeToken(ctx, tokenID)
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrInvalidToken) {
+		return storeError(ctx, err)
+	} else if err != nil {
 		return errors.New("inactive")
 	}
 	if t.Subject != subject || (t.ClientID != clientID && !slices.Contains(t.Audience, clientID)) {
@@ -570,7 +579,7 @@ func (s *oidcStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.
 	if t.UserID != "" {
 		info := new(oidc.UserInfo)
 		if err := s.fillUserinfo(ctx, info, t.UserID, t.Scopes); err != nil {
-			return errors.New("inactive")
+			return err // server_error (noted) or the user is gone: inactive either way
 		}
 		resp.SetUserInfo(info)
 		resp.Username = info.PreferredUsername
@@ -593,8 +602,10 @@ func (s *oidcStorage) GetPrivateClaimsFromScopes(context.Context, string, string
 // private_key_jwt client registered.
 func (s *oidcStorage) GetKeyByIDAndClientID(ctx context.Context, keyID, clientID string) (*jose.JSONWebKey, error) {
 	rec, err := s.store.Client(ctx, clientID)
-	if err != nil {
+	if isNotFound(err) {
 		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
+	} else if err != nil {
+		return nil, storeError(ctx, err)
 	}
 	var set jose.JSONWebKeySet
 	if rec.JWKS == "" || json.Unmarshal([]byte(rec.JWKS), &set) != nil {

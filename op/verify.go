@@ -31,7 +31,9 @@ func (p *Provider) VerifyAccessToken(ctx context.Context, raw string) (*storage.
 		tokenID, subject = id, sub
 	} else {
 		claims, err := zop.VerifyAccessToken[*oidc.AccessTokenClaims](ctx, raw, p.inner.AccessTokenVerifier(ctx))
-		if err != nil {
+		if errors.Is(err, storage.ErrUnavailable) { // the keys could not be loaded
+			return nil, err
+		} else if err != nil {
 			return nil, ErrInvalidToken
 		}
 		tokenID, subject = claims.JWTID, claims.Subject

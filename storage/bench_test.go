@@ -129,7 +129,7 @@ func BenchmarkVerifyChallenge(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := s.SpendAttempt(ctx, got.ID, now); err != nil {
+		if _, err := s.SpendAttempt(ctx, got.ID, now); err != nil {
 			b.Fatal(err)
 		}
 		if err := s.UseChallenge(ctx, got.ID, now); err != nil {

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"gorm.io/gorm"
@@ -104,14 +106,22 @@ func (s *Store) CountChallenges(ctx context.Context, authRequestID string) (int6
 	return n, translate(err)
 }
 
-// SpendAttempt counts one guess against a live challenge; ErrAlreadyUsed
-// when it is used, expired or out of attempts. Concurrent guesses cannot
-// exceed the limit: the count is one conditional UPDATE.
-func (s *Store) SpendAttempt(ctx context.Context, id string, now time.Time) error {
-	tx := s.db.WithContext(ctx).Model(&Challenge{}).
-		Where("id = ? AND used_at IS NULL AND attempts < max_attempts AND expires_at > ?", id, now).
-		Update("attempts", gorm.Expr("attempts + 1"))
-	return wantOne(tx)
+// SpendAttempt counts one guess against a live challenge and returns the
+// attempts counted so far, this one included; ErrAlreadyUsed when it is
+// used, expired or out of attempts. Concurrent guesses cannot exceed the
+// limit, and each learns its own count: the count is one conditional
+// UPDATE that returns the value it set, so no two guesses see the same.
+func (s *Store) SpendAttempt(ctx context.Context, id string, now time.Time) (int, error) {
+	var attempts int
+	row := s.db.WithContext(ctx).Table("challenges").Raw(`UPDATE challenges SET attempts = attempts + 1
+		WHERE id = ? AND used_at IS NULL AND attempts < max_attempts AND expires_at > ?
+		RETURNING attempts`, id, now).Row()
+	if err := row.Scan(&attempts); errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrAlreadyUsed
+	} else if err != nil {
+		return 0, translate(err)
+	}
+	return attempts, nil
 }
 
 // UseChallenge consumes a challenge whose code was right: exactly once.

@@ -25,7 +25,9 @@ type AbuseCounter struct {
 }
 
 // AccountGuard is one account's consecutive failures (password and every
-// second factor together). No row means a clean account.
+// second factor together). No row means a clean account. UserID is a
+// user's id, or for a username that names no account the key login/guard
+// derives from it, so that such a name backs off and locks like an account.
 type AccountGuard struct {
 	UserID        string `gorm:"primaryKey"`
 	Failures      int
@@ -139,6 +141,14 @@ func (s *Store) ClaimAccountAttempt(ctx context.Context, userID string, failures
 		WHERE user_id = ? AND locked_at IS NULL AND failures = ? AND last_failure_at <= ?
 			AND (claimed_at IS NULL OR claimed_at <= last_failure_at OR claimed_at <= ?)`,
 		now, userID, failures, slotOpen, leaseStart))
+}
+
+// ReleaseAccountAttempt gives back the attempt slot of an account in
+// backoff: the claim goes, the failures stay, so the next attempt may take
+// the slot at once. It is not an error when there is no claim.
+func (s *Store) ReleaseAccountAttempt(ctx context.Context, userID string) error {
+	return translate(s.db.WithContext(ctx).Model(&AccountGuard{}).
+		Where("user_id = ? AND claimed_at IS NOT NULL", userID).Update("claimed_at", nil).Error)
 }
 
 // ResetAccountGuard clears the failures of userID after a successful

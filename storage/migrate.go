@@ -26,7 +26,15 @@ var migrations = []migration{
 	{5, "abuse counters", schemaV5},
 	{6, "stable public session ids", schemaV6},
 	{7, "indexes for revoking a user's tokens and purging deliveries", schemaV7},
+	{8, "the id_token_hint subject of an authorization request", schemaV8},
 }
+
+// schemaV8 keeps the user an authorization request's id_token_hint names,
+// so that a live session of someone else does not answer it (OIDC Core
+// 3.1.2.1: prompt=none then answers login_required).
+const schemaV8 = `
+ALTER TABLE auth_requests ADD COLUMN hint_subject text NOT NULL DEFAULT '';
+`
 
 // schemaV7 indexes the columns that revoking a user (password change,
 // disable, delete, "sign out everywhere") and the purge of given-up

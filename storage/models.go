@@ -89,6 +89,7 @@ type AuthRequest struct {
 	MaxAge              *int64
 	ACRValues           StringList
 	LoginHint           string
+	HintSubject         string // subject of the request's id_token_hint (signature checked), if any
 	UILocales           StringList
 	BrowserHash         string // keyed hash of the browser cookie that first opened the login page
 	UserID              string

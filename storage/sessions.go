@@ -25,6 +25,21 @@ func (s *Store) ActiveSession(ctx context.Context, id string, now time.Time) (*S
 	return &sess, nil
 }
 
+// LiveSessionBySID loads the live session of a user whose public session id
+// (the sid claim, kept across rotation) is sid: a relying party names a
+// session by it. ErrNotFound when the user has no such live session.
+func (s *Store) LiveSessionBySID(ctx context.Context, userID, sid string, now time.Time) (*Session, error) {
+	if sid == "" {
+		return nil, ErrNotFound
+	}
+	var sess Session
+	err := s.db.WithContext(ctx).Take(&sess, "user_id = ? AND sid = ? AND revoked_at IS NULL AND expires_at > ?", userID, sid, now).Error
+	if err != nil {
+		return nil, translate(err)
+	}
+	return &sess, nil
+}
+
 // TouchSession records use of a session.
 func (s *Store) TouchSession(ctx context.Context, id string, now time.Time) error {
 	return translate(s.db.WithContext(ctx).Model(&Session{}).Where("id = ?", id).Update("last_seen_at", now).Error)

@@ -87,7 +87,7 @@ func Open(rawURL string, opts Options) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("database.url: must be postgres:// or sqlite: (got %q)", rawURL)
 	}
-	db, err := gorm.Open(dial, cfg)
+	db, err := gorm.Open(outageDialector{dial}, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -137,13 +137,15 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return sqlDB.PingContext(ctx)
+	return unavailable(sqlDB.PingContext(ctx))
 }
 
 // IsPostgres reports the dialect.
 func (s *Store) IsPostgres() bool { return s.postgres }
 
-// translate maps GORM and driver errors onto the package's errors.
+// translate maps GORM and driver errors onto the package's errors. Most
+// database failures arrive marked ErrUnavailable already (outageDialector);
+// those of a raw Row's Scan are marked here.
 func translate(err error) error {
 	switch {
 	case err == nil:
@@ -153,7 +155,7 @@ func translate(err error) error {
 	case errors.Is(err, gorm.ErrDuplicatedKey), strings.Contains(err.Error(), "UNIQUE constraint failed"):
 		return fmt.Errorf("%w: %v", ErrConflict, err)
 	}
-	return err
+	return unavailable(err)
 }
 
 // wantOne turns the result of a conditional UPDATE into ErrAlreadyUsed when

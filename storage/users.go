@@ -8,9 +8,14 @@ import (
 	"gorm.io/gorm"
 )
 
+// NormalUsername is the form usernames are stored and looked up in:
+// usernames are case-insensitive. Whatever else keys on a username (the
+// sign-in's backoff) uses it too, so that it names what the lookup finds.
+func NormalUsername(username string) string { return strings.ToLower(username) }
+
 // CreateUser inserts a user; ErrConflict if the username is taken.
 func (s *Store) CreateUser(ctx context.Context, u *User) error {
-	u.Username = strings.ToLower(u.Username)
+	u.Username = NormalUsername(u.Username)
 	return translate(s.db.WithContext(ctx).Create(u).Error)
 }
 
@@ -28,7 +33,7 @@ func (s *Store) User(ctx context.Context, id string) (*User, error) {
 // UserByUsername loads a user by username, case-insensitively.
 func (s *Store) UserByUsername(ctx context.Context, username string) (*User, error) {
 	var u User
-	if err := s.db.WithContext(ctx).Take(&u, "username = ?", strings.ToLower(username)).Error; err != nil {
+	if err := s.db.WithContext(ctx).Take(&u, "username = ?", NormalUsername(username)).Error; err != nil {
 		return nil, translate(err)
 	}
 	return &u, nil
@@ -49,7 +54,7 @@ func (s *Store) Users(ctx context.Context, limit int) ([]User, error) {
 func (s *Store) UpdateUser(ctx context.Context, id string, fields map[string]any, now time.Time) error {
 	fields["updated_at"] = now
 	if name, ok := fields["username"].(string); ok {
-		fields["username"] = strings.ToLower(name)
+		fields["username"] = NormalUsername(name)
 	}
 	tx := s.db.WithContext(ctx).Model(&User{}).Where("id = ?", id).Updates(fields)
 	if tx.Error != nil {

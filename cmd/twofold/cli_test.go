@@ -60,6 +60,7 @@ func newCLI(t *testing.T, extraEnv ...string) *cliEnv {
 		"TWOFOLD_PASSWORD_MEMORY_KIB=64",
 		"TWOFOLD_PASSWORD_ITERATIONS=1",
 		"TWOFOLD_LOG_LEVEL=debug", // the most talkative, for the secret check
+		"TWOFOLD_SHUTDOWN_DELAY=0s",
 	}, extraEnv...)}
 	t.Cleanup(func() {
 		logs := c.stderr.String()

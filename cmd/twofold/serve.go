@@ -5,7 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
+
+	"github.com/twofold-id/twofold/internal/server"
 )
 
 // ServeCmd runs the provider.
@@ -18,7 +23,7 @@ type ServeCmd struct {
 var serveReady func(addr string)
 
 // Run starts the server and blocks until ctx ends (SIGINT/SIGTERM), then
-// shuts down gracefully, finishing requests in flight.
+// shuts down gracefully (see server.App.Serve).
 func (s *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	started := time.Now()
 	if s.NoMigrate {
@@ -46,17 +51,49 @@ func (s *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	metricsLn, err := a.ListenMetrics()
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	db := "sqlite"
 	if a.Store.IsPostgres() {
 		db = "postgres"
 	}
-	a.Log.Info("twofold is ready", "issuer", a.Cfg.Issuer, "listen", ln.Addr().String(), "dev", a.Cfg.Dev,
-		"database", db, "startup", time.Since(started).Round(time.Millisecond))
+	attrs := []any{"issuer", a.Cfg.Issuer, "listen", ln.Addr().String(), "dev", a.Cfg.Dev,
+		"database", db, "startup", time.Since(started).Round(time.Millisecond)}
+	if metricsLn != nil {
+		attrs = append(attrs, "metrics_listen", metricsLn.Addr().String())
+	}
+	a.Log.Info("twofold is ready", attrs...)
 	if a.Cfg.Dev {
 		a.PrintDevBanner(g.stderr, ln.Addr().String())
 	}
 	if serveReady != nil {
 		serveReady(ln.Addr().String())
 	}
-	return a.Serve(ctx, ln, handler)
+	served := make(chan struct{})
+	defer close(served)
+	go hurryOnSecondSignal(ctx, a, served)
+	return a.Serve(ctx, server.Listeners{Main: ln, Metrics: metricsLn}, handler)
+}
+
+// hurryOnSecondSignal lets a second SIGINT or SIGTERM (Ctrl-C again at a
+// terminal) end the shutdown delay, which is there for load balancers, not
+// for a person waiting. The first signal ended ctx.
+func hurryOnSecondSignal(ctx context.Context, a *server.App, served <-chan struct{}) {
+	select {
+	case <-ctx.Done():
+	case <-served:
+		return
+	}
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	select {
+	case <-again:
+		a.Log.Info("second interrupt: skipping the rest of shutdown.delay")
+		a.Hurry()
+	case <-served:
+	}
 }

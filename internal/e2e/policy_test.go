@@ -95,6 +95,15 @@ func TestStepUpInsidePasswordOnlySession(t *testing.T) {
 	if f := app.Start(b, testkit.AuthParams{"acr_values": login.ACRTwoFactor}); !strings.Contains(f.Page.Body, `autocomplete="one-time-code"`) {
 		t.Fatalf("a 12-hour-old second factor satisfied acr_values: %s", f.Page)
 	}
+	// prompt=none cannot step up: the client hears interaction_required,
+	// and no code goes out.
+	sent := len(tw.Messages())
+	if q := app.Start(b, testkit.AuthParams{"acr_values": login.ACRTwoFactor, "prompt": "none"}).Callback(); q.Get("error") != "interaction_required" {
+		t.Fatalf("prompt=none step-up: %v", q)
+	}
+	if len(tw.Messages()) != sent {
+		t.Fatalf("prompt=none step-up sent a code")
+	}
 	app.Start(b, nil).Code() // the session itself lives on
 }
 

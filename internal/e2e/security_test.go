@@ -17,6 +17,8 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,6 +59,9 @@ func TestSecurityCodeBruteForce(t *testing.T) {
 	}
 }
 
+// notRightRE finds what a wrong code's answer says about the attempts left.
+var notRightRE = regexp.MustCompile(`That code is not right(?:\. |, and )(\d+ attempts? left|it was the last attempt)`)
+
 func mustAtoi(t *testing.T, s string) int {
 	t.Helper()
 	n, err := strconv.Atoi(s)
@@ -68,8 +73,10 @@ func mustAtoi(t *testing.T, s string) int {
 
 // Password and code failures count together per account; a new code, a
 // new sign-in or another method does not reset them; from the 5th the
-// account backs off, and the password page then answers exactly like a
-// wrong password even to the right one; at 100 it locks until unlocked.
+// account backs off, and the password page then says to wait, to the right
+// password as to a wrong one; the code sent after the wait is taken at
+// once; at 100 it locks until unlocked, and the password page answers
+// exactly like a wrong password even to the right one.
 func TestSecurityAccountBackoffAndLock(t *testing.T) {
 	s, tw, mail := attackServer(t, testkit.ServerOptions{}, nil)
 	alice := s.CreateUserWith(t, testkit.UserSpec{Username: "alice", Password: "alice-password", Phone: alicePhone, Methods: []string{"sms", "email"}})
@@ -99,11 +106,11 @@ func TestSecurityAccountBackoffAndLock(t *testing.T) {
 	if f.Page.Status != http.StatusTooManyRequests || f.Page.Header.Get("Retry-After") == "" || !strings.Contains(f.Page.Body, "Try again in 30 seconds") {
 		t.Fatalf("right code during the backoff: %s", f.Page)
 	}
-	// A new sign-in: the right password answers exactly like a wrong one.
+	// A new sign-in: the right password is told to wait, like a wrong one.
 	texts := len(tw.Messages())
 	right := app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password").Page
 	wrong := app.Start(s.NewBrowser(t), nil).Password("alice", "not-the-password").Page
-	samePasswordAnswer(t, right, wrong)
+	sameBackoffAnswer(t, right, "alice", wrong, "alice", 30)
 	if len(tw.Messages()) != texts {
 		t.Fatal("a code was sent during the backoff")
 	}
@@ -115,8 +122,7 @@ func TestSecurityAccountBackoffAndLock(t *testing.T) {
 	if !strings.Contains(g.Page.Body, `autocomplete="one-time-code"`) {
 		t.Fatalf("right password after the backoff: %s", g.Page)
 	}
-	s.Clock.Advance(11 * time.Second) // the password step's claim on the slot lapses
-	g.SubmitCode(tw.LastCode(alicePhone)).Code()
+	g.SubmitCode(tw.LastCode(alicePhone)).Code() // at once: the password step gave its slot to the code
 	want(0)
 
 	// Lock: the 100th failure locks, and nothing but an unlock opens it.
@@ -165,8 +171,8 @@ func TestSecurityAccountPagePasswordGuessing(t *testing.T) {
 		t.Fatalf("right current password during the backoff: %s", p)
 	}
 	app := s.NewRP(t, testkit.ClientOptions{})
-	samePasswordAnswer(t, app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password").Page,
-		app.Start(s.NewBrowser(t), nil).Password("alice", "not-the-password").Page)
+	sameBackoffAnswer(t, app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password").Page, "alice",
+		app.Start(s.NewBrowser(t), nil).Password("alice", "not-the-password").Page, "alice", 30)
 }
 
 // samePasswordAnswer asserts that two password-step answers cannot be told
@@ -252,6 +258,7 @@ func parallelGuesses(t *testing.T, servers []*testkit.Server, tw *testkit.FakeTw
 		mu       sync.Mutex
 		statuses = map[int]int{}
 		checked  int // answers that compared the code
+		left     []string
 		errs     []error
 	)
 	for i := range 50 {
@@ -265,8 +272,9 @@ func parallelGuesses(t *testing.T, servers []*testkit.Server, tw *testkit.FakeTw
 				return
 			}
 			statuses[p.Status]++
-			if strings.Contains(p.Body, "That code is not right") {
+			if m := notRightRE.FindStringSubmatch(p.Body); m != nil {
 				checked++
+				left = append(left, m[1])
 			}
 		})
 	}
@@ -276,6 +284,11 @@ func parallelGuesses(t *testing.T, servers []*testkit.Server, tw *testkit.FakeTw
 	}
 	if checked != 5 || statuses[http.StatusUnauthorized]+statuses[http.StatusTooManyRequests] != 50 {
 		t.Fatalf("%d guesses were compared (want 5); statuses %v", checked, statuses)
+	}
+	// Each compared guess says exactly how many remain: every count once.
+	slices.Sort(left)
+	if want := []string{"1 attempt left", "2 attempts left", "3 attempts left", "4 attempts left", "it was the last attempt"}; !slices.Equal(left, want) {
+		t.Fatalf("the compared guesses reported %q, want %q", left, want)
 	}
 	ctx := context.Background()
 	ch, err := s.App.Store.LatestChallenge(ctx, id)
@@ -434,7 +447,8 @@ func TestSecurityNoSendBeforePassword(t *testing.T) {
 }
 
 // Unknown users, wrong passwords and locked accounts take the same time:
-// the unknown and the locked paths hash a dummy password.
+// the unknown and the locked paths hash a dummy password. Names in backoff
+// take the same time whether an account has them or not: neither hashes.
 func TestSecurityEnumerationTiming(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing test")
@@ -451,27 +465,48 @@ func TestSecurityEnumerationTiming(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	held := s.CreateUser(t, "held", "held-password")
+	for _, key := range []string{held, s.App.Guard().UsernameKey("held-nobody")} {
+		for range 5 { // in backoff while the test's clock stands still
+			if _, err := s.App.Guard().Failure(ctx, key, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	b := s.NewBrowser(t)
 	id := s.NewRP(t, testkit.ClientOptions{}).Start(b, nil).Page.Field("authRequestID")
-	kinds := []struct{ name, username, password string }{
-		{"unknown user", "nobody", "some-password"},
-		{"wrong password", "alice", "some-password"},
-		{"locked account", "locked", "locked-password"},
+	type kind struct {
+		name, username, password string
+		status                   int
 	}
-	measure := func() []time.Duration {
+	// Two groups, each timed alike within: the answers that check a
+	// password, and the answers of a backoff.
+	groups := [][]kind{{
+		{"unknown user", "nobody", "some-password", http.StatusUnauthorized},
+		{"wrong password", "alice", "some-password", http.StatusUnauthorized},
+		{"locked account", "locked", "locked-password", http.StatusUnauthorized},
+	}, {
+		{"account in backoff", "held", "held-password", http.StatusTooManyRequests},
+		{"unknown name in backoff", "held-nobody", "some-password", http.StatusTooManyRequests},
+	}}
+	measure := func(kinds []kind) []time.Duration {
 		times := make([][]time.Duration, len(kinds))
 		for i := range 30 {
 			for j := range kinds {
 				k := kinds[(i+j)%len(kinds)] // interleaved, in a rotating order
-				if k.username == "alice" {
+				username := k.username
+				switch username {
+				case "alice":
 					if err := s.App.Guard().Success(ctx, alice); err != nil { // stay out of backoff
 						t.Fatal(err)
 					}
+				case "nobody":
+					username = fmt.Sprintf("nobody-%d", i) // a name's own backoff stays away too
 				}
 				start := time.Now()
-				p := postForm(t, b, s.URL, "/login/password", url.Values{"authRequestID": {id}, "username": {k.username}, "password": {k.password}}, nil)
+				p := postForm(t, b, s.URL, "/login/password", url.Values{"authRequestID": {id}, "username": {username}, "password": {k.password}}, nil)
 				times[(i+j)%len(kinds)] = append(times[(i+j)%len(kinds)], time.Since(start))
-				if p.Status != http.StatusUnauthorized {
+				if p.Status != k.status {
 					t.Fatalf("%s: %s", k.name, p)
 				}
 			}
@@ -487,16 +522,18 @@ func TestSecurityEnumerationTiming(t *testing.T) {
 	start := time.Now()
 	s.App.Passwords().Verify(ctx, hashed, "y")
 	hashCost := time.Since(start)
-	for try := 1; ; try++ {
-		m := measure()
-		lo, hi := min(m[0], m[1], m[2]), max(m[0], m[1], m[2])
-		bound := max(hi/4, 3*time.Millisecond)
-		t.Logf("try %d: medians unknown %v, wrong %v, locked %v (bound %v; one hash %v)", try, m[0], m[1], m[2], bound, hashCost)
-		if hi-lo < bound {
-			return
-		}
-		if try == 2 {
-			t.Fatalf("the password step's time tells the three cases apart: medians %v (bound %v)", m, bound)
+	for _, kinds := range groups {
+		for try := 1; ; try++ {
+			m := measure(kinds)
+			lo, hi := slices.Min(m), slices.Max(m)
+			bound := max(hi/4, 3*time.Millisecond)
+			t.Logf("try %d: medians %v of %v (bound %v; one hash %v)", try, m, kinds, bound, hashCost)
+			if hi-lo < bound {
+				break
+			}
+			if try == 2 {
+				t.Fatalf("the password step's time tells the cases apart: medians %v of %v (bound %v)", m, kinds, bound)
+			}
 		}
 	}
 }

@@ -95,7 +95,8 @@ func (r *Replica) Stop() {
 
 // ReplicaEnv is the configuration of the replicas the driver starts, as
 // TWOFOLD_* variables: the abuse limits are lifted (every sign-in comes
-// from one IP and a few numbers) and codes go to the driver's fake Twilio.
+// from one IP and a few numbers), codes go to the driver's fake Twilio, and
+// they stop without shutdown.delay (no load balancer waits on them).
 // cheapHash sets argon2id to a test cost; otherwise the production default
 // stays.
 func ReplicaEnv(issuer, databaseURL, dataDir, secretKey, twilioURL, sid, token string, cheapHash bool) []string {
@@ -115,6 +116,7 @@ func ReplicaEnv(issuer, databaseURL, dataDir, secretKey, twilioURL, sid, token s
 		"TWOFOLD_LIMITS_IP_FAILURES=1000000000",
 		"TWOFOLD_LIMITS_SMS_COUNTRY_DAILY=1000000000",
 		"TWOFOLD_LIMITS_SMS_GLOBAL_HOURLY=1000000000",
+		"TWOFOLD_SHUTDOWN_DELAY=0s",
 	}
 	if cheapHash {
 		env = append(env, "TWOFOLD_PASSWORD_MEMORY_KIB=64", "TWOFOLD_PASSWORD_ITERATIONS=1")

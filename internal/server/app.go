@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twofold-id/twofold/config"
@@ -45,6 +46,10 @@ type App struct {
 
 	guardOnce sync.Once
 	guard     *guard.Guard
+
+	draining  atomic.Bool   // shutting down: /readyz answers 503
+	hurry     chan struct{} // closed by Hurry: the shutdown delay ends
+	hurryOnce sync.Once
 }
 
 // Options adjust Open for tests.
@@ -78,7 +83,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (
 		now = func() time.Time { return time.Now().UTC() }
 	}
 	a := &App{Cfg: cfg, Store: store, Ring: ring, Log: log, Now: now, Metrics: metrics.New(),
-		smtpInsecure: o.SMTPInsecureSkipVerify}
+		smtpInsecure: o.SMTPInsecureSkipVerify, hurry: make(chan struct{})}
 	if cfg.Database.AutoMigrate {
 		applied, err := store.Migrate(ctx)
 		if err != nil {

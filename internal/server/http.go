@@ -14,7 +14,8 @@ import (
 	"github.com/twofold-id/twofold/web"
 )
 
-// mountOps adds liveness, readiness and the static assets.
+// mountOps adds liveness, readiness (which fails once shutdown begins) and
+// the static assets.
 func mountOps(mux *http.ServeMux, a *App) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
@@ -24,6 +25,11 @@ func mountOps(mux *http.ServeMux, a *App) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain")
+		if a.Draining() { // load balancers must stop sending before the listener closes
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("shutting down\n"))
+			return
+		}
 		if err := a.Store.Ping(ctx); err != nil {
 			a.Log.Warn("readiness check failed", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/twofold-id/twofold/op"
@@ -27,8 +28,12 @@ const (
 // rotating the signing key and delivering back-channel logout tokens. All
 // are safe to run on all replicas at once (bounded deletes; rotation checks
 // the key's age first; deliveries are claimed with a conditional UPDATE).
+// It returns once ctx ends and every job has stopped, so that the store can
+// be closed after it.
 func (a *App) RunJobs(ctx context.Context) {
-	go a.runBackchannel(ctx)
+	var backchannel sync.WaitGroup
+	backchannel.Go(func() { a.runBackchannel(ctx) })
+	defer backchannel.Wait()
 	purge := time.NewTicker(10 * time.Minute)
 	rotate := time.NewTicker(time.Hour)
 	defer purge.Stop()

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -59,11 +61,35 @@ func withMetrics(m *metrics.Metrics, next http.Handler) http.Handler {
 	})
 }
 
-// mountMetrics serves the Prometheus endpoint when metrics.enabled is on.
+// mountMetrics serves the Prometheus endpoint on the main listener when
+// metrics.enabled is on and metrics.listen does not move it elsewhere.
 // It is not a browser page: no page headers, no cross-origin check.
 func mountMetrics(mux *http.ServeMux, a *App) {
-	if !a.Cfg.Metrics.Enabled {
+	if !a.Cfg.Metrics.Enabled || a.Cfg.Metrics.Listen != "" {
 		return
 	}
 	mux.Handle("GET /metrics", a.Metrics.Handler())
+}
+
+// metricsHandler is all the metrics.listen address serves: GET /metrics,
+// and 404 for anything else.
+func (a *App) metricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	if a.Cfg.Metrics.Enabled {
+		mux.Handle("GET /metrics", a.Metrics.Handler())
+	}
+	return mux
+}
+
+// ListenMetrics opens the metrics.listen address; nil when it is not set
+// (or metrics are off), and /metrics is on the main listener (or nowhere).
+func (a *App) ListenMetrics() (net.Listener, error) {
+	if !a.Cfg.Metrics.Enabled || a.Cfg.Metrics.Listen == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", a.Cfg.Metrics.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("metrics.listen: %w", err)
+	}
+	return ln, nil
 }

@@ -2,11 +2,7 @@ package server
 
 import (
 	"context"
-	"errors"
-	"log/slog"
-	"net"
 	"net/http"
-	"time"
 
 	"github.com/twofold-id/twofold/admin"
 	"github.com/twofold-id/twofold/demo"
@@ -14,37 +10,6 @@ import (
 	"github.com/twofold-id/twofold/op"
 	"github.com/twofold-id/twofold/storage"
 )
-
-// Serve serves on ln until ctx ends, then shuts down gracefully: it stops
-// accepting, finishes requests in flight (up to 25 s) and returns.
-func (a *App) Serve(ctx context.Context, ln net.Listener, handler http.Handler) error {
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
-	}
-	jobs, stopJobs := context.WithCancel(ctx)
-	defer stopJobs()
-	go a.RunJobs(jobs)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	a.Log.Info("shutting down; finishing requests in flight")
-	shutdown, cancel := context.WithTimeout(context.Background(), 25*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
 
 // Handler composes the provider, the login pages, the demo (development
 // mode) and the operational endpoints (health, readiness, metrics) on one
@@ -76,6 +41,10 @@ func (a *App) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	pages, err := login.ParseTemplates()
+	if err != nil {
+		return nil, err
+	}
 	t := a.Cfg.Tokens
 	provider, err = op.New(op.Options{
 		Issuer: a.Cfg.Issuer, Store: a.Store, Keys: a.Keys, Keyring: a.Ring, LoginURL: "/login",
@@ -83,6 +52,7 @@ func (a *App) Handler() (http.Handler, error) {
 			RefreshToken: t.RefreshTokenTTL.D(), AuthCode: t.AuthCodeTTL.D(), Login: t.LoginTTL.D()},
 		Now: a.Now, Logger: a.Log, ACRValues: login.ACRValues,
 		SessionID: svc.SessionID, ClearSession: svc.ClearSession, CallbackGuard: svc.CallbackGuard,
+		Pages: pages, PageHeaders: login.BrowserHeaders, ClientIP: ips,
 	})
 	if err != nil {
 		return nil, err
@@ -91,10 +61,6 @@ func (a *App) Handler() (http.Handler, error) {
 	svc.Mount(mux)
 	a.Admin(provider, ips).Mount(mux)
 	if a.Cfg.Dev {
-		pages, err := login.ParseTemplates()
-		if err != nil {
-			return nil, err
-		}
 		demo.New(a.Cfg.Issuer, provider, pages, a.Ring, secure, a.Log).Mount(mux, login.BrowserHeaders)
 	}
 	mountOps(mux, a)

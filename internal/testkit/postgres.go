@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,5 +66,37 @@ func dropDatabase(t testing.TB, base, name string) {
 	sql := "DROP DATABASE IF EXISTS " + pgx.Identifier{name}.Sanitize() + " WITH (FORCE)"
 	if _, err := conn.Exec(ctx, sql); err != nil {
 		t.Errorf("drop test database %s: %v", name, err)
+	}
+}
+
+// SetPostgresReachable makes the test database at dbURL (from PostgresURL)
+// refuse new connections and ends the ones it has, as an outage or a
+// failover does, or lets it accept connections again. The database comes
+// back at the end of the test in any case, so that it can be dropped.
+func SetPostgresReachable(t testing.TB, dbURL string, reachable bool) {
+	t.Helper()
+	base := os.Getenv("TWOFOLD_TEST_POSTGRES_URL")
+	u, err := url.Parse(dbURL)
+	if err != nil || base == "" {
+		t.Fatalf("SetPostgresReachable(%q): not a test database (%v)", dbURL, err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	ctx, cancel := context.WithTimeout(context.Background(), postgresTimeout)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect to TWOFOLD_TEST_POSTGRES_URL: %v", err)
+	}
+	defer conn.Close(ctx)
+	stmts := []string{"ALTER DATABASE " + pgx.Identifier{name}.Sanitize() + " ALLOW_CONNECTIONS true"}
+	if !reachable {
+		stmts = []string{"ALTER DATABASE " + pgx.Identifier{name}.Sanitize() + " ALLOW_CONNECTIONS false",
+			"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + strings.ReplaceAll(name, "'", "''") + "' AND pid <> pg_backend_pid()"}
+		t.Cleanup(func() { SetPostgresReachable(t, dbURL, true) })
+	}
+	for _, sql := range stmts {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
 	}
 }

@@ -144,7 +144,7 @@ func readPage(t testing.TB, resp *http.Response) *Page {
 	return &Page{Status: resp.StatusCode, Location: resp.Header.Get("Location"), Body: string(body), Header: resp.Header}
 }
 
-var hiddenRE = regexp.MustCompile(`name="([A-Za-z]+)" value="([^"]*)"`)
+var hiddenRE = regexp.MustCompile(`name="([A-Za-z_]+)" value="([^"]*)"`)
 
 // Field returns the value of a named (hidden) input on the page.
 func (p *Page) Field(name string) string {

@@ -64,6 +64,9 @@ type Server struct {
 	App   *server.App
 	Clock *Clock
 	Log   *LogBuffer
+	// MetricsURL is http://host:port of the metrics.listen address, when
+	// the configuration sets one ("127.0.0.1:0" picks a free port).
+	MetricsURL string
 
 	t      testing.TB
 	cfg    config.Config
@@ -115,6 +118,7 @@ func NewServer(t testing.TB, o ServerOptions) *Server {
 	cfg.SecretKey = "test-secret-key-0123456789abcdef-0123456789"
 	cfg.Database.URL = o.DatabaseURL
 	cfg.Password = config.Password{MemoryKiB: 64, Iterations: 1, Parallelism: 1, MaxConcurrent: 8, QueueTimeout: config.Duration(5 * time.Second)}
+	cfg.Shutdown.Delay = 0 // no load balancer to wait for; the shutdown tests set one
 	if cfg.Database.URL == "" {
 		cfg.Database.URL = "sqlite:" + filepath.Join(dir, "twofold.db")
 	}
@@ -170,17 +174,31 @@ func (s *Server) start() {
 		s.t.Fatalf("listen %s: %v", s.addr, err)
 	}
 	ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{s.cert}})
+	metricsLn, err := app.ListenMetrics()
+	if err != nil {
+		s.t.Fatalf("%v", err)
+	}
+	if metricsLn != nil {
+		s.MetricsURL = "http://" + metricsLn.Addr().String()
+	}
 	s.App, s.cancel, s.done = app, cancel, make(chan struct{})
 	// The background jobs run on Serve's context; leaving their statements
 	// out of Store.Queries keeps a test's count to what its requests did.
 	jobs := storage.WithoutCounting(ctx)
 	go func() {
 		defer close(s.done)
-		if err := app.Serve(jobs, ln, handler); err != nil {
+		if err := app.Serve(jobs, server.Listeners{Main: ln, Metrics: metricsLn}, handler); err != nil {
 			s.t.Logf("server stopped: %v", err)
 		}
 		app.Close()
 	}()
+}
+
+// BeginStop starts the graceful shutdown, as SIGTERM does, and returns a
+// channel that is closed once the server has stopped and closed its store.
+func (s *Server) BeginStop() <-chan struct{} {
+	s.cancel()
+	return s.done
 }
 
 // Stop shuts the server down gracefully and waits for it.

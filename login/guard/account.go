@@ -9,15 +9,23 @@ import (
 )
 
 // attemptLease is how long an attempt in the backoff regime holds its slot
-// when it ends neither in a failure nor in a success (a password step that
-// passed, with a second factor to come; a crash). It only delays a step that
-// follows a success within seconds.
+// when it ends neither in a failure, nor in a success, nor in a Release (a
+// crash): parallel attempts wait for it meanwhile.
 const attemptLease = 10 * time.Second
 
-// AccountWait says whether userID may try a password or a code now: wait is
-// how long until it may (0: now), locked that only an admin can let it in
-// again. Call it before checking a password or a code of a known user, and
-// then Failure or Success.
+// UsernameKey is the key that a typed username which names no enabled
+// account is counted and backed off under, in place of a user id: the name
+// as the store looks it up (storage.NormalUsername), hashed like every
+// counter key. With it the password step backs off and locks a name alike
+// whether an account has it or not, so its answers tell nobody which.
+func (g *Guard) UsernameKey(username string) string {
+	return "name:" + g.hash("username", storage.NormalUsername(username))
+}
+
+// AccountWait says whether userID (a user id or a UsernameKey) may try a
+// password or a code now: wait is how long until it may (0: now), locked
+// that only an admin can let it in again. Call it before checking a
+// password or a code, and then Failure, Success or Release.
 //
 // Once the account is in backoff it is also a claim: of parallel callers
 // one gets 0 and the others a wait, so the backoff admits one guess per slot
@@ -65,6 +73,47 @@ func (g *Guard) AccountWait(ctx context.Context, userID string) (wait time.Durat
 	return attemptLease, false, nil // clocks of replicas disagree; be safe
 }
 
+// AccountPending is AccountWait without the claim: how long userID must
+// still wait before its next attempt, or that it is locked. Ask it before
+// sending a code, so that no code goes out that the code step would refuse.
+func (g *Guard) AccountPending(ctx context.Context, userID string) (wait time.Duration, locked bool, err error) {
+	if userID == "" {
+		return 0, false, errNoUser
+	}
+	st, err := g.store.AccountGuard(ctx, userID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, err
+	case st.LockedAt != nil:
+		return 0, true, nil
+	}
+	return roundUp(g.waitFor(st, g.now())), false, nil
+}
+
+// Release gives back the slot AccountWait claimed for an attempt that
+// ended neither in a failure nor in a success: a right password with a
+// second factor to come, or a code check that compared nothing. The
+// sign-in's next step then takes the slot at once, where it would have
+// waited out the claim's lease. The failures stay. An account without a
+// live claim costs no statement (the read is remembered for the request).
+func (g *Guard) Release(ctx context.Context, userID string) error {
+	if userID == "" {
+		return errNoUser
+	}
+	st, err := g.store.AccountGuard(ctx, userID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case st.ClaimedAt == nil || (st.LastFailureAt != nil && !st.ClaimedAt.After(*st.LastFailureAt)):
+		return nil // no claim, or one a later failure already ended
+	}
+	return g.store.ReleaseAccountAttempt(ctx, userID)
+}
+
 // waitFor is how long an account must still wait at now: until its backoff
 // slot opens and, when an attempt claimed the slot, until that claim lapses.
 func (g *Guard) waitFor(st *storage.AccountGuard, now time.Time) time.Duration {
@@ -95,9 +144,9 @@ func (g *Guard) backoff(failures int) time.Duration {
 	return min(d, g.l.BackoffMax)
 }
 
-// Failure counts a wrong password or code: for the account when userID is
-// set (an unknown user has none), and for the client IP. justLocked
-// reports that this failure locked the account, for the caller to audit.
+// Failure counts a wrong password or code: for the account or the
+// UsernameKey when userID is set, and for the client IP. justLocked
+// reports that this failure locked it, for the caller to audit.
 func (g *Guard) Failure(ctx context.Context, userID, ip string) (justLocked bool, err error) {
 	now := g.now()
 	var errs []error

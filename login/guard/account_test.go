@@ -1,6 +1,7 @@
 package guard_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -247,6 +248,67 @@ func TestIPv6CountsPer64(t *testing.T) {
 		if (d > 0) != want {
 			t.Errorf("IPBlocked(%s) = %v, want blocked %v", ip, d, want)
 		}
+	}
+}
+
+// TestReleaseAndPending: a released slot is taken at once by the next
+// attempt; AccountPending tells the wait without taking anything.
+func TestReleaseAndPending(t *testing.T) {
+	g, clk, _ := newGuard(t, testLimits())
+	ctx := t.Context()
+	must(t, "Release of a clean account", g.Release(ctx, "u1"))
+	for range 5 {
+		_, err := g.Failure(ctx, "u1", "")
+		must(t, "Failure", err)
+	}
+	pending := func(want time.Duration) {
+		t.Helper()
+		if wait, locked, err := g.AccountPending(ctx, "u1"); err != nil || locked || wait != want {
+			t.Fatalf("AccountPending = %v, %v, %v; want %v", wait, locked, err, want)
+		}
+	}
+	pending(30 * time.Second)
+	clk.Advance(30 * time.Second)
+	pending(0)
+	pending(0) // it claimed nothing
+	if wait, _, _ := g.AccountWait(ctx, "u1"); wait != 0 {
+		t.Fatalf("the open slot: wait %v", wait)
+	}
+	pending(10 * time.Second) // the claim's lease
+	must(t, "Release", g.Release(ctx, "u1"))
+	pending(0)
+	if wait, _, _ := g.AccountWait(ctx, "u1"); wait != 0 {
+		t.Fatalf("after a release: wait %v, want 0 (the slot is free again)", wait)
+	}
+	if wait, _, _ := g.AccountWait(ctx, "u1"); wait == 0 {
+		t.Fatal("two attempts in one slot after a release")
+	}
+	// The failures stay: the next one doubles the wait.
+	_, err := g.Failure(ctx, "u1", "")
+	must(t, "Failure", err)
+	pending(time.Minute)
+	for range 94 {
+		_, err := g.Failure(ctx, "u1", "")
+		must(t, "Failure", err)
+	}
+	if wait, locked, err := g.AccountPending(ctx, "u1"); err != nil || !locked || wait != 0 {
+		t.Errorf("AccountPending of a locked account = %v, %v, %v", wait, locked, err)
+	}
+	if _, _, err := g.AccountPending(ctx, ""); err == nil {
+		t.Error("AccountPending accepted an empty user id")
+	}
+}
+
+// TestUsernameKey: a name's key is the same in every letter case, differs
+// between names, and never looks like a user id.
+func TestUsernameKey(t *testing.T) {
+	g, _, _ := newGuard(t, testLimits())
+	k := g.UsernameKey("Nobody")
+	if k != g.UsernameKey("nobody") || k != g.UsernameKey("NOBODY") {
+		t.Error("the key of a name depends on its letter case")
+	}
+	if k == g.UsernameKey("nobody2") || !strings.HasPrefix(k, "name:") || strings.Contains(k, "obody") {
+		t.Errorf("UsernameKey(Nobody) = %q", k)
 	}
 }
 

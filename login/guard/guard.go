@@ -1,7 +1,8 @@
 // Package guard holds twofold's abuse limits: backoff and lockout of
-// accounts after consecutive failures, a per-IP failure limit answered with
-// 429, and the caps on sending codes (per destination, per IP, per country,
-// and budgets that act as circuit breakers against SMS pumping).
+// accounts (and of typed usernames that no account has) after consecutive
+// failures, a per-IP failure limit answered with 429, and the caps on
+// sending codes (per destination, per IP, per country, and budgets that act
+// as circuit breakers against SMS pumping).
 //
 // Every count lives in the database and changes with one statement (an
 // UPSERT or a conditional UPDATE), so stateless replicas sharing one
@@ -34,6 +35,7 @@ type Store interface {
 	AccountFailure(ctx context.Context, userID string, lockAt int, now time.Time) (int, *time.Time, error)
 	AccountGuard(ctx context.Context, userID string) (*storage.AccountGuard, error)
 	ClaimAccountAttempt(ctx context.Context, userID string, failures int, slotOpen, leaseStart, now time.Time) error
+	ReleaseAccountAttempt(ctx context.Context, userID string) error
 	ResetAccountGuard(ctx context.Context, userID string) error
 	UnlockAccount(ctx context.Context, userID string) error
 }

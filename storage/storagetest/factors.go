@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -201,12 +202,12 @@ func testChallenges(t *testing.T, s *storage.Store) {
 	if got.ID != c2.ID || got.UsedAt != nil {
 		t.Errorf("LatestChallenge = %s (used %v), want the new live %s", got.ID, got.UsedAt, c2.ID)
 	}
-	wantErr(t, "SpendAttempt on a replaced challenge", s.SpendAttempt(ctx, c1.ID, t2), storage.ErrAlreadyUsed)
+	wantErr(t, "SpendAttempt on a replaced challenge", spend(ctx, s, c1.ID, t2), storage.ErrAlreadyUsed)
 	wantErr(t, "UseChallenge on a replaced challenge", s.UseChallenge(ctx, c1.ID, t2), storage.ErrAlreadyUsed)
 	if got, err := s.LatestChallenge(ctx, "r2"); err != nil || got.ID != other.ID || got.UsedAt != nil {
 		t.Errorf("another request's challenge after CreateChallenge: %+v, %v", got, err)
 	}
-	ok(t, "SpendAttempt other request", s.SpendAttempt(ctx, other.ID, t2))
+	ok(t, "SpendAttempt other request", spend(ctx, s, other.ID, t2))
 
 	if n, err := s.CountChallenges(ctx, "r1"); err != nil || n != 2 {
 		t.Errorf("CountChallenges(r1) = %d, %v; want 2", n, err)
@@ -266,7 +267,7 @@ func testLatestChallengeTie(t *testing.T, s *storage.Store) {
 			t.Errorf("ids %s then %s: LatestChallenge = %s (used %v), want the live %s",
 				order.first, order.second, got.ID, got.UsedAt, c2.ID)
 		}
-		ok(t, "SpendAttempt on the live one", s.SpendAttempt(ctx, got.ID, at))
+		ok(t, "SpendAttempt on the live one", spend(ctx, s, got.ID, at))
 	}
 }
 
@@ -277,9 +278,13 @@ func testSpendAttempt(t *testing.T, s *storage.Store) {
 	c.MaxAttempts = 3
 	ok(t, "CreateChallenge", s.CreateChallenge(ctx, c))
 	for i := range 3 {
-		ok(t, fmt.Sprintf("SpendAttempt %d", i+1), s.SpendAttempt(ctx, c.ID, at))
+		n, err := s.SpendAttempt(ctx, c.ID, at)
+		ok(t, fmt.Sprintf("SpendAttempt %d", i+1), err)
+		if n != i+1 {
+			t.Errorf("SpendAttempt %d returned %d attempts, want %d", i+1, n, i+1)
+		}
 	}
-	wantErr(t, "SpendAttempt past max_attempts", s.SpendAttempt(ctx, c.ID, at), storage.ErrAlreadyUsed)
+	wantErr(t, "SpendAttempt past max_attempts", spend(ctx, s, c.ID, at), storage.ErrAlreadyUsed)
 	got, err := s.LatestChallenge(ctx, "r1")
 	ok(t, "LatestChallenge", err)
 	if got.Attempts != 3 {
@@ -289,17 +294,17 @@ func testSpendAttempt(t *testing.T, s *storage.Store) {
 	// Expiry is strict and is judged by instant.
 	e := newChallenge("r2", at)
 	ok(t, "CreateChallenge", s.CreateChallenge(ctx, e))
-	ok(t, "SpendAttempt just before expiry", s.SpendAttempt(ctx, e.ID, e.ExpiresAt.Add(-time.Millisecond)))
-	wantErr(t, "SpendAttempt at expiry", s.SpendAttempt(ctx, e.ID, e.ExpiresAt), storage.ErrAlreadyUsed)
+	ok(t, "SpendAttempt just before expiry", spend(ctx, s, e.ID, e.ExpiresAt.Add(-time.Millisecond)))
+	wantErr(t, "SpendAttempt at expiry", spend(ctx, s, e.ID, e.ExpiresAt), storage.ErrAlreadyUsed)
 	wantErr(t, "SpendAttempt after expiry, asked in UTC+14",
-		s.SpendAttempt(ctx, e.ID, e.ExpiresAt.Add(time.Second).In(time.FixedZone("east", 14*3600))), storage.ErrAlreadyUsed)
+		spend(ctx, s, e.ID, e.ExpiresAt.Add(time.Second).In(time.FixedZone("east", 14*3600))), storage.ErrAlreadyUsed)
 
 	// A used challenge takes no more guesses.
 	u := newChallenge("r3", at)
 	ok(t, "CreateChallenge", s.CreateChallenge(ctx, u))
 	ok(t, "UseChallenge", s.UseChallenge(ctx, u.ID, at))
-	wantErr(t, "SpendAttempt after use", s.SpendAttempt(ctx, u.ID, at), storage.ErrAlreadyUsed)
-	wantErr(t, "SpendAttempt unknown", s.SpendAttempt(ctx, "nope", at), storage.ErrAlreadyUsed)
+	wantErr(t, "SpendAttempt after use", spend(ctx, s, u.ID, at), storage.ErrAlreadyUsed)
+	wantErr(t, "SpendAttempt unknown", spend(ctx, s, "nope", at), storage.ErrAlreadyUsed)
 	got, err = s.LatestChallenge(ctx, "r3")
 	ok(t, "LatestChallenge", err)
 	if got.Attempts != 0 {
@@ -309,6 +314,12 @@ func testSpendAttempt(t *testing.T, s *storage.Store) {
 
 // contend runs fn(i) in racers goroutines released together and returns how
 // many succeeded; every failure must be ErrAlreadyUsed.
+// spend is SpendAttempt for checks that need only its error.
+func spend(ctx context.Context, s *storage.Store, id string, at time.Time) error {
+	_, err := s.SpendAttempt(ctx, id, at)
+	return err
+}
+
 func contend(t *testing.T, fn func(i int) error) int {
 	t.Helper()
 	start := make(chan struct{})
@@ -340,9 +351,13 @@ func testConcurrentSpendAttempt(t *testing.T, s *storage.Store) {
 	c := newChallenge("r1", at)
 	c.MaxAttempts = 5
 	ok(t, "CreateChallenge", s.CreateChallenge(ctx, c))
-	if won := contend(t, func(int) error { return s.SpendAttempt(ctx, c.ID, at) }); won != 5 {
+	counts := make([]int, racers)
+	if won := contend(t, func(i int) (err error) { counts[i], err = s.SpendAttempt(ctx, c.ID, at); return err }); won != 5 {
 		t.Errorf("%d of %d concurrent guesses counted, want exactly 5 (max_attempts)", won, racers)
 	}
+	// Each counted guess learns its own count, so the page can say
+	// exactly how many remain: 1..5, each once.
+	wantPermutation(t, slices.DeleteFunc(counts, func(n int) bool { return n == 0 }), 5)
 	got, err := s.LatestChallenge(ctx, "r1")
 	ok(t, "LatestChallenge", err)
 	if got.Attempts != 5 {
@@ -352,13 +367,13 @@ func testConcurrentSpendAttempt(t *testing.T, s *storage.Store) {
 	// Neither an expired nor a used challenge takes a guess, however many come.
 	e := newChallenge("r2", at)
 	ok(t, "CreateChallenge", s.CreateChallenge(ctx, e))
-	if won := contend(t, func(int) error { return s.SpendAttempt(ctx, e.ID, e.ExpiresAt) }); won != 0 {
+	if won := contend(t, func(int) error { return spend(ctx, s, e.ID, e.ExpiresAt) }); won != 0 {
 		t.Errorf("%d concurrent guesses counted at expiry, want 0", won)
 	}
 	u := newChallenge("r3", at)
 	ok(t, "CreateChallenge", s.CreateChallenge(ctx, u))
 	ok(t, "UseChallenge", s.UseChallenge(ctx, u.ID, at))
-	if won := contend(t, func(int) error { return s.SpendAttempt(ctx, u.ID, at) }); won != 0 {
+	if won := contend(t, func(int) error { return spend(ctx, s, u.ID, at) }); won != 0 {
 		t.Errorf("%d concurrent guesses counted after use, want 0", won)
 	}
 }

@@ -165,6 +165,19 @@ func testAccountGuards(t *testing.T, s *storage.Store) {
 	g, err = s.AccountGuard(ctx, "u3")
 	ok(t, "AccountGuard", err)
 	sameTimePtr(t, s, "ClaimedAt", g.ClaimedAt, claim.Add(10*time.Second))
+
+	// A released claim frees the slot at once; the failures stay.
+	fail2, claim2 := claim.Add(10*time.Second), claim.Add(20*time.Second)
+	ok(t, "ClaimAccountAttempt", s.ClaimAccountAttempt(ctx, "u3", 2, fail2, claim2.Add(-10*time.Second), claim2))
+	wantErr(t, "second claim in the lease", s.ClaimAccountAttempt(ctx, "u3", 2, fail2, claim2.Add(-9*time.Second), claim2.Add(time.Second)), storage.ErrAlreadyUsed)
+	ok(t, "ReleaseAccountAttempt", s.ReleaseAccountAttempt(ctx, "u3"))
+	g, err = s.AccountGuard(ctx, "u3")
+	ok(t, "AccountGuard", err)
+	if g.ClaimedAt != nil || g.Failures != 2 {
+		t.Errorf("after ReleaseAccountAttempt: claimed %v, failures %d; want no claim, 2", g.ClaimedAt, g.Failures)
+	}
+	ok(t, "claim in the lease after a release", s.ClaimAccountAttempt(ctx, "u3", 2, fail2, claim2.Add(-9*time.Second), claim2.Add(time.Second)))
+	ok(t, "ReleaseAccountAttempt of a clean account", s.ReleaseAccountAttempt(ctx, "nobody"))
 }
 
 // testConcurrentAccountFailures: parallel failures count exactly, and the

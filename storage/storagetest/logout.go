@@ -239,3 +239,36 @@ func testPurgeLogoutDeliveries(t *testing.T, s *storage.Store) {
 		t.Errorf("left after purge: %v, want the pending delivery only", got)
 	}
 }
+
+// testLiveSessionBySID checks the lookup a relying party's logout uses: by
+// user and sid, the live session only, across a rotation.
+func testLiveSessionBySID(t *testing.T, s *storage.Store) {
+	ctx := t.Context()
+	at := now()
+	first := &storage.Session{ID: newID(), SID: "sid-1", UserID: "u1", AuthTime: at, Clients: storage.StringList{"app"},
+		CreatedAt: at, LastSeenAt: at, ExpiresAt: at.Add(time.Hour)}
+	ok(t, "CreateSession", s.CreateSession(ctx, first))
+	next := &storage.Session{ID: newID(), UserID: "u1", AuthTime: at, CreatedAt: at, LastSeenAt: at, ExpiresAt: at.Add(time.Hour)}
+	ok(t, "RotateSession", s.RotateSession(ctx, first.ID, next, at))
+
+	got, err := s.LiveSessionBySID(ctx, "u1", "sid-1", at)
+	ok(t, "LiveSessionBySID", err)
+	if got.ID != next.ID || !got.Clients.Contains("app") {
+		t.Errorf("LiveSessionBySID = %s %v, want the rotated session %s with its client", got.ID, got.Clients, next.ID)
+	}
+	for _, tc := range []struct {
+		name, user, sid string
+		at              time.Time
+	}{
+		{"another user's", "u2", "sid-1", at},
+		{"empty sid", "u1", "", at},
+		{"unknown sid", "u1", "sid-2", at},
+		{"expired", "u1", "sid-1", at.Add(time.Hour)},
+	} {
+		_, err := s.LiveSessionBySID(ctx, tc.user, tc.sid, tc.at)
+		wantErr(t, "LiveSessionBySID "+tc.name, err, storage.ErrNotFound)
+	}
+	ok(t, "RevokeSession", s.RevokeSession(ctx, next.ID, at))
+	_, err = s.LiveSessionBySID(ctx, "u1", "sid-1", at)
+	wantErr(t, "LiveSessionBySID revoked", err, storage.ErrNotFound)
+}

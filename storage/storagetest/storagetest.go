@@ -53,6 +53,8 @@ func Run(t *testing.T, open func(t *testing.T) *storage.Store) {
 		{"ConcurrentClaimLogoutDelivery", testConcurrentClaimLogout},
 		{"ConcurrentRevokeSessionQueuesOnce", testConcurrentRevokeSession},
 		{"PurgeLogoutDeliveries", testPurgeLogoutDeliveries},
+		{"LiveSessionBySID", testLiveSessionBySID},
+		{"Unavailable", testUnavailable},
 	}
 	tests = append(append(tests, factorTests...), policyTests...)
 	tests = append(tests, adminTests...)
