@@ -15,6 +15,9 @@ const (
 	CodeConflict        = "conflict"
 	CodeInternal        = "internal"
 	CodeUnavailable     = "unavailable" // the database is down: retry
+	// CodeMethodNotAllowed: the path exists, the method does not (405,
+	// with Allow).
+	CodeMethodNotAllowed = "method_not_allowed"
 )
 
 // Error is a failure the caller can act on: it carries the HTTP status, a

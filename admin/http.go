@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,13 +80,35 @@ type registrar interface {
 func (a *Admin) Mount(mux *http.ServeMux) { a.mount(mux) }
 
 func (a *Admin) mount(mux registrar) {
+	known := http.NewServeMux() // the routes alone, to tell 405 from 404
 	for _, rt := range a.routes() {
 		mux.Handle(rt.method+" "+Prefix+rt.path, a.serve(rt.h, true))
+		known.Handle(rt.method+" "+Prefix+rt.path, http.NotFoundHandler())
 	}
 	mux.Handle("GET "+Prefix+"/openapi.json", http.HandlerFunc(serveOpenAPI))
+	known.Handle("GET "+Prefix+"/openapi.json", http.NotFoundHandler())
 	mux.Handle(Prefix+"/", a.serve(func(w http.ResponseWriter, r *http.Request, _ Actor) error {
+		if allow := allowedMethods(known, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			return &Error{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed,
+				Message: fmt.Sprintf("%s is not served at %s; use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))}
+		}
 		return notFound("", "no endpoint %s %s", r.Method, r.URL.Path)
 	}, false))
+}
+
+// allowedMethods lists the methods routes serves at the path of r. The
+// catch-all under Prefix (for JSON 404s) would otherwise hide the mux's
+// own 405.
+func allowedMethods(routes *http.ServeMux, r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := routes.Handler(probe); pattern != "" {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // serve adapts a handler: authentication, then the error rendering. The
@@ -99,6 +122,9 @@ func (a *Admin) serve(h handler, auth bool) http.Handler {
 		err := error(nil)
 		if auth {
 			actor, err = a.authenticate(r)
+		}
+		if err == nil {
+			err = checkURLText(r)
 		}
 		if err == nil {
 			err = h(w, r, actor)
@@ -151,9 +177,16 @@ func decode(r *http.Request, v any, optional bool) error {
 		return &Error{Status: http.StatusUnsupportedMediaType, Code: CodeInvalidArgument, Field: "Content-Type",
 			Message: "send the request body as application/json"}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, MaxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBody))
+	if err != nil {
+		return bodyError(err)
+	}
+	if err := checkJSON(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if errors.Is(err, io.EOF) {
 		if optional {
 			return nil

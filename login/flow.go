@@ -3,6 +3,7 @@ package login
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -265,7 +266,7 @@ func (s *Service) signInTo(w http.ResponseWriter, r *http.Request, a *storage.Au
 	cookie := keyring.RandomToken(32)
 	sess := &storage.Session{
 		ID: sessionIDFromCookie(cookie), UserID: u.ID, AuthTime: now, AMR: amr, ACR: acr,
-		IP: s.cfg.ClientIP(r), UserAgent: truncate(r.UserAgent(), 256),
+		IP: s.cfg.ClientIP(r), UserAgent: storableText(r.UserAgent(), 256),
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(eff.SessionLifetime),
 		// The client is recorded with the new session, not added after.
 		Clients: storage.StringList{a.ClientID},
@@ -341,7 +342,8 @@ func (s *Service) completeRequest(r *http.Request, a *storage.AuthRequest, sessi
 }
 
 // redirectError sends the browser back to the client with an OAuth error,
-// as prompt=none requires when the user must interact.
+// as prompt=none requires when the user must interact, in the response
+// mode the request asked for.
 func (s *Service) redirectError(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, code, desc string) error {
 	u, err := url.Parse(a.RedirectURI)
 	if err != nil {
@@ -350,6 +352,17 @@ func (s *Service) redirectError(w http.ResponseWriter, r *http.Request, a *stora
 	params := url.Values{"error": {code}, "error_description": {desc}}
 	if a.State != "" {
 		params.Set("state", a.State)
+	}
+	if a.ResponseMode == "form_post" {
+		fields := []formField{{"error", code}, {"error_description", desc}}
+		if a.State != "" {
+			fields = append(fields, formField{"state", a.State})
+		}
+		// The redirect URI was matched exactly against the client's at
+		// /authorize; a native app's custom scheme must survive escaping.
+		s.render(w, http.StatusOK, "form_post.html", map[string]any{"Title": "Returning to the application",
+			"Action": template.URL(a.RedirectURI), "Fields": fields})
+		return nil
 	}
 	if a.ResponseMode == "fragment" {
 		u.Fragment = params.Encode()
@@ -364,13 +377,24 @@ func (s *Service) redirectError(w http.ResponseWriter, r *http.Request, a *stora
 	return nil
 }
 
+// formField is a hidden field of a form_post answer.
+type formField struct{ Name, Value string }
+
 func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
 
-func truncate(s string, n int) string {
+// storableText makes a header fit for a text column: at most n bytes of
+// valid UTF-8 without NUL, cut at a character boundary. HTTP lets headers
+// carry any byte above 0x7f, and the session list shows the User-Agent.
+func storableText(s string, n int) string {
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
 	if len(s) <= n {
 		return s
 	}
-	return s[:n]
+	s = s[:n]
+	for !utf8.ValidString(s) { // only the last character can be cut
+		s = s[:len(s)-1]
+	}
+	return s
 }

@@ -67,6 +67,10 @@ const (
 	ACRTwoFactor = "urn:twofold:acr:2fa" // password and a second factor
 )
 
+// ACRValues lists every acr value the login asserts, for discovery's
+// acr_values_supported.
+var ACRValues = []string{ACRPassword, ACRTwoFactor}
+
 // Config wires the service.
 type Config struct {
 	Store           Store
@@ -187,6 +191,8 @@ var (
 		"twofold accepts forms only from its own pages. Open the page again and send the form from there."}
 	errPageNotFound = &pageError{http.StatusNotFound, "Page not found",
 		"There is no page at this address. Check the link, or start again from the application."}
+	errMethodNotAllowed = &pageError{http.StatusMethodNotAllowed, "This page cannot be opened this way",
+		"It only answers the form that leads to it. Start again from the application."}
 )
 
 // errorPage renders one fixed error as the HTML error page.
@@ -199,6 +205,13 @@ func (s *Service) errorPage(pe *pageError) http.Handler {
 // NotFound is the HTML page a browser gets for an address nothing serves,
 // with the browser-page headers.
 func (s *Service) NotFound() http.Handler { return BrowserHeaders(s.errorPage(errPageNotFound)) }
+
+// MethodNotAllowed is the HTML page a browser gets for a method an address
+// does not take (a form's address opened as a link), with the browser-page
+// headers; the Allow header is the caller's.
+func (s *Service) MethodNotAllowed() http.Handler {
+	return BrowserHeaders(s.errorPage(errMethodNotAllowed))
+}
 
 // errUnavailable answers a database outage: nothing the user did is wrong,
 // and the same page works again in a few seconds.
@@ -242,19 +255,22 @@ var (
 		"Go back, check what you entered and try again."}
 	errFormInvalid = &pageError{http.StatusBadRequest, "That form could not be read",
 		"Go back and try again."}
+	errFormText = &pageError{http.StatusBadRequest, "That request could not be read",
+		"It holds characters that cannot be used (a NUL byte, or text that is not UTF-8). Go back and try again."}
 )
 
-// readForm parses the form up front, so that an oversized or malformed body
-// gets its own answer instead of looking like a missing field (FormValue
-// drops the parse error).
+// readForm parses the form (and the query) up front, so that an oversized
+// or malformed body gets its own answer instead of looking like a missing
+// field (FormValue drops the parse error), and so that no page has to
+// check for text no database column can hold (storage.ValidText).
 func readForm(r *http.Request) error {
-	if r.Method != http.MethodPost {
-		return nil
-	}
 	err := r.ParseForm()
 	var tooLarge *http.MaxBytesError
 	switch {
 	case err == nil:
+		if _, bad := storage.InvalidField(r.Form); bad {
+			return errFormText
+		}
 		return nil
 	case errors.As(err, &tooLarge):
 		return errFormTooLarge

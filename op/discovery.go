@@ -28,12 +28,23 @@ type discovery struct {
 var (
 	supportedResponseTypes = []string{"code"}
 	supportedGrantTypes    = []string{"authorization_code", "refresh_token", "client_credentials"}
+	// supportedResponseModes are the ones zitadel/oidc answers with and
+	// CreateAuthRequest lets through (query.jwt and the rest of JARM are
+	// refused, not ignored).
+	supportedResponseModes = []string{"query", "fragment", "form_post"}
 )
+
+// issuedClaims are the claims twofold's ID tokens and userinfo carry (with
+// the scopes and a nonce that ask for them); zitadel/oidc's default list
+// also names claims twofold never issues (act, scopes, given_name,
+// family_name, locale).
+var issuedClaims = []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "client_id",
+	"at_hash", "c_hash", "sid", "preferred_username", "name", "email", "email_verified", "phone_number", "phone_number_verified"}
 
 func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	_, keys, err := p.opts.Keys.jwksDoc(r.Context())
 	if err == nil {
-		err = p.discovery.refresh(r, next, keys)
+		err = p.discovery.refresh(r, next, keys, p.opts.ACRValues)
 	}
 	if err != nil {
 		p.opts.Logger.ErrorContext(r.Context(), "discovery", "err", err)
@@ -49,21 +60,23 @@ func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request, next h
 
 // refresh rebuilds the document when the key set (named by its ETag) is
 // not the one it was built for.
-func (d *discovery) refresh(r *http.Request, next http.Handler, keys string) error {
+func (d *discovery) refresh(r *http.Request, next http.Handler, keys string, acr []string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.keys == keys {
 		return nil
 	}
-	if err := d.build(r, next); err != nil {
+	if err := d.build(r, next, acr); err != nil {
 		return err
 	}
 	d.keys = keys
 	return nil
 }
 
-// build renders zitadel/oidc's document and removes what twofold refuses.
-func (d *discovery) build(r *http.Request, next http.Handler) error {
+// build renders zitadel/oidc's document, removes what twofold refuses and
+// adds what it serves beyond the library's knowledge: the acr values the
+// login asserts (step-up asks for them) and the response modes.
+func (d *discovery) build(r *http.Request, next http.Handler, acr []string) error {
 	req := r.Clone(r.Context())
 	req.Method, req.Body, req.ContentLength = http.MethodGet, http.NoBody, 0
 	req.Header = http.Header{}
@@ -86,6 +99,13 @@ func (d *discovery) build(r *http.Request, next http.Handler) error {
 		}
 	}
 	doc["grant_types_supported"] = grants
+	doc["response_modes_supported"] = supportedResponseModes
+	if len(acr) > 0 {
+		doc["acr_values_supported"] = acr
+	}
+	// zitadel/oidc authenticates introspection from Basic and assertions
+	// only; checkClientAuth moves a client_secret_post client's credentials.
+	doc["introspection_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 	delete(doc, "device_authorization_endpoint")
 	body, err := json.Marshal(doc)
 	if err != nil {

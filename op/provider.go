@@ -36,6 +36,8 @@ type Options struct {
 	LoginURL  string // path of the login page, e.g. /login
 	Now       func() time.Time
 	Logger    *slog.Logger
+	// ACRValues are the acr values the login asserts, for discovery.
+	ACRValues []string
 
 	// SessionID returns the SSO session id of the browser, for end_session.
 	SessionID func(*http.Request) string
@@ -91,11 +93,14 @@ func New(o Options) (*Provider, error) {
 		GrantTypeRefreshToken:    true,
 		SupportedUILocales:       []language.Tag{language.English},
 		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
+		SupportedClaims:          issuedClaims,
 
 		BackChannelLogoutSupported:        true,
 		BackChannelLogoutSessionSupported: true,
 	}
-	opts := []zop.Option{}
+	// zitadel/oidc's CORS handler reflects any Origin with credentials on
+	// every endpoint; cors.go is the policy instead.
+	opts := []zop.Option{zop.WithCORSOptions(nil)}
 	if strings.HasPrefix(o.Issuer, "http://") {
 		opts = append(opts, zop.WithAllowInsecure())
 	}
@@ -128,11 +133,26 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		ctx, out := withOutage(storage.WithMemo(r.Context()))
 		r = r.WithContext(ctx)
+		e, _ := endpointOf(r.URL.Path)
+		if p.cors(w, r, e) {
+			return
+		}
 		browser := r.URL.Path == "/authorize" || r.URL.Path == "/authorize/callback" ||
 			r.URL.Path == endSessionPath || r.URL.Path == logoutConfirmPath
 		if err := r.ParseForm(); err != nil {
 			writeError(w, browser, http.StatusBadRequest, "invalid_request", "the request could not be parsed")
 			return
+		}
+		if e := checkParams(r); e != nil {
+			writeError(w, browser, http.StatusBadRequest, string(e.ErrorType), e.Description)
+			return
+		}
+		switch r.URL.Path {
+		case "/oauth/token", "/oauth/introspect", "/revoke":
+			if e := p.checkClientAuth(r); e != nil {
+				p.writeClientAuthError(w, r, e)
+				return
+			}
 		}
 		switch r.URL.Path {
 		case discoveryPath:
@@ -146,10 +166,14 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			// zitadel/oidc does not say so.
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
-			if v := r.PostForm.Get("code_verifier"); v != "" && !verifierRE.MatchString(v) {
+			if v := r.Form.Get("code_verifier"); v != "" && !verifierRE.MatchString(v) {
 				writeError(w, false, http.StatusBadRequest, "invalid_grant", "code_verifier must be 43 to 128 characters of [A-Za-z0-9._~-]")
 				return
 			}
+			r = r.WithContext(withVerifier(r.Context(), r.Form.Get("code_verifier")))
+		case "/userinfo", "/oauth/introspect":
+			// Both answer with personal data: no cache may keep it.
+			w.Header().Set("Cache-Control", "no-store")
 		case "/authorize/callback":
 			if p.opts.CallbackGuard != nil && !p.opts.CallbackGuard(w, r, r.Form.Get("id")) {
 				return
@@ -157,6 +181,9 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 		case endSessionPath, logoutConfirmPath:
 			p.logout.ServeHTTP(w, r) // ours, not zitadel/oidc's: see logout.go
 			return
+		}
+		if r.URL.Path == "/authorize" && r.Form.Get("response_mode") == string(oidc.ResponseModeFormPost) {
+			w = &formPostErrors{ResponseWriter: w, redirectURI: r.Form.Get("redirect_uri")}
 		}
 		rw := &errorRewriter{ResponseWriter: w, out: out}
 		next.ServeHTTP(rw, r)
@@ -167,6 +194,19 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 		}
 		rw.finish(r, browser, p.opts.Logger)
 	})
+}
+
+// writeClientAuthError answers a refused client authentication: 401 with
+// the challenge of the method that failed (RFC 6749 §5.2), or, when the
+// client could not be read, a logged server_error (503 in an outage).
+func (p *Provider) writeClientAuthError(w http.ResponseWriter, r *http.Request, e *oidc.Error) {
+	if e.ErrorType == oidc.ServerError {
+		p.opts.Logger.ErrorContext(r.Context(), "client authentication", "path", r.URL.Path, "err", e.Parent)
+		writeInternal(w, e.Parent)
+		return
+	}
+	w.Header().Set("WWW-Authenticate", `Basic realm="twofold"`)
+	writeError(w, false, http.StatusUnauthorized, string(e.ErrorType), e.Description)
 }
 
 // serveJWKS answers from the precomputed key set with validators, so
@@ -182,11 +222,9 @@ func (p *Provider) serveJWKS(w http.ResponseWriter, r *http.Request) {
 }
 
 // servePublicJSON answers a precomputed public document (keys, discovery)
-// with validators: browser clients (SPAs) read both cross-origin, as
-// zitadel/oidc's own handlers, which these replace, allow.
+// with validators (browser clients read both cross-origin: see cors.go).
 func servePublicJSON(w http.ResponseWriter, r *http.Request, body []byte, etag string) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Content-Type", "application/json")
 	if r.Header.Get("If-None-Match") == etag {
@@ -237,6 +275,10 @@ func (e *errorRewriter) finish(r *http.Request, browser bool, log *slog.Logger) 
 	}
 	w := e.ResponseWriter
 	body := bytes.TrimSpace(e.buf.Bytes())
+	if r.URL.Path == "/userinfo" {
+		e.finishUserinfo(r, body, log)
+		return
+	}
 	if e.status >= 500 {
 		log.ErrorContext(r.Context(), "protocol endpoint failed", "path", r.URL.Path, "status", e.status, "detail", string(body))
 		writeError(w, browser, http.StatusInternalServerError, "server_error", "internal error")
@@ -258,15 +300,37 @@ func (e *errorRewriter) finish(r *http.Request, browser bool, log *slog.Logger) 
 	}
 	switch e.status {
 	case http.StatusUnauthorized:
-		if r.URL.Path == "/userinfo" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="twofold", error="invalid_token"`)
-			writeError(w, false, e.status, "invalid_request", "the access token is missing, invalid, expired or revoked")
-			return
-		}
 		w.Header().Set("WWW-Authenticate", `Basic realm="twofold"`)
 		writeError(w, browser, e.status, "invalid_client", "client authentication failed")
 	default:
 		writeError(w, browser, e.status, "invalid_request", msg)
+	}
+}
+
+// finishUserinfo words userinfo's failures as RFC 6750 §3.1 asks, the
+// body saying what the challenge says: no token is 401 with a bare Bearer
+// challenge; a token that is malformed, unknown, expired or revoked is 401
+// invalid_token (zitadel/oidc said 403, with no challenge, for the last
+// two); a client's own token, with no user, is 403 insufficient_scope.
+func (e *errorRewriter) finishUserinfo(r *http.Request, body []byte, log *slog.Logger) {
+	w := e.ResponseWriter
+	var parsed struct {
+		Error string `json:"error"`
+	}
+	json.Unmarshal(body, &parsed)
+	switch {
+	case e.status >= 500 || parsed.Error == string(oidc.ServerError):
+		log.ErrorContext(r.Context(), "protocol endpoint failed", "path", r.URL.Path, "status", e.status, "detail", string(body))
+		writeError(w, false, http.StatusInternalServerError, "server_error", "internal error")
+	case r.Header.Get("Authorization") == "" && r.Form.Get("access_token") == "":
+		w.Header().Set("WWW-Authenticate", `Bearer realm="twofold"`)
+		writeError(w, false, http.StatusUnauthorized, "invalid_request", "an access token is required (Authorization: Bearer)")
+	case parsed.Error == errInsufficientScope:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="twofold", error="insufficient_scope"`)
+		writeError(w, false, http.StatusForbidden, parsed.Error, "the access token was issued to a client, not for a user")
+	default:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="twofold", error="invalid_token"`)
+		writeError(w, false, http.StatusUnauthorized, errInvalidToken, "the access token is invalid, expired or revoked")
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 type Store interface {
 	Ping(ctx context.Context) error
 	Client(ctx context.Context, id string) (*storage.Client, error)
+	Clients(ctx context.Context) ([]storage.Client, error)
 	User(ctx context.Context, id string) (*storage.User, error)
 	Session(ctx context.Context, id string) (*storage.Session, error)
 	GlobalNotBefore(ctx context.Context) (time.Time, error)
@@ -37,7 +38,6 @@ type Store interface {
 	RefreshTokenByHash(ctx context.Context, hash string) (*storage.RefreshToken, error)
 	RefreshTokenByID(ctx context.Context, id string) (*storage.RefreshToken, error)
 	RotateRefreshToken(ctx context.Context, oldID string, next *storage.RefreshToken, now time.Time) error
-	RevokeRefreshFamilyOf(ctx context.Context, hash, clientID string, now time.Time) error
 	RevokeSession(ctx context.Context, id string, now time.Time) error
 	ActiveSession(ctx context.Context, id string, now time.Time) (*storage.Session, error)
 	LiveSessionBySID(ctx context.Context, userID, sid string, now time.Time) (*storage.Session, error)
@@ -99,6 +99,10 @@ func (s *oidcStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthReque
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge must be a base64url SHA-256 digest (43 characters)")
 	case len(req.State) > 2048 || len(req.Nonce) > 2048 || len(req.LoginHint) > 512:
 		return nil, oidc.ErrInvalidRequest().WithDescription("state, nonce or login_hint too long")
+	case req.ResponseMode != "" && !slices.Contains(supportedResponseModes, string(req.ResponseMode)):
+		// zitadel/oidc answers an unknown mode (JARM's query.jwt, …) as
+		// query, so a relying party would take a plain answer for a signed one.
+		return nil, oidc.ErrInvalidRequest().WithDescription("response_mode must be query, fragment or form_post")
 	}
 	now := s.now()
 	a := &storage.AuthRequest{
@@ -143,8 +147,9 @@ func (s *oidcStorage) AuthRequestByID(ctx context.Context, id string) (zop.AuthR
 }
 
 // AuthRequestByCode finds the request of a code. It runs before the client
-// is authenticated, so it spends nothing; a code that was already redeemed
-// is a replay, and the tokens issued from it are revoked.
+// is authenticated, so it spends nothing but a code presented with a wrong
+// code_verifier (see checkVerifier); a code that was already redeemed is a
+// replay, and the tokens issued from it are revoked.
 func (s *oidcStorage) AuthRequestByCode(ctx context.Context, code string) (zop.AuthRequest, error) {
 	a, err := s.store.AuthRequestByCodeHash(ctx, s.tokens.Sum("code", code))
 	if errors.Is(err, storage.ErrNotFound) {
@@ -162,6 +167,9 @@ func (s *oidcStorage) AuthRequestByCode(ctx context.Context, code string) (zop.A
 	}
 	if a.CodeExpiresAt == nil || !now.Before(*a.CodeExpiresAt) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("code expired")
+	}
+	if err := s.checkVerifier(ctx, a, now); err != nil {
+		return nil, err
 	}
 	return &authRequest{a}, nil
 }
@@ -305,27 +313,52 @@ func (s *oidcStorage) TokenRequestByRefreshToken(ctx context.Context, raw string
 // zitadel/oidc.
 func (s *oidcStorage) TerminateSession(context.Context, string, string) error { return nil }
 
+// RevokeToken revokes a token of the calling client. A token issued to
+// another client is refused with unauthorized_client (RFC 7009 §2.1); an
+// unknown, expired or revoked access token is not an error.
 func (s *oidcStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
 	now := s.now()
-	if userID != "" { // decoded to a record id: a refresh token's or an access token's
-		if rt, err := s.store.RefreshTokenByID(ctx, tokenOrID); err == nil {
-			if rt.ClientID == clientID {
-				if err := s.store.RevokeFamily(ctx, rt.FamilyID, now); err != nil {
-					return storeError(ctx, err)
-				}
-			}
+	if userID == "" { // not decoded: a refresh token (of this client or another) or nothing
+		rt, err := s.store.RefreshTokenByHash(ctx, s.tokens.Sum("refresh", tokenOrID))
+		if errors.Is(err, storage.ErrNotFound) {
 			return nil
-		}
-		if err := s.store.RevokeAccessToken(ctx, tokenOrID, clientID, now); err != nil {
+		} else if err != nil {
 			return storeError(ctx, err)
 		}
-		return nil
+		return s.revokeFamilyOf(ctx, rt, clientID, now)
 	}
-	err := s.store.RevokeRefreshFamilyOf(ctx, s.tokens.Sum("refresh", tokenOrID), clientID, now)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+	// Decoded to a record id: a refresh token's (of this client) or an access token's.
+	if rt, err := s.store.RefreshTokenByID(ctx, tokenOrID); err == nil {
+		return s.revokeFamilyOf(ctx, rt, clientID, now)
+	} else if !errors.Is(err, storage.ErrNotFound) {
 		return storeError(ctx, err)
 	}
-	return nil // RFC 7009: an unknown token is not an error
+	at, err := s.store.ActiveAccessToken(ctx, tokenOrID, now)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return storeError(ctx, err)
+	}
+	if at.ClientID != clientID {
+		s.audit(ctx, "revocation_refused", clientID, at.UserID, "token of another client")
+		return oidc.ErrUnauthorizedClient().WithDescription("the token was not issued to this client")
+	}
+	if err := s.store.RevokeAccessToken(ctx, tokenOrID, clientID, now); err != nil {
+		return storeError(ctx, err)
+	}
+	return nil
+}
+
+// revokeFamilyOf revokes the grant of a refresh token of the calling client.
+func (s *oidcStorage) revokeFamilyOf(ctx context.Context, rt *storage.RefreshToken, clientID string, now time.Time) *oidc.Error {
+	if rt.ClientID != clientID {
+		s.audit(ctx, "revocation_refused", clientID, rt.UserID, "token of another client")
+		return oidc.ErrUnauthorizedClient().WithDescription("the token was not issued to this client")
+	}
+	if err := s.store.RevokeFamily(ctx, rt.FamilyID, now); err != nil {
+		return storeError(ctx, err)
+	}
+	return nil
 }
 
 func (s *oidcStorage) GetRefreshTokenInfo(ctx context.Context, clientID, raw string) (string, string, error) {
@@ -505,16 +538,27 @@ func (s *oidcStorage) voidByMarks(ctx context.Context, userID string, issued tim
 	return issued.Before(global), nil
 }
 
+// Userinfo's errors (RFC 6750 §3.1). zitadel/oidc answers every error of
+// SetUserinfoFromToken with 403; the provider's wrapper turns
+// invalid_token into 401 with its challenge.
+const (
+	errInvalidToken      = "invalid_token"
+	errInsufficientScope = "insufficient_scope"
+)
+
 // SetUserinfoFromToken answers /userinfo only for a live token of a user.
 func (s *oidcStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
 	t, err := s.activeToken(ctx, tokenID)
 	if errors.Is(err, ErrInvalidToken) {
-		return oidc.ErrAccessDenied().WithDescription("token is invalid, expired or revoked")
+		return &oidc.Error{ErrorType: errInvalidToken, Description: "the access token is invalid, expired or revoked"}
 	} else if err != nil {
 		return storeError(ctx, err)
 	}
-	if t.UserID == "" || t.Subject != subject {
-		return oidc.ErrAccessDenied().WithDescription("token has no user")
+	if t.Subject != subject {
+		return &oidc.Error{ErrorType: errInvalidToken, Description: "the access token is invalid, expired or revoked"}
+	}
+	if t.UserID == "" {
+		return &oidc.Error{ErrorType: errInsufficientScope, Description: "the access token was issued to a client, not for a user"}
 	}
 	return s.fillUserinfo(ctx, info, t.UserID, t.Scopes)
 }

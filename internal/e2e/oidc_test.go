@@ -275,23 +275,31 @@ func TestPKCERules(t *testing.T) {
 			t.Errorf("%s: want a redirect with invalid_request, got %s", name, p)
 		}
 	}
-	// A wrong verifier fails; the right one after it still works (the code
-	// was not spent by the failure).
+	// A malformed verifier is refused before the code is looked up, and
+	// spends nothing: the right one after it works.
 	s.CreateUser(t, "alice", "alice-password")
 	f := spa.Start(b, nil).Password("alice", "alice-password")
 	code := f.Code()
 	good := f.Verifier
-	f.Verifier = strings.Repeat("b", 43)
-	if _, err := f.Exchange(code); err == nil {
-		t.Fatal("wrong code_verifier accepted")
-	}
 	f.Verifier = "too-short"
 	if _, err := f.Exchange(code); err == nil {
 		t.Fatal("malformed code_verifier accepted")
 	}
 	f.Verifier = good
 	if _, err := f.Exchange(code); err != nil {
-		t.Fatalf("right verifier after wrong ones: %v", err)
+		t.Fatalf("right verifier after a malformed one: %v", err)
+	}
+	// A well-formed wrong verifier spends the code (whoever sends it holds
+	// an intercepted code): the right one after it fails too.
+	g := spa.Start(b, nil) // signed in: straight back with a code
+	code, good = g.Code(), g.Verifier
+	g.Verifier = strings.Repeat("b", 43)
+	if _, err := g.Exchange(code); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+		t.Fatalf("wrong code_verifier: %v, want invalid_grant", err)
+	}
+	g.Verifier = good
+	if _, err := g.Exchange(code); err == nil {
+		t.Fatal("the code still worked after a wrong code_verifier")
 	}
 }
 
@@ -304,9 +312,12 @@ func TestCodeReplayRevokesTokensAndWrongSecretSpendsNothing(t *testing.T) {
 		code := f.Code()
 
 		// Wrong client secret: refused with 401 and WWW-Authenticate, code intact.
-		resp, err := (&http.Client{Transport: s.Transport()}).PostForm(s.URL+"/oauth/token", url.Values{
+		req, _ := http.NewRequest("POST", s.URL+"/oauth/token", strings.NewReader(url.Values{
 			"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {app.RedirectURI},
-			"code_verifier": {f.Verifier}, "client_id": {app.ID}, "client_secret": {"wrong"}})
+			"code_verifier": {f.Verifier}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(app.ID, "wrong")
+		resp, err := (&http.Client{Transport: s.Transport()}).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"golang.org/x/oauth2"
 
 	"github.com/twofold-id/twofold/internal/testkit"
 	"github.com/twofold-id/twofold/storage"
@@ -170,13 +171,20 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &http.Client{Transport: s.Transport()}
-	cors := http.Header{"Origin": {"https://spa.example"}}
-	bearer := http.Header{"Origin": {"https://spa.example"}, "Authorization": {"Bearer " + tokens.AccessToken}}
+	with := func(a, b http.Header) http.Header {
+		out := a.Clone()
+		for k, v := range b {
+			out[k] = v
+		}
+		return out
+	}
+	cors := http.Header{"Origin": {"https://rp.example"}} // the origin of the client's redirect URI
+	bearer := http.Header{"Origin": {"https://rp.example"}, "Authorization": {"Bearer " + tokens.AccessToken}}
 	api := map[string]*testkit.Page{
 		"/keys":     send(t, c, http.MethodGet, s.URL+"/keys", nil, cors),
 		"/userinfo": send(t, c, http.MethodGet, s.URL+"/userinfo", nil, bearer),
 		"/oauth/token": send(t, c, http.MethodPost, s.URL+"/oauth/token", strings.NewReader(url.Values{
-			"grant_type": {"refresh_token"}, "refresh_token": {tokens.RefreshToken}, "client_id": {app.ID}, "client_secret": {app.Secret}}.Encode()), cors),
+			"grant_type": {"refresh_token"}, "refresh_token": {tokens.RefreshToken}}.Encode()), with(cors, basicAuth(app.ID, app.Secret))),
 	}
 	for path, p := range api {
 		if p.Status != http.StatusOK {
@@ -197,7 +205,7 @@ func TestSecurityHeaders(t *testing.T) {
 	if cc := api["/oauth/token"].Header.Get("Cache-Control"); cc != "no-store" { // RFC 6749 §5.1
 		t.Errorf("/oauth/token Cache-Control %q", cc)
 	}
-	pre := send(t, c, http.MethodOptions, s.URL+"/oauth/token", nil, http.Header{"Origin": {"https://spa.example"}, "Access-Control-Request-Method": {"POST"}})
+	pre := send(t, c, http.MethodOptions, s.URL+"/oauth/token", nil, http.Header{"Origin": {"https://rp.example"}, "Access-Control-Request-Method": {"POST"}})
 	if pre.Status >= 300 || pre.Header.Get("Access-Control-Allow-Origin") == "" {
 		t.Errorf("CORS preflight of /oauth/token: %s %v", pre, pre.Header)
 	}
@@ -344,14 +352,14 @@ func TestSecurityMalformedInput(t *testing.T) {
 		rawQuery string
 	}{
 		{name: "2 MB body", rawBody: "authRequestID=" + id + "&username=alice&password=" + strings.Repeat("a", 2<<20), status: http.StatusRequestEntityTooLarge},
-		{name: "invalid UTF-8 username", form: login("ali\xffce\xfe", "x"), status: 400, message: "That username is not valid."},
+		{name: "invalid UTF-8 username", form: login("ali\xffce\xfe", "x"), status: 400, message: "That request could not be read"},
 		{name: "control characters", form: login("ali\x1b[31mce", "x"), status: 400, message: "That username is not valid."},
-		{name: "NUL in username", form: login("alice\x00admin", "x"), status: 400, message: "That username is not valid."},
+		{name: "NUL in username", form: login("alice\x00admin", "x"), status: 400, message: "That request could not be read"},
 		{name: "10 000-character username", form: login(strings.Repeat("a", 10000), "x"), status: 400, message: "That username is not valid."},
 		{name: "2000-byte password", form: login("alice", strings.Repeat("p", 2000)), status: 400, message: "That password is too long"},
 		{name: "SQL username", form: login("' OR 1=1 --", "x"), status: 401, message: "Wrong username or password."},
 		{name: "SQL password", form: login("alice", "' OR '1'='1"), status: 401, message: "Wrong username or password."},
-		{name: "NUL in password", form: login("alice", "alice-password\x00"), status: 401, message: "Wrong username or password."},
+		{name: "NUL in password", form: login("alice", "alice-password\x00"), status: 400, message: "That request could not be read"},
 		{name: "empty", form: login("", ""), status: 400, message: "Enter your username and password."},
 		{name: "bad percent-encoding", rawBody: "authRequestID=" + id + "&username=%zz&password=x", status: 400},
 		{name: "NUL in request id", form: url.Values{"authRequestID": {id + "\x00"}, "username": {"alice"}, "password": {"x"}}, status: 400},
@@ -378,7 +386,11 @@ func TestSecurityMalformedInput(t *testing.T) {
 	f := s2.NewRP(t, testkit.ClientOptions{}).Start(s2.NewBrowser(t), nil).Password("alice", "alice-password")
 	for _, code := range []string{"12ab56", "１２３４５６", "123456\x00", "-12345", "1e5", strings.Repeat("1", 5000), "' OR 1=1 --", "\xff\xfe"} {
 		p := postForm(t, f.B, s2.URL, "/login/code", url.Values{"authRequestID": {f.Page.Field("authRequestID")}, "code": {code}}, nil)
-		if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "digits only") {
+		message := "digits only"
+		if !storage.ValidText(code) {
+			message = "That request could not be read"
+		}
+		if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, message) {
 			t.Errorf("code %.20q: %s", code, p)
 		}
 	}
@@ -404,8 +416,8 @@ func TestSecurityMalformedInput(t *testing.T) {
 		{name: "huge state", method: "GET", url: authorize(url.Values{"state": {strings.Repeat("s", 5000)}}), status: http.StatusFound},
 		{name: "huge nonce", method: "GET", url: authorize(url.Values{"nonce": {strings.Repeat("n", 5000)}}), status: http.StatusFound},
 		{name: "100 KB state", method: "GET", url: authorize(url.Values{"state": {strings.Repeat("s", 100<<10)}}), status: http.StatusRequestHeaderFieldsTooLarge},
-		{name: "NUL in state", method: "GET", url: authorize(url.Values{"state": {"a\x00b"}}), status: http.StatusFound},
-		{name: "invalid UTF-8 login_hint", method: "GET", url: authorize(url.Values{"login_hint": {"\xff\xfe"}}), status: http.StatusFound},
+		{name: "NUL in state", method: "GET", url: authorize(url.Values{"state": {"a\x00b"}}), status: http.StatusBadRequest},
+		{name: "invalid UTF-8 login_hint", method: "GET", url: authorize(url.Values{"login_hint": {"\xff\xfe"}}), status: http.StatusBadRequest},
 		{name: "duplicate client_id", method: "GET", url: authorize(url.Values{"client_id": {app.ID, "other"}}), status: http.StatusBadRequest},
 		{name: "SQL client_id", method: "GET", url: authorize(url.Values{"client_id": {"' OR 1=1 --"}}), status: http.StatusBadRequest},
 		{name: "2 MB JSON to the admin API", method: "POST", url: s.URL + "/admin/api/v1/users", body: `{"username":"` + strings.Repeat("a", 2<<20) + `"}`,
@@ -444,7 +456,8 @@ func TestSecurityNoSecretInPagesURLsOrLogs(t *testing.T) {
 	ctx := context.Background()
 	protocol := &recorder{base: s.Transport()}
 	party, err := rp.NewRelyingPartyOIDC(ctx, s.URL, app.ID, app.Secret, app.RedirectURI,
-		[]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeOfflineAccess}, rp.WithHTTPClient(&http.Client{Transport: protocol}))
+		[]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeOfflineAccess}, rp.WithHTTPClient(&http.Client{Transport: protocol}),
+		rp.WithAuthStyle(oauth2.AuthStyleInHeader)) // the client's registered client_secret_basic
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/twofold-id/twofold/admin"
 	"github.com/twofold-id/twofold/demo"
@@ -51,7 +50,7 @@ func (a *App) Handler() (http.Handler, error) {
 		Issuer: a.Cfg.Issuer, Store: a.Store, Keys: a.Keys, Keyring: a.Ring, LoginURL: "/login",
 		Lifetimes: op.Lifetimes{AccessToken: t.AccessTokenTTL.D(), IDToken: t.IDTokenTTL.D(),
 			RefreshToken: t.RefreshTokenTTL.D(), AuthCode: t.AuthCodeTTL.D(), Login: t.LoginTTL.D()},
-		Now: a.Now, Logger: a.Log,
+		Now: a.Now, Logger: a.Log, ACRValues: login.ACRValues,
 		SessionID: svc.SessionID, ClearSession: svc.ClearSession, CallbackGuard: svc.CallbackGuard,
 		Pages: pages, PageHeaders: login.BrowserHeaders, ClientIP: ips,
 	})
@@ -66,8 +65,9 @@ func (a *App) Handler() (http.Handler, error) {
 	}
 	mountOps(mux, a)
 	mountMetrics(mux, a)
-	mux.Handle("/", browserNotFound(provider, svc.NotFound()))
-	return withAccessLog(a.Log, withMetrics(a.Metrics, recoverPanics(a.Log, mux))), nil
+	provider.Mount(mux)
+	routes := withFallback(mux, Pages{NotFound: svc.NotFound(), MethodNotAllowed: svc.MethodNotAllowed()})
+	return withAccessLog(a.Log, withMetrics(a.Metrics, recoverPanics(a.Log, routes))), nil
 }
 
 // Admin returns the administration service over this app: the admin API
@@ -85,65 +85,3 @@ func (a *App) Admin(verify admin.Verifier, clientIP func(*http.Request) string) 
 		Verify: verify, ErrInvalidToken: op.ErrInvalidToken, ClientIP: clientIP, Now: a.Now, Log: a.Log,
 	})
 }
-
-// protocolPaths are the provider's endpoints (zitadel/oidc's defaults):
-// their answers, 404 included, are theirs to give.
-var protocolPaths = []string{"/.well-known/", "/keys", "/authorize", "/oauth/", "/userinfo", "/revoke",
-	"/end_session", "/device_authorization", "/healthz", "/ready"}
-
-func isProtocolPath(path string) bool {
-	for _, p := range protocolPaths {
-		if path == p || strings.HasPrefix(path, strings.TrimSuffix(p, "/")+"/") {
-			return true
-		}
-	}
-	return false
-}
-
-// browserNotFound gives a browser that asks for a page nothing serves the
-// HTML error page instead of the provider's machine-readable 404. Only a
-// GET or HEAD that accepts HTML, outside the protocol paths, and only when
-// the provider answers 404, is changed.
-func browserNotFound(next, page http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if (r.Method != http.MethodGet && r.Method != http.MethodHead) || isProtocolPath(r.URL.Path) ||
-			!strings.Contains(r.Header.Get("Accept"), "text/html") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		nf := &notFoundWriter{ResponseWriter: w}
-		next.ServeHTTP(nf, r)
-		if nf.notFound {
-			page.ServeHTTP(w, r) // it sets its own Content-Type
-		}
-	})
-}
-
-// notFoundWriter passes a response through unless it is a 404, which it
-// swallows so that the caller can answer instead.
-type notFoundWriter struct {
-	http.ResponseWriter
-	notFound, wrote bool
-}
-
-func (w *notFoundWriter) WriteHeader(code int) {
-	if !w.wrote && code == http.StatusNotFound {
-		w.notFound = true
-	}
-	if w.wrote = true; !w.notFound {
-		w.ResponseWriter.WriteHeader(code)
-	}
-}
-
-func (w *notFoundWriter) Write(b []byte) (int, error) {
-	if !w.wrote {
-		w.WriteHeader(http.StatusOK)
-	}
-	if w.notFound {
-		return len(b), nil
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the real writer.
-func (w *notFoundWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"golang.org/x/oauth2"
 
 	"github.com/twofold-id/twofold/internal/keyring"
 	"github.com/twofold-id/twofold/internal/server"
@@ -55,15 +56,24 @@ func (s *Server) NewRP(t testing.TB, o ClientOptions) *RP {
 	if len(o.RedirectURIs) > 0 {
 		r.RedirectURI = o.RedirectURIs[0]
 	}
-	r.Party = r.party()
+	r.Party = r.party(c.AuthMethod)
 	return r
 }
 
-func (r *RP) party() rp.RelyingParty {
+// party builds the library's relying party, configured, as a relying
+// party must be, to authenticate with the client's registered method
+// (twofold accepts no other at the token endpoint; the library's refresh
+// and revocation helpers would send the secret in the body by default).
+func (r *RP) party(authMethod string) rp.RelyingParty {
 	r.t.Helper()
 	httpClient := &http.Client{Transport: r.s.Transport()}
+	style := oauth2.AuthStyleInParams // client_secret_post, and public clients' client_id
+	if authMethod == "client_secret_basic" {
+		style = oauth2.AuthStyleInHeader
+	}
 	party, err := rp.NewRelyingPartyOIDC(context.Background(), r.s.URL, r.ID, r.Secret, r.RedirectURI,
-		[]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess}, rp.WithHTTPClient(httpClient))
+		[]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess},
+		rp.WithHTTPClient(httpClient), rp.WithAuthStyle(style))
 	if err != nil {
 		r.t.Fatalf("relying party: %v", err)
 	}
