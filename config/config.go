@@ -132,8 +132,9 @@ type Tokens struct {
 
 // Keys configures token signing keys.
 type Keys struct {
-	Algorithm      string   `yaml:"algorithm" doc:"RS256 or ES256, for new signing keys."`
-	RotationPeriod Duration `yaml:"rotation_period" doc:"Age at which the signing key is replaced automatically; 0 turns automatic rotation off."`
+	Algorithm      string   `yaml:"algorithm" doc:"RS256 or ES256: the signing algorithm of clients that name none (an RS256 and an ES256 key are always both kept and published)."`
+	RSABits        int      `yaml:"rsa_bits" doc:"Size of new RSA signing keys: 2048 or 3072."`
+	RotationPeriod Duration `yaml:"rotation_period" doc:"Age at which the signing keys are replaced automatically; 0 turns automatic rotation off."`
 }
 
 // Session configures the SSO session.
@@ -174,7 +175,7 @@ func Default() Config {
 			AuthCodeTTL:     Duration(60 * time.Second),
 			LoginTTL:        Duration(30 * time.Minute),
 		},
-		Keys:    Keys{Algorithm: "RS256", RotationPeriod: Duration(30 * 24 * time.Hour)},
+		Keys:    Keys{Algorithm: "RS256", RSABits: 2048, RotationPeriod: Duration(30 * 24 * time.Hour)},
 		Session: Session{Lifetime: Duration(90 * 24 * time.Hour)},
 		Password: Password{
 			MemoryKiB: 19 * 1024, Iterations: 2, Parallelism: 1,
@@ -310,6 +311,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Keys.Algorithm != "RS256" && c.Keys.Algorithm != "ES256" {
 		bad("keys.algorithm", "must be RS256 or ES256 (got %q)", c.Keys.Algorithm)
+	}
+	if c.Keys.RSABits != 2048 && c.Keys.RSABits != 3072 {
+		bad("keys.rsa_bits", "must be 2048 or 3072 (got %d)", c.Keys.RSABits)
 	}
 	if c.Keys.RotationPeriod < 0 {
 		bad("keys.rotation_period", "must be 0 (off) or a positive duration (got %s)", c.Keys.RotationPeriod)

@@ -339,6 +339,8 @@ func TestValidate(t *testing.T) {
 			want: `log.format: must be text or json (got "xml")`},
 		{name: "keys.algorithm", env: []string{"TWOFOLD_KEYS_ALGORITHM=HS256"},
 			want: `keys.algorithm: must be RS256 or ES256 (got "HS256")`},
+		{name: "keys.rsa_bits", env: []string{"TWOFOLD_KEYS_RSA_BITS=1024"},
+			want: `keys.rsa_bits: must be 2048 or 3072 (got 1024)`},
 		{name: "negative token ttl", env: []string{"TWOFOLD_TOKENS_ACCESS_TOKEN_TTL=-5m"},
 			want: `tokens.access_token_ttl: must be a positive duration (got -5m0s)`},
 		{name: "zero session lifetime", env: []string{"TWOFOLD_SESSION_LIFETIME=0s"},

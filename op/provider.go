@@ -166,6 +166,7 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			// zitadel/oidc does not say so.
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
+			r = r.WithContext(withTokenClient(r.Context())) // the signing key follows the client
 			if v := r.Form.Get("code_verifier"); v != "" && !verifierRE.MatchString(v) {
 				writeError(w, false, http.StatusBadRequest, "invalid_grant", "code_verifier must be 43 to 128 characters of [A-Za-z0-9._~-]")
 				return

@@ -171,6 +171,7 @@ func (s *oidcStorage) AuthRequestByCode(ctx context.Context, code string) (zop.A
 	if err := s.checkVerifier(ctx, a, now); err != nil {
 		return nil, err
 	}
+	setTokenClient(ctx, a.ClientID)
 	return &authRequest{a}, nil
 }
 
@@ -306,6 +307,7 @@ func (s *oidcStorage) TokenRequestByRefreshToken(ctx context.Context, raw string
 	} else if void {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the sign-in behind this refresh token has ended")
 	}
+	setTokenClient(ctx, t.ClientID)
 	return &refreshRequest{rec: t, scopes: t.Scopes}, nil
 }
 
@@ -372,8 +374,20 @@ func (s *oidcStorage) GetRefreshTokenInfo(ctx context.Context, clientID, raw str
 	return t.UserID, t.ID, nil
 }
 
+// SigningKey returns the key of the algorithm the client of this token
+// request asked for (id_token_signed_response_alg), or of keys.algorithm.
 func (s *oidcStorage) SigningKey(ctx context.Context) (zop.SigningKey, error) {
-	k, err := s.keys.SigningKey(ctx)
+	alg := ""
+	if id := tokenClientOf(ctx); id != "" {
+		c, err := s.store.Client(ctx, id)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return nil, serverError(err)
+		}
+		if err == nil {
+			alg = c.IDTokenSignedResponseAlg
+		}
+	}
+	k, err := s.keys.SigningKeyFor(ctx, alg)
 	if err != nil {
 		return nil, storeError(ctx, err)
 	}
@@ -447,6 +461,7 @@ func (s *oidcStorage) ClientCredentialsTokenRequest(ctx context.Context, id stri
 		return nil, storeError(ctx, err)
 	}
 	granted := slices.DeleteFunc(slices.Clone(scopes), func(sc string) bool { return !rec.Scopes.Contains(sc) })
+	setTokenClient(ctx, id)
 	return &clientCredentialsRequest{clientID: id, scopes: granted}, nil
 }
 

@@ -27,7 +27,15 @@ var migrations = []migration{
 	{6, "stable public session ids", schemaV6},
 	{7, "indexes for revoking a user's tokens and purging deliveries", schemaV7},
 	{8, "the id_token_hint subject of an authorization request", schemaV8},
+	{9, "per-client signing algorithm", schemaV9},
 }
+
+// schemaV9 lets a client name the algorithm its tokens are signed with
+// (OIDC Dynamic Registration's id_token_signed_response_alg); empty means
+// keys.algorithm, which is what every client registered before it gets.
+const schemaV9 = `
+ALTER TABLE clients ADD COLUMN id_token_signed_response_alg text NOT NULL DEFAULT '';
+`
 
 // schemaV8 keeps the user an authorization request's id_token_hint names,
 // so that a live session of someone else does not answer it (OIDC Core

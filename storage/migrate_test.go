@@ -126,6 +126,7 @@ type fixture struct {
 var fixtures = []fixture{
 	{1, "users", writeUserV1, checkUserV1},
 	{1, "auth_requests", writeAuthRequestV1, checkAuthRequestV1},
+	{8, "clients", writeClientV8, checkClientV8},
 }
 
 func TestMigrationsKeepData(t *testing.T) {
@@ -233,5 +234,28 @@ func checkAuthRequestV1(t *testing.T, s *Store) {
 	}
 	if a.PendingUserID != "" {
 		t.Errorf("PendingUserID = %q for a version-1 row, want empty", a.PendingUserID)
+	}
+}
+
+func writeClientV8(t *testing.T, s *Store) {
+	err := s.db.WithContext(t.Context()).Exec(`INSERT INTO clients
+		(id, name, auth_method, redirect_uris, grant_types, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		"c-v8", "Wiki", "client_secret_basic", `["https://wiki.example/cb"]`, `["authorization_code"]`, v1Time, v1Time).Error
+	if err != nil {
+		t.Fatalf("insert client at version 8: %v", err)
+	}
+}
+
+// checkClientV8: a client registered before clients named a signing
+// algorithm has none, so it keeps keys.algorithm.
+func checkClientV8(t *testing.T, s *Store) {
+	c, err := s.Client(t.Context(), "c-v8")
+	if err != nil {
+		t.Fatalf("Client: %v", err)
+	}
+	if c.Name != "Wiki" || c.AuthMethod != "client_secret_basic" || c.IDTokenSignedResponseAlg != "" ||
+		!slices.Equal(c.RedirectURIs, []string{"https://wiki.example/cb"}) || c.AccessTokenFormat != "opaque" {
+		t.Errorf("client written at version 8 reads back as %+v", *c)
 	}
 }

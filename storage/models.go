@@ -16,11 +16,14 @@ type Client struct {
 	PostLogoutRedirectURIs StringList
 	GrantTypes             StringList
 	AccessTokenFormat      string // opaque or jwt
-	JWKS                   string // public keys for private_key_jwt, as a JWK Set
-	BackchannelLogoutURI   string
-	Scopes                 StringList // extra scopes the client may ask for (e.g. twofold:admin)
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
+	// IDTokenSignedResponseAlg signs the client's ID tokens, JWT access
+	// tokens and logout tokens: RS256, ES256, or empty for keys.algorithm.
+	IDTokenSignedResponseAlg string
+	JWKS                     string // public keys for private_key_jwt, as a JWK Set
+	BackchannelLogoutURI     string
+	Scopes                   StringList // extra scopes the client may ask for (e.g. twofold:admin)
+	CreatedAt                time.Time
+	UpdatedAt                time.Time
 }
 
 // LogValue keeps the secret hash out of logs.

@@ -457,7 +457,7 @@ func TestDiscoveryAdvertisesWhatIsServed(t *testing.T) {
 	if err := json.Unmarshal([]byte(p.Body), &doc); err != nil {
 		t.Fatalf("discovery: %v: %s", err, p)
 	}
-	if doc.Issuer != s.URL || doc.Token != s.URL+"/oauth/token" || !slices.Equal(doc.Algorithms, []string{"RS256"}) {
+	if doc.Issuer != s.URL || doc.Token != s.URL+"/oauth/token" || !slices.Equal(doc.Algorithms, []string{"RS256", "ES256"}) {
 		t.Errorf("discovery = %+v", doc)
 	}
 	if !slices.Equal(doc.ResponseTypes, []string{"code"}) || doc.Device != "" {

@@ -80,7 +80,8 @@ func (a *App) Admin(verify admin.Verifier, clientIP func(*http.Request) string) 
 			return NewClient(ClientSpec{ID: s.ID, Name: s.Name, RedirectURIs: s.RedirectURIs,
 				PostLogoutRedirectURIs: s.PostLogoutRedirectURIs, GrantTypes: s.GrantTypes, Public: s.Public,
 				AuthMethod: s.AuthMethod, ApplicationType: s.ApplicationType, AccessTokenFormat: s.AccessTokenFormat,
-				JWKS: s.JWKS, BackchannelLogoutURI: s.BackchannelLogoutURI}, a.Ring, a.Now())
+				JWKS: s.JWKS, BackchannelLogoutURI: s.BackchannelLogoutURI,
+				IDTokenSignedResponseAlg: s.IDTokenSignedResponseAlg}, a.Ring, a.Now())
 		},
 		Verify: verify, ErrInvalidToken: op.ErrInvalidToken, ClientIP: clientIP, Now: a.Now, Log: a.Log,
 	})

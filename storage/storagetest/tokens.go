@@ -291,6 +291,26 @@ func testSigningKeys(t *testing.T, s *storage.Store) {
 	if len(keys) != 3 || keys[0].RetiredAt != nil {
 		t.Errorf("a failed AddSigningKey retired the current key: %+v", keys)
 	}
+
+	// Each algorithm has its own active key: an ES256 key retires no RS256
+	// key, and the next ES256 key retires only the ES256 one.
+	es1 := mk("e1", t2)
+	es1.Algorithm = "ES256"
+	ok(t, "AddSigningKey e1", s.AddSigningKey(ctx, es1, t2.Add(time.Hour)))
+	es2 := mk("e2", t2.Add(time.Minute))
+	es2.Algorithm = "ES256"
+	ok(t, "AddSigningKey e2", s.AddSigningKey(ctx, es2, t2.Add(3*time.Hour)))
+	keys, err = s.SigningKeys(ctx, t2.Add(time.Minute))
+	ok(t, "SigningKeys", err)
+	var active []string
+	for _, k := range keys {
+		if k.RetiredAt == nil {
+			active = append(active, k.ID)
+		}
+	}
+	if !slices.Equal(active, []string{"e2", "k3"}) {
+		t.Errorf("active keys with two algorithms = %v, want [e2 k3]", active)
+	}
 }
 
 func keyIDs(keys []storage.SigningKey) []string {
