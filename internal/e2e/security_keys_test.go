@@ -3,14 +3,19 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/twofold-id/twofold/internal/testkit"
+	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/storage"
 )
 
 // algOf returns the alg of a compact JWS.
@@ -86,6 +91,55 @@ func TestPerClientSigningAlgorithm(t *testing.T) {
 		tok, err := rp.ClientCredentials(ctx, machine.Party, nil)
 		if err != nil || algOf(t, tok.AccessToken) != "ES256" {
 			t.Fatalf("client_credentials for an ES256 client = %v, %v", tok, err)
+		}
+	})
+}
+
+// TestPasswordRehashedToConfiguredStrength: a password hash made with
+// weaker argon2id parameters than the configured ones (hashed before an
+// operator raised them) is replaced after the next successful sign-in,
+// once, and the password still works; a wrong password changes nothing.
+func TestPasswordRehashedToConfiguredStrength(t *testing.T) {
+	databases(t, func(t *testing.T, o testkit.ServerOptions) {
+		o.Configure = func(c *configT) { c.Password.MemoryKiB, c.Password.Iterations = 128, 2 }
+		s := testkit.NewServer(t, o)
+		ctx := context.Background()
+		id := s.CreateUser(t, "alice", "alice-password")
+		weak, err := login.NewPasswords(64, 1, 1, 1, time.Second).Hash(ctx, "alice-password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.App.Store.UpdateUser(ctx, id, map[string]any{"password_hash": weak}, s.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		hashOf := func() string {
+			u, err := s.App.Store.User(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u.PasswordHash
+		}
+		app := s.NewRP(t, testkit.ClientOptions{})
+
+		f := app.Start(s.NewBrowser(t), nil).Password("alice", "wrong-password")
+		if f.Page.Status != http.StatusUnauthorized || hashOf() != weak {
+			t.Fatalf("a wrong password: status %d, hash changed %v", f.Page.Status, hashOf() != weak)
+		}
+		app.Login(s.NewBrowser(t), "alice", "alice-password")
+		strong := hashOf()
+		if strong == weak || !strings.Contains(strong, "$m=128,t=2,p=1$") {
+			t.Fatalf("after a sign-in the hash is %q, want one with m=128,t=2,p=1", strong)
+		}
+		if ok, err := s.App.Passwords().Verify(ctx, strong, "alice-password"); err != nil || !ok {
+			t.Fatalf("the new hash does not verify the password: %v, %v", ok, err)
+		}
+		app.Login(s.NewBrowser(t), "alice", "alice-password")
+		if hashOf() != strong {
+			t.Fatal("a hash already at the configured strength was made again")
+		}
+		events, err := s.App.Store.AuditEvents(ctx, storage.AuditFilter{UserID: id, Type: "password_rehashed"})
+		if err != nil || len(events) != 1 {
+			t.Fatalf("password_rehashed events = %d, %v; want 1", len(events), err)
 		}
 	})
 }
