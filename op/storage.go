@@ -480,6 +480,13 @@ func (s *oidcStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.Use
 			info.AppendClaims("sid", sess.SID) // stable across session rotation, as in logout tokens
 		}
 	}
+	if r, ok := req.(*refreshRequest); ok && r.rec.ACR != "" {
+		// zitadel/oidc sets acr only for an op.AuthRequest; an ID token from
+		// a refresh must still say what the sign-in reached (OIDC Core
+		// 12.2), or a relying party that requires the two-factor level
+		// turns its user away after the first refresh.
+		info.AppendClaims("acr", r.rec.ACR)
+	}
 	return s.fillUserinfo(ctx, info, req.GetSubject(), scopes)
 }
 
