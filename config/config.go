@@ -128,6 +128,10 @@ type Tokens struct {
 	RefreshTokenTTL Duration `yaml:"refresh_token_ttl" doc:"Lifetime of a refresh token family from its first issue."`
 	AuthCodeTTL     Duration `yaml:"auth_code_ttl" doc:"Lifetime of an authorization code."`
 	LoginTTL        Duration `yaml:"login_ttl" doc:"How long a sign-in (an authorization request) may take."`
+	// The reuse grace (Okta's and Auth0's reuse interval) keeps relying
+	// parties that refresh from several processes at once signed in.
+	RefreshReuseGrace       Duration `yaml:"refresh_reuse_grace" doc:"How long after a confidential client's refresh token was rotated the same client may present it again and get the refresh token already issued, instead of the grant being revoked as reuse; 0 turns it off."`
+	RefreshReuseGracePublic Duration `yaml:"refresh_reuse_grace_public" doc:"The same for public clients, which do not authenticate their refreshes; 0 (off) unless set."`
 }
 
 // Keys configures token signing keys.
@@ -174,6 +178,8 @@ func Default() Config {
 			RefreshTokenTTL: Duration(30 * 24 * time.Hour),
 			AuthCodeTTL:     Duration(60 * time.Second),
 			LoginTTL:        Duration(30 * time.Minute),
+
+			RefreshReuseGrace: Duration(2 * time.Second),
 		},
 		Keys:    Keys{Algorithm: "RS256", RSABits: 2048, RotationPeriod: Duration(30 * 24 * time.Hour)},
 		Session: Session{Lifetime: Duration(90 * 24 * time.Hour)},
@@ -311,6 +317,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Keys.Algorithm != "RS256" && c.Keys.Algorithm != "ES256" {
 		bad("keys.algorithm", "must be RS256 or ES256 (got %q)", c.Keys.Algorithm)
+	}
+	for key, d := range map[string]Duration{"tokens.refresh_reuse_grace": c.Tokens.RefreshReuseGrace, "tokens.refresh_reuse_grace_public": c.Tokens.RefreshReuseGracePublic} {
+		if d < 0 || d > Duration(time.Minute) {
+			bad(key, "must be 0 (off) to 1m (got %s)", d)
+		}
 	}
 	if c.Keys.RSABits != 2048 && c.Keys.RSABits != 3072 {
 		bad("keys.rsa_bits", "must be 2048 or 3072 (got %d)", c.Keys.RSABits)

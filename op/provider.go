@@ -33,9 +33,12 @@ type Options struct {
 	Keys      *Keys
 	Keyring   *keyring.Keyring
 	Lifetimes Lifetimes
-	LoginURL  string // path of the login page, e.g. /login
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// ReuseGrace is how long a rotated refresh token still gets its
+	// successor back (see oidcStorage.graceSuccessor).
+	ReuseGrace ReuseGrace
+	LoginURL   string // path of the login page, e.g. /login
+	Now        func() time.Time
+	Logger     *slog.Logger
 	// ACRValues are the acr values the login asserts, for discovery.
 	ACRValues []string
 
@@ -73,14 +76,16 @@ const MaxBodyBytes = 64 << 10
 // New builds the provider.
 func New(o Options) (*Provider, error) {
 	st := &oidcStorage{
-		store:    o.Store,
-		keys:     o.Keys,
-		secrets:  o.Keyring.Hasher(keyring.PurposeClientSecret),
-		tokens:   o.Keyring.Hasher(keyring.PurposeToken),
-		life:     o.Lifetimes,
-		loginURL: o.LoginURL,
-		now:      o.Now,
-		log:      o.Logger,
+		store:      o.Store,
+		keys:       o.Keys,
+		secrets:    o.Keyring.Hasher(keyring.PurposeClientSecret),
+		tokens:     o.Keyring.Hasher(keyring.PurposeToken),
+		successors: o.Keyring.Hasher(keyring.PurposeRefreshSuccessor),
+		life:       o.Lifetimes,
+		grace:      o.ReuseGrace,
+		loginURL:   o.LoginURL,
+		now:        o.Now,
+		log:        o.Logger,
 	}
 	var cryptoKey [32]byte
 	copy(cryptoKey[:], o.Keyring.Derive(keyring.PurposeOPCrypto))

@@ -54,14 +54,17 @@ type Lifetimes struct {
 // server_error with a fixed description and the cause as parent (logged,
 // never sent).
 type oidcStorage struct {
-	store    Store
-	keys     *Keys
-	secrets  keyring.Hasher // client secrets
-	tokens   keyring.Hasher // refresh tokens and codes
-	life     Lifetimes
-	loginURL string
-	now      func() time.Time
-	log      *slog.Logger
+	store   Store
+	keys    *Keys
+	secrets keyring.Hasher // client secrets
+	tokens  keyring.Hasher // refresh tokens and codes
+	// successors derives a rotated refresh token from the one presented.
+	successors keyring.Hasher
+	life       Lifetimes
+	grace      ReuseGrace
+	loginURL   string
+	now        func() time.Time
+	log        *slog.Logger
 }
 
 // serverError is an internal failure: a fixed description, the cause kept
@@ -246,15 +249,9 @@ func (s *oidcStorage) CreateAccessAndRefreshTokens(ctx context.Context, req zop.
 	next := &storage.RefreshToken{ID: keyring.RandomToken(16), TokenHash: s.tokens.Sum("refresh", raw), CreatedAt: now}
 	switch r := req.(type) {
 	case *refreshRequest:
-		old := r.rec
-		next.FamilyID, next.ClientID, next.UserID, next.Audience = old.FamilyID, old.ClientID, old.UserID, old.Audience
-		next.Scopes, next.AMR, next.ACR, next.AuthTime = r.scopes, old.AMR, old.ACR, old.AuthTime
-		next.SessionID, next.ExpiresAt = old.SessionID, old.ExpiresAt
-		err := s.store.RotateRefreshToken(ctx, old.ID, next, now)
-		if errors.Is(err, storage.ErrAlreadyUsed) {
-			return "", "", time.Time{}, s.reuse(ctx, old)
-		} else if err != nil {
-			return "", "", time.Time{}, storeError(ctx, err)
+		var err error
+		if raw, err = s.rotate(ctx, r, current); err != nil {
+			return "", "", time.Time{}, err
 		}
 	case *authRequest:
 		a := r.rec
@@ -293,11 +290,16 @@ func (s *oidcStorage) TokenRequestByRefreshToken(ctx context.Context, raw string
 	} else if err != nil {
 		return nil, storeError(ctx, err)
 	}
+	var replay *storage.RefreshToken // the successor already issued, within the reuse grace
 	switch {
 	case t.RevokedAt != nil:
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token revoked")
 	case t.UsedAt != nil:
-		return nil, s.reuse(ctx, t)
+		if replay, err = s.graceSuccessor(ctx, t); err != nil {
+			return nil, serverError(err)
+		} else if replay == nil {
+			return nil, s.reuse(ctx, t)
+		}
 	case !s.now().Before(t.ExpiresAt):
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token expired")
 	}
@@ -308,6 +310,9 @@ func (s *oidcStorage) TokenRequestByRefreshToken(ctx context.Context, raw string
 		return nil, oidc.ErrInvalidGrant().WithDescription("the sign-in behind this refresh token has ended")
 	}
 	setTokenClient(ctx, t.ClientID)
+	if replay != nil {
+		return &refreshRequest{rec: t, scopes: replay.Scopes, replay: replay}, nil
+	}
 	return &refreshRequest{rec: t, scopes: t.Scopes}, nil
 }
 
@@ -417,6 +422,7 @@ func (s *oidcStorage) GetClientByClientID(ctx context.Context, id string) (zop.C
 	} else if err != nil {
 		return nil, storeError(ctx, err)
 	}
+	setCaller(ctx, id) // at the token endpoint: the client being authenticated
 	return &client{rec: rec, loginURL: s.loginURL, idTokenTTL: s.life.IDToken}, nil
 }
 

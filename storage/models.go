@@ -142,6 +142,9 @@ type RefreshToken struct {
 	ExpiresAt time.Time
 	UsedAt    *time.Time // rotated: presenting it again is reuse
 	RevokedAt *time.Time
+	// SuccessorID is the token this one was rotated into, so that the same
+	// token presented again within the reuse grace gets that one back.
+	SuccessorID string
 }
 
 // SigningKey is a token signing key; the private part is sealed with the

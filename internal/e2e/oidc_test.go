@@ -74,7 +74,9 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 		if second.RefreshToken == "" || second.RefreshToken == first.RefreshToken {
 			t.Fatal("refresh did not rotate the refresh token")
 		}
-		// Presenting the rotated token again is reuse: the whole family dies.
+		// Presenting the rotated token again, past the reuse grace, is
+		// reuse: the whole family dies.
+		s.Clock.Advance(3 * time.Second)
 		if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](ctx, app.Party, first.RefreshToken, "", ""); err == nil {
 			t.Fatal("reused refresh token accepted")
 		}

@@ -74,6 +74,12 @@ func testRefreshTokens(t *testing.T, s *storage.Store) {
 	got, err = s.RefreshTokenByHash(ctx, r1.TokenHash)
 	ok(t, "RefreshTokenByHash", err)
 	sameTimePtr(t, s, "UsedAt", got.UsedAt, at)
+	if got.SuccessorID != r2.ID {
+		t.Errorf("rotated token's SuccessorID = %q, want the winner %q", got.SuccessorID, r2.ID)
+	}
+	if fresh, _ := s.RefreshTokenByHash(ctx, r2.TokenHash); fresh == nil || fresh.SuccessorID != "" {
+		t.Errorf("a token not yet rotated has a successor: %+v", fresh)
+	}
 	if _, err := s.RefreshTokenByHash(ctx, r2.TokenHash); err != nil {
 		t.Errorf("rotated-in token: %v", err)
 	}
