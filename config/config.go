@@ -132,6 +132,7 @@ type Tokens struct {
 	// parties that refresh from several processes at once signed in.
 	RefreshReuseGrace       Duration `yaml:"refresh_reuse_grace" doc:"How long after a confidential client's refresh token was rotated the same client may present it again and get the refresh token already issued, instead of the grant being revoked as reuse; 0 turns it off."`
 	RefreshReuseGracePublic Duration `yaml:"refresh_reuse_grace_public" doc:"The same for public clients, which do not authenticate their refreshes; 0 (off) unless set."`
+	ClientAssertionLeeway   Duration `yaml:"client_assertion_leeway" doc:"Clock skew allowed on the iat, nbf and exp of private_key_jwt client assertions, either way."`
 }
 
 // Keys configures token signing keys.
@@ -179,7 +180,8 @@ func Default() Config {
 			AuthCodeTTL:     Duration(60 * time.Second),
 			LoginTTL:        Duration(30 * time.Minute),
 
-			RefreshReuseGrace: Duration(2 * time.Second),
+			RefreshReuseGrace:     Duration(2 * time.Second),
+			ClientAssertionLeeway: Duration(time.Minute),
 		},
 		Keys:    Keys{Algorithm: "RS256", RSABits: 2048, RotationPeriod: Duration(30 * 24 * time.Hour)},
 		Session: Session{Lifetime: Duration(90 * 24 * time.Hour)},
@@ -322,6 +324,9 @@ func (c *Config) Validate() error {
 		if d < 0 || d > Duration(time.Minute) {
 			bad(key, "must be 0 (off) to 1m (got %s)", d)
 		}
+	}
+	if l := c.Tokens.ClientAssertionLeeway; l < 0 || l > Duration(5*time.Minute) {
+		bad("tokens.client_assertion_leeway", "must be 0 to 5m (got %s)", l)
 	}
 	if c.Keys.RSABits != 2048 && c.Keys.RSABits != 3072 {
 		bad("keys.rsa_bits", "must be 2048 or 3072 (got %d)", c.Keys.RSABits)

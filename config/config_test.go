@@ -343,6 +343,8 @@ func TestValidate(t *testing.T) {
 			want: `tokens.refresh_reuse_grace: must be 0 (off) to 1m (got 5m0s)`},
 		{name: "tokens.refresh_reuse_grace_public", env: []string{"TWOFOLD_TOKENS_REFRESH_REUSE_GRACE_PUBLIC=-1s"},
 			want: `tokens.refresh_reuse_grace_public: must be 0 (off) to 1m (got -1s)`},
+		{name: "tokens.client_assertion_leeway", env: []string{"TWOFOLD_TOKENS_CLIENT_ASSERTION_LEEWAY=1h"},
+			want: `tokens.client_assertion_leeway: must be 0 to 5m (got 1h0m0s)`},
 		{name: "keys.rsa_bits", env: []string{"TWOFOLD_KEYS_RSA_BITS=1024"},
 			want: `keys.rsa_bits: must be 2048 or 3072 (got 1024)`},
 		{name: "negative token ttl", env: []string{"TWOFOLD_TOKENS_ACCESS_TOKEN_TTL=-5m"},

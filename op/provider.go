@@ -36,9 +36,12 @@ type Options struct {
 	// ReuseGrace is how long a rotated refresh token still gets its
 	// successor back (see oidcStorage.graceSuccessor).
 	ReuseGrace ReuseGrace
-	LoginURL   string // path of the login page, e.g. /login
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// AssertionLeeway is the clock skew allowed on private_key_jwt client
+	// assertions (iat, nbf, exp).
+	AssertionLeeway time.Duration
+	LoginURL        string // path of the login page, e.g. /login
+	Now             func() time.Time
+	Logger          *slog.Logger
 	// ACRValues are the acr values the login asserts, for discovery.
 	ACRValues []string
 
@@ -172,6 +175,10 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
 			r = r.WithContext(withTokenClient(r.Context())) // the signing key follows the client
+			var ok bool
+			if r, ok = p.authenticateAssertion(w, r); !ok {
+				return
+			}
 			if v := r.Form.Get("code_verifier"); v != "" && !verifierRE.MatchString(v) {
 				writeError(w, false, http.StatusBadRequest, "invalid_grant", "code_verifier must be 43 to 128 characters of [A-Za-z0-9._~-]")
 				return

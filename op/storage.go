@@ -423,13 +423,16 @@ func (s *oidcStorage) GetClientByClientID(ctx context.Context, id string) (zop.C
 		return nil, storeError(ctx, err)
 	}
 	setCaller(ctx, id) // at the token endpoint: the client being authenticated
-	return &client{rec: rec, loginURL: s.loginURL, idTokenTTL: s.life.IDToken}, nil
+	return &client{rec: rec, loginURL: s.loginURL, idTokenTTL: s.life.IDToken, asserted: asserted(ctx, id)}, nil
 }
 
 // AuthorizeClientIDSecret compares keyed hashes in constant time. Client
 // secrets carry 256 bits of entropy, so a fast keyed hash is as safe as a
 // password hash and keeps the token endpoint fast.
 func (s *oidcStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	if asserted(ctx, id) {
+		return nil // proven by its private_key_jwt assertion (see assertion.go)
+	}
 	rec, err := s.store.Client(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		s.secrets.Equal("", secret) // same work as a known client

@@ -73,3 +73,18 @@ func callerOf(ctx context.Context) string {
 	defer c.mu.Unlock()
 	return c.caller
 }
+
+type assertedKey struct{}
+
+// withAsserted marks a token request whose client proved itself with a
+// private_key_jwt assertion the wrapper verified.
+func withAsserted(ctx context.Context, clientID string) context.Context {
+	return context.WithValue(ctx, assertedKey{}, clientID)
+}
+
+// asserted reports whether this request's client id was proven by an
+// assertion.
+func asserted(ctx context.Context, clientID string) bool {
+	id, _ := ctx.Value(assertedKey{}).(string)
+	return id != "" && id == clientID
+}

@@ -50,8 +50,9 @@ func (a *App) Handler() (http.Handler, error) {
 		Issuer: a.Cfg.Issuer, Store: a.Store, Keys: a.Keys, Keyring: a.Ring, LoginURL: "/login",
 		Lifetimes: op.Lifetimes{AccessToken: t.AccessTokenTTL.D(), IDToken: t.IDTokenTTL.D(),
 			RefreshToken: t.RefreshTokenTTL.D(), AuthCode: t.AuthCodeTTL.D(), Login: t.LoginTTL.D()},
-		ReuseGrace: op.ReuseGrace{Confidential: t.RefreshReuseGrace.D(), Public: t.RefreshReuseGracePublic.D()},
-		Now:        a.Now, Logger: a.Log, ACRValues: login.ACRValues,
+		ReuseGrace:      op.ReuseGrace{Confidential: t.RefreshReuseGrace.D(), Public: t.RefreshReuseGracePublic.D()},
+		AssertionLeeway: t.ClientAssertionLeeway.D(),
+		Now:             a.Now, Logger: a.Log, ACRValues: login.ACRValues,
 		SessionID: svc.SessionID, ClearSession: svc.ClearSession, CallbackGuard: svc.CallbackGuard,
 		Pages: pages, PageHeaders: login.BrowserHeaders, ClientIP: ips,
 	})
