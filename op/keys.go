@@ -99,8 +99,9 @@ func (k publicKey) Key() any    { return k.jwk.Key }
 // retention period. It returns the new key ids by algorithm.
 func (m *Keys) Rotate(ctx context.Context) (map[jose.SignatureAlgorithm]string, error) {
 	kids := map[jose.SignatureAlgorithm]string{}
-	for _, alg := range KeyAlgorithms {
-		kid, err := m.rotate(ctx, alg)
+	now := m.now().UTC()
+	for _, alg := range m.creationOrder() {
+		kid, err := m.rotate(ctx, alg, m.createdAt(alg, now))
 		if err != nil {
 			return kids, err
 		}
@@ -109,9 +110,28 @@ func (m *Keys) Rotate(ctx context.Context) (map[jose.SignatureAlgorithm]string, 
 	return kids, nil
 }
 
-// rotate generates and stores a new active key of one algorithm.
-func (m *Keys) rotate(ctx context.Context, alg jose.SignatureAlgorithm) (string, error) {
-	now := m.now().UTC()
+// creationOrder is KeyAlgorithms with the default algorithm last.
+func (m *Keys) creationOrder() []jose.SignatureAlgorithm {
+	out := slices.DeleteFunc(slices.Clone(KeyAlgorithms), func(a jose.SignatureAlgorithm) bool { return a == m.algorithm })
+	return append(out, m.algorithm)
+}
+
+// createdAt dates a new key of alg beside a default-algorithm key created
+// at defaultAt. The release before per-client algorithms signs with the
+// newest unretired key, whatever its algorithm; a key of another
+// algorithm is therefore dated a second before the default one, so that
+// replicas of that release, still running during a rolling upgrade, keep
+// signing with the default algorithm. The key then also ages, and
+// rotates, with the default one.
+func (m *Keys) createdAt(alg jose.SignatureAlgorithm, defaultAt time.Time) time.Time {
+	if alg == m.algorithm {
+		return defaultAt
+	}
+	return defaultAt.Add(-time.Second)
+}
+
+// rotate generates and stores a new active key of one algorithm, dated now.
+func (m *Keys) rotate(ctx context.Context, alg jose.SignatureAlgorithm, now time.Time) (string, error) {
 	var (
 		priv crypto.Signer
 		err  error
@@ -171,19 +191,29 @@ func (m *Keys) RotateIfOlder(ctx context.Context, period time.Duration) (bool, e
 // rotateWhere rotates every algorithm that has no active key for which
 // keep is true, and reports whether it rotated any.
 func (m *Keys) rotateWhere(ctx context.Context, keep func(storage.SigningKey) bool) (bool, error) {
-	keys, err := m.store.SigningKeys(ctx, m.now())
+	now := m.now().UTC()
+	keys, err := m.store.SigningKeys(ctx, now)
 	if err != nil {
 		return false, err
 	}
+	kept := func(alg jose.SignatureAlgorithm) *storage.SigningKey {
+		for i, k := range keys { // newest first
+			if k.RetiredAt == nil && k.Algorithm == string(alg) && keep(k) {
+				return &keys[i]
+			}
+		}
+		return nil
+	}
+	defaultAt := now
+	if k := kept(m.algorithm); k != nil && k.CreatedAt.Before(now) {
+		defaultAt = k.CreatedAt
+	}
 	rotated := false
-	for _, alg := range KeyAlgorithms {
-		current := slices.ContainsFunc(keys, func(k storage.SigningKey) bool {
-			return k.RetiredAt == nil && k.Algorithm == string(alg) && keep(k)
-		})
-		if current {
+	for _, alg := range m.creationOrder() {
+		if kept(alg) != nil {
 			continue
 		}
-		if _, err := m.rotate(ctx, alg); err != nil {
+		if _, err := m.rotate(ctx, alg, m.createdAt(alg, defaultAt)); err != nil {
 			return rotated, err
 		}
 		rotated = true

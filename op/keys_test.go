@@ -40,7 +40,8 @@ func TestKeysOnePerAlgorithm(t *testing.T) {
 	c := &clock{t: time.Now().UTC()}
 	keys, store := newKeys(t, KeyOptions{Algorithm: "RS256", Retention: time.Hour}, c.Now)
 	ctx := t.Context()
-	if _, err := keys.rotate(ctx, jose.RS256); err != nil { // what an older release left
+	oldKID, err := keys.rotate(ctx, jose.RS256, c.Now().Add(-time.Minute)) // what an older release left
+	if err != nil {
 		t.Fatal(err)
 	}
 	keys.rsaBits = 3072 // keys.rsa_bits changed since
@@ -50,6 +51,11 @@ func TestKeysOnePerAlgorithm(t *testing.T) {
 	recs, err := store.SigningKeys(ctx, c.Now())
 	if err != nil || len(recs) != 2 {
 		t.Fatalf("keys after EnsureKey = %d, %v; want the old RS256 key and a new ES256 key", len(recs), err)
+	}
+	// The older release signs with the newest unretired key: during a
+	// rolling upgrade it must still be the RS256 one.
+	if recs[0].ID != oldKID || recs[1].Algorithm != "ES256" || !recs[1].CreatedAt.Before(recs[0].CreatedAt) {
+		t.Fatalf("newest key after adding ES256 = %s %s, want the RS256 key %s", recs[0].Algorithm, recs[0].ID, oldKID)
 	}
 	algs, err := keys.Algorithms(ctx)
 	if err != nil || !slices.Equal(algs, []jose.SignatureAlgorithm{jose.RS256, jose.ES256}) {
@@ -77,6 +83,9 @@ func TestKeysOnePerAlgorithm(t *testing.T) {
 	rsaKey, _ = keys.SigningKeyFor(ctx, "RS256")
 	if bits := rsaKey.Key().(interface{ Size() int }).Size() * 8; bits != 3072 || rsaKey.ID() != kids[jose.RS256] {
 		t.Errorf("rotated RSA key %s has %d bits, want %s with 3072", rsaKey.ID(), bits, kids[jose.RS256])
+	}
+	if recs, _ := store.SigningKeys(ctx, c.Now()); recs[0].ID != kids[jose.RS256] {
+		t.Errorf("newest key after a rotation is %s %s, want the RS256 one", recs[0].Algorithm, recs[0].ID)
 	}
 	// Age-based rotation replaces each algorithm whose key is too old.
 	c.Advance(2 * time.Hour)
