@@ -62,7 +62,7 @@ func (p *Provider) authenticateAssertion(w http.ResponseWriter, r *http.Request)
 		var oe *oidc.Error
 		if errors.As(err, &oe) && oe.ErrorType == oidc.ServerError {
 			p.opts.Logger.ErrorContext(r.Context(), "client assertion", "err", err)
-			writeError(w, false, http.StatusInternalServerError, "server_error", "internal error")
+			writeInternal(w, err) // 503 when the database is away
 			return r, false
 		}
 		p.storage.audit(r.Context(), "client_auth_failed", id, "", "client assertion refused")
@@ -112,7 +112,7 @@ func (p *Provider) checkAssertionKey(r *http.Request, jws *jose.JSONWebSignature
 	if errors.Is(err, storage.ErrNotFound) {
 		return errors.New("unknown client")
 	} else if err != nil {
-		return serverError(err)
+		return storeError(r.Context(), err)
 	}
 	if rec.AuthMethod != string(oidc.AuthMethodPrivateKeyJWT) {
 		return errors.New("the client is not registered for private_key_jwt")

@@ -296,7 +296,7 @@ func (s *oidcStorage) TokenRequestByRefreshToken(ctx context.Context, raw string
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token revoked")
 	case t.UsedAt != nil:
 		if replay, err = s.graceSuccessor(ctx, t); err != nil {
-			return nil, serverError(err)
+			return nil, storeError(ctx, err)
 		} else if replay == nil {
 			return nil, s.reuse(ctx, t)
 		}
@@ -386,7 +386,7 @@ func (s *oidcStorage) SigningKey(ctx context.Context) (zop.SigningKey, error) {
 	if id := tokenClientOf(ctx); id != "" {
 		c, err := s.store.Client(ctx, id)
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return nil, serverError(err)
+			return nil, storeError(ctx, err)
 		}
 		if err == nil {
 			alg = c.IDTokenSignedResponseAlg

@@ -73,6 +73,14 @@ func (c *keyClient) assertionFor(t *testing.T, aud string, iat time.Time, key *e
 	return token
 }
 
+// signed adds a client assertion issued now to form.
+func (c *keyClient) signed(t *testing.T, form url.Values) url.Values {
+	t.Helper()
+	form.Set("client_assertion", c.assertion(t, c.s.Clock.Now(), c.key))
+	form.Set("client_assertion_type", oidc.ClientAssertionTypeJWTAssertion)
+	return form
+}
+
 // post sends a token request authenticated by assertion and returns the
 // status and the OAuth error code.
 func (c *keyClient) post(t *testing.T, assertion string, form url.Values) (int, string) {
