@@ -15,48 +15,52 @@ import (
 // ClientSpec is what a new client is made from (server.ClientSpec's
 // fields, in JSON), plus the extra scopes it may ask for.
 type ClientSpec struct {
-	ID                     string   `json:"client_id,omitempty"`
-	Name                   string   `json:"name"`
-	RedirectURIs           []string `json:"redirect_uris,omitempty"`
-	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
-	GrantTypes             []string `json:"grant_types,omitempty"`
-	Public                 bool     `json:"public,omitempty"`
-	AuthMethod             string   `json:"token_endpoint_auth_method,omitempty"`
-	ApplicationType        string   `json:"application_type,omitempty"`
-	AccessTokenFormat      string   `json:"access_token_format,omitempty"`
-	JWKS                   string   `json:"jwks,omitempty"`
-	BackchannelLogoutURI   string   `json:"backchannel_logout_uri,omitempty"`
-	Scopes                 []string `json:"scopes,omitempty"`
+	ID                       string   `json:"client_id,omitempty"`
+	Name                     string   `json:"name"`
+	RedirectURIs             []string `json:"redirect_uris,omitempty"`
+	PostLogoutRedirectURIs   []string `json:"post_logout_redirect_uris,omitempty"`
+	GrantTypes               []string `json:"grant_types,omitempty"`
+	Public                   bool     `json:"public,omitempty"`
+	AuthMethod               string   `json:"token_endpoint_auth_method,omitempty"`
+	ApplicationType          string   `json:"application_type,omitempty"`
+	AccessTokenFormat        string   `json:"access_token_format,omitempty"`
+	IDTokenSignedResponseAlg string   `json:"id_token_signed_response_alg,omitempty"`
+	JWKS                     string   `json:"jwks,omitempty"`
+	BackchannelLogoutURI     string   `json:"backchannel_logout_uri,omitempty"`
+	Scopes                   []string `json:"scopes,omitempty"`
 }
 
 // ClientPatch changes the editable settings of a client; nil leaves a
 // setting as it is.
 type ClientPatch struct {
-	Name                   *string   `json:"name"`
-	RedirectURIs           *[]string `json:"redirect_uris"`
-	PostLogoutRedirectURIs *[]string `json:"post_logout_redirect_uris"`
-	GrantTypes             *[]string `json:"grant_types"`
-	AccessTokenFormat      *string   `json:"access_token_format"`
-	BackchannelLogoutURI   *string   `json:"backchannel_logout_uri"`
-	Scopes                 *[]string `json:"scopes"`
+	Name                     *string   `json:"name"`
+	RedirectURIs             *[]string `json:"redirect_uris"`
+	PostLogoutRedirectURIs   *[]string `json:"post_logout_redirect_uris"`
+	GrantTypes               *[]string `json:"grant_types"`
+	AccessTokenFormat        *string   `json:"access_token_format"`
+	IDTokenSignedResponseAlg *string   `json:"id_token_signed_response_alg"`
+	BackchannelLogoutURI     *string   `json:"backchannel_logout_uri"`
+	Scopes                   *[]string `json:"scopes"`
 }
 
 // ClientView is a client as the API shows it; the secret appears only in
 // the answer that created or rotated it.
 type ClientView struct {
-	ClientID               string    `json:"client_id"`
-	ClientSecret           string    `json:"client_secret,omitempty"`
-	Name                   string    `json:"name"`
-	AuthMethod             string    `json:"token_endpoint_auth_method"`
-	ApplicationType        string    `json:"application_type"`
-	RedirectURIs           []string  `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
-	GrantTypes             []string  `json:"grant_types"`
-	AccessTokenFormat      string    `json:"access_token_format"`
-	BackchannelLogoutURI   string    `json:"backchannel_logout_uri"`
-	Scopes                 []string  `json:"scopes"`
-	CreatedAt              time.Time `json:"created_at"`
-	UpdatedAt              time.Time `json:"updated_at"`
+	ClientID               string   `json:"client_id"`
+	ClientSecret           string   `json:"client_secret,omitempty"`
+	Name                   string   `json:"name"`
+	AuthMethod             string   `json:"token_endpoint_auth_method"`
+	ApplicationType        string   `json:"application_type"`
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	GrantTypes             []string `json:"grant_types"`
+	AccessTokenFormat      string   `json:"access_token_format"`
+	// IDTokenSignedResponseAlg is empty when the client follows keys.algorithm.
+	IDTokenSignedResponseAlg string    `json:"id_token_signed_response_alg"`
+	BackchannelLogoutURI     string    `json:"backchannel_logout_uri"`
+	Scopes                   []string  `json:"scopes"`
+	CreatedAt                time.Time `json:"created_at"`
+	UpdatedAt                time.Time `json:"updated_at"`
 }
 
 // ViewClient is the API's view of a client record.
@@ -64,7 +68,8 @@ func ViewClient(c *storage.Client, secret string) ClientView {
 	return ClientView{ClientID: c.ID, ClientSecret: secret, Name: c.Name, AuthMethod: c.AuthMethod,
 		ApplicationType: c.ApplicationType, RedirectURIs: nonNil(c.RedirectURIs),
 		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), GrantTypes: nonNil(c.GrantTypes),
-		AccessTokenFormat: c.AccessTokenFormat, BackchannelLogoutURI: c.BackchannelLogoutURI, Scopes: nonNil(c.Scopes), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		AccessTokenFormat: c.AccessTokenFormat, IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg,
+		BackchannelLogoutURI: c.BackchannelLogoutURI, Scopes: nonNil(c.Scopes), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 // flagFields maps the flags server.NewClient names in its messages onto
@@ -73,7 +78,7 @@ var flagFields = map[string]string{
 	"--id": "client_id", "--redirect-uri": "redirect_uris", "--post-logout-redirect-uri": "post_logout_redirect_uris",
 	"--grant-type": "grant_types", "--auth-method": "token_endpoint_auth_method", "--public": "public",
 	"--application-type": "application_type", "--access-token-format": "access_token_format", "--jwks-file": "jwks",
-	"--backchannel-logout-uri": "backchannel_logout_uri",
+	"--backchannel-logout-uri": "backchannel_logout_uri", "--id-token-signed-response-alg": "id_token_signed_response_alg",
 }
 
 // clientError turns server.NewClient's validation error (flag-prefixed
@@ -149,7 +154,7 @@ func (a *Admin) UpdateClient(ctx context.Context, actor Actor, id string, p Clie
 	s := ClientSpec{ID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
 		GrantTypes: c.GrantTypes, Public: c.AuthMethod == "none", AuthMethod: c.AuthMethod,
 		ApplicationType: c.ApplicationType, AccessTokenFormat: c.AccessTokenFormat, JWKS: c.JWKS,
-		BackchannelLogoutURI: c.BackchannelLogoutURI, Scopes: c.Scopes}
+		IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg, BackchannelLogoutURI: c.BackchannelLogoutURI, Scopes: c.Scopes}
 	set := func(dst *[]string, src *[]string) {
 		if src != nil {
 			*dst = *src
@@ -174,6 +179,9 @@ func (a *Admin) UpdateClient(ctx context.Context, actor Actor, id string, p Clie
 			return nil, invalid("access_token_format", "must be opaque or jwt")
 		}
 	}
+	if p.IDTokenSignedResponseAlg != nil {
+		s.IDTokenSignedResponseAlg = *p.IDTokenSignedResponseAlg // empty: back to keys.algorithm
+	}
 	if p.GrantTypes != nil && len(*p.GrantTypes) == 0 {
 		return nil, invalid("grant_types", "name at least one grant type")
 	}
@@ -186,7 +194,7 @@ func (a *Admin) UpdateClient(ctx context.Context, actor Actor, id string, p Clie
 	}
 	c.Name, c.RedirectURIs, c.PostLogoutRedirectURIs = next.Name, next.RedirectURIs, next.PostLogoutRedirectURIs
 	c.GrantTypes, c.AccessTokenFormat, c.Scopes, c.UpdatedAt = next.GrantTypes, next.AccessTokenFormat, s.Scopes, a.cfg.Now()
-	c.BackchannelLogoutURI = next.BackchannelLogoutURI
+	c.BackchannelLogoutURI, c.IDTokenSignedResponseAlg = next.BackchannelLogoutURI, next.IDTokenSignedResponseAlg
 	if err := a.store.UpdateClient(ctx, c); err != nil {
 		return nil, err
 	}

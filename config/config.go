@@ -128,12 +128,18 @@ type Tokens struct {
 	RefreshTokenTTL Duration `yaml:"refresh_token_ttl" doc:"Lifetime of a refresh token family from its first issue."`
 	AuthCodeTTL     Duration `yaml:"auth_code_ttl" doc:"Lifetime of an authorization code."`
 	LoginTTL        Duration `yaml:"login_ttl" doc:"How long a sign-in (an authorization request) may take."`
+	// The reuse grace (Okta's and Auth0's reuse interval) keeps relying
+	// parties that refresh from several processes at once signed in.
+	RefreshReuseGrace       Duration `yaml:"refresh_reuse_grace" doc:"How long after a confidential client's refresh token was rotated the same client may present it again and get the refresh token already issued, instead of the grant being revoked as reuse; 0 turns it off."`
+	RefreshReuseGracePublic Duration `yaml:"refresh_reuse_grace_public" doc:"The same for public clients, which do not authenticate their refreshes; 0 (off) unless set."`
+	ClientAssertionLeeway   Duration `yaml:"client_assertion_leeway" doc:"Clock skew allowed on the iat, nbf and exp of private_key_jwt client assertions, either way."`
 }
 
 // Keys configures token signing keys.
 type Keys struct {
-	Algorithm      string   `yaml:"algorithm" doc:"RS256 or ES256, for new signing keys."`
-	RotationPeriod Duration `yaml:"rotation_period" doc:"Age at which the signing key is replaced automatically; 0 turns automatic rotation off."`
+	Algorithm      string   `yaml:"algorithm" doc:"RS256 or ES256: the signing algorithm of clients that name none (an RS256 and an ES256 key are always both kept and published)."`
+	RSABits        int      `yaml:"rsa_bits" doc:"Size of new RSA signing keys: 2048 or 3072."`
+	RotationPeriod Duration `yaml:"rotation_period" doc:"Age at which the signing keys are replaced automatically; 0 turns automatic rotation off."`
 }
 
 // Session configures the SSO session.
@@ -173,8 +179,11 @@ func Default() Config {
 			RefreshTokenTTL: Duration(30 * 24 * time.Hour),
 			AuthCodeTTL:     Duration(60 * time.Second),
 			LoginTTL:        Duration(30 * time.Minute),
+
+			RefreshReuseGrace:     Duration(2 * time.Second),
+			ClientAssertionLeeway: Duration(time.Minute),
 		},
-		Keys:    Keys{Algorithm: "RS256", RotationPeriod: Duration(30 * 24 * time.Hour)},
+		Keys:    Keys{Algorithm: "RS256", RSABits: 2048, RotationPeriod: Duration(30 * 24 * time.Hour)},
 		Session: Session{Lifetime: Duration(90 * 24 * time.Hour)},
 		Password: Password{
 			MemoryKiB: 19 * 1024, Iterations: 2, Parallelism: 1,
@@ -310,6 +319,17 @@ func (c *Config) Validate() error {
 	}
 	if c.Keys.Algorithm != "RS256" && c.Keys.Algorithm != "ES256" {
 		bad("keys.algorithm", "must be RS256 or ES256 (got %q)", c.Keys.Algorithm)
+	}
+	for key, d := range map[string]Duration{"tokens.refresh_reuse_grace": c.Tokens.RefreshReuseGrace, "tokens.refresh_reuse_grace_public": c.Tokens.RefreshReuseGracePublic} {
+		if d < 0 || d > Duration(time.Minute) {
+			bad(key, "must be 0 (off) to 1m (got %s)", d)
+		}
+	}
+	if l := c.Tokens.ClientAssertionLeeway; l < 0 || l > Duration(5*time.Minute) {
+		bad("tokens.client_assertion_leeway", "must be 0 to 5m (got %s)", l)
+	}
+	if c.Keys.RSABits != 2048 && c.Keys.RSABits != 3072 {
+		bad("keys.rsa_bits", "must be 2048 or 3072 (got %d)", c.Keys.RSABits)
 	}
 	if c.Keys.RotationPeriod < 0 {
 		bad("keys.rotation_period", "must be 0 (off) or a positive duration (got %s)", c.Keys.RotationPeriod)

@@ -209,6 +209,7 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 	if err := s.release(r, key); err != nil {
 		return err
 	}
+	s.rehash(r, u, password)
 	return s.afterPassword(w, r, a, u)
 }
 

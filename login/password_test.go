@@ -47,3 +47,31 @@ func TestPasswordsQueueFull(t *testing.T) {
 		t.Fatalf("Hash with no free slot = %v, want ErrBusy", err)
 	}
 }
+
+// TestNeedsRehash: a hash is made again when any cost parameter is below
+// the configured one, never when it is at or above them.
+func TestNeedsRehash(t *testing.T) {
+	p := NewPasswords(19456, 2, 1, 1, time.Second)
+	for _, tc := range []struct {
+		hash string
+		want bool
+	}{
+		{"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaA", false},
+		{"$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0c2FsdA$aGFzaA", false},
+		{"$argon2id$v=19$m=4096,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaA", true},  // less memory
+		{"$argon2id$v=19$m=19456,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaA", true}, // fewer passes
+		{"$argon2id$v=19$m=65536,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaA", true}, // more memory does not make up for passes
+		{"$argon2id$v=16$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaA", true}, // older argon2
+		{"$bcrypt$x", false},
+		{"", false},
+		{"$argon2id$v=19$m=x$a$b", false},
+	} {
+		if got := p.NeedsRehash(tc.hash); got != tc.want {
+			t.Errorf("NeedsRehash(%q) = %v, want %v", tc.hash, got, tc.want)
+		}
+	}
+	fresh, err := p.Hash(context.Background(), "pw")
+	if err != nil || p.NeedsRehash(fresh) {
+		t.Errorf("a fresh hash needs a rehash: %v", err)
+	}
+}

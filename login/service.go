@@ -59,6 +59,7 @@ type Store interface {
 	UseRecoveryCode(ctx context.Context, userID, hash string, now time.Time) error
 	RecoveryCodesLeft(ctx context.Context, userID string) (int64, error)
 	UpdateUserContact(ctx context.Context, userID, method, destination string, now time.Time) error
+	RehashPassword(ctx context.Context, userID, oldHash, newHash string) error
 }
 
 // ACR values twofold asserts.

@@ -165,7 +165,7 @@ func (b *Backchannel) send(ctx context.Context, d storage.LogoutDelivery) error 
 	if client.BackchannelLogoutURI == "" {
 		return errors.New("the client no longer has a back-channel logout URI")
 	}
-	token, err := b.LogoutToken(ctx, d.ClientID, d.UserID, d.SessionID)
+	token, err := b.LogoutToken(ctx, client, d.UserID, d.SessionID)
 	if err != nil {
 		return fmt.Errorf("sign logout token: %w", err)
 	}
@@ -191,9 +191,10 @@ func (b *Backchannel) send(ctx context.Context, d storage.LogoutDelivery) error 
 
 // LogoutToken signs a logout token for one client and session: the claims
 // of Back-Channel Logout 1.0 section 2.4 (no nonce), typ logout+jwt, with
-// the provider's active signing key.
-func (b *Backchannel) LogoutToken(ctx context.Context, clientID, userID, sessionID string) (string, error) {
-	key, err := b.keys.SigningKey(ctx)
+// the provider's active signing key of the client's algorithm.
+func (b *Backchannel) LogoutToken(ctx context.Context, client *storage.Client, userID, sessionID string) (string, error) {
+	clientID := client.ID
+	key, err := b.keys.SigningKeyFor(ctx, client.IDTokenSignedResponseAlg)
 	if err != nil {
 		return "", err
 	}

@@ -60,7 +60,7 @@ func newBackchannelEnv(t *testing.T) *backchannelEnv {
 		t.Fatal(err)
 	}
 	c := &clock{t: time.Now().UTC()}
-	keys := NewKeys(store, ring, "RS256", time.Hour, c.Now)
+	keys := NewKeys(store, ring, KeyOptions{Algorithm: "RS256", Retention: time.Hour}, c.Now)
 	if err := keys.EnsureKey(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func verifyLogoutToken(t *testing.T, keys *Keys, token string) map[string]any {
 
 func TestLogoutTokenClaims(t *testing.T) {
 	e := newBackchannelEnv(t)
-	token, err := e.worker(t).LogoutToken(t.Context(), "wiki", "user-1", "session-1")
+	token, err := e.worker(t).LogoutToken(t.Context(), &storage.Client{ID: "wiki"}, "user-1", "session-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,9 +177,22 @@ func TestLogoutTokenClaims(t *testing.T) {
 	if _, ok := claims["nonce"]; ok {
 		t.Error("a logout token must not carry a nonce")
 	}
-	other, _ := e.worker(t).LogoutToken(t.Context(), "wiki", "user-1", "session-1")
+	other, _ := e.worker(t).LogoutToken(t.Context(), &storage.Client{ID: "wiki"}, "user-1", "session-1")
 	if verifyLogoutToken(t, e.keys, other)["jti"] == claims["jti"] {
 		t.Error("two logout tokens share a jti")
+	}
+}
+
+// A client that verifies ES256 gets its logout tokens signed ES256, like
+// its ID tokens.
+func TestLogoutTokenFollowsClientAlgorithm(t *testing.T) {
+	e := newBackchannelEnv(t)
+	token, err := e.worker(t).LogoutToken(t.Context(), &storage.Client{ID: "fast", IDTokenSignedResponseAlg: "ES256"}, "user-1", "session-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alg := verify(t, e.keys, token); alg != "ES256" {
+		t.Fatalf("logout token for an ES256 client verifies as %q, want ES256", alg)
 	}
 }
 

@@ -16,6 +16,9 @@ type client struct {
 	rec        *storage.Client
 	loginURL   string
 	idTokenTTL time.Duration
+	// asserted: this token request's client proved itself with a
+	// private_key_jwt assertion the provider's wrapper verified.
+	asserted bool
 }
 
 func (c *client) GetID() string                    { return c.rec.ID }
@@ -46,7 +49,17 @@ func (c *client) ApplicationType() zop.ApplicationType {
 	return zop.ApplicationTypeWeb
 }
 
-func (c *client) AuthMethod() oidc.AuthMethod { return oidc.AuthMethod(c.rec.AuthMethod) }
+// AuthMethod is the registered method, except for a request whose
+// private_key_jwt assertion the wrapper already verified: zitadel/oidc
+// then takes the client-secret path, whose check AuthorizeClientIDSecret
+// answers from the context (the library's own assertion check allows no
+// clock skew and serves no client_credentials client).
+func (c *client) AuthMethod() oidc.AuthMethod {
+	if c.asserted {
+		return oidc.AuthMethodPost
+	}
+	return oidc.AuthMethod(c.rec.AuthMethod)
+}
 
 func (c *client) ResponseTypes() []oidc.ResponseType {
 	if slices.Contains(c.rec.GrantTypes, string(oidc.GrantTypeCode)) {

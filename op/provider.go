@@ -33,9 +33,15 @@ type Options struct {
 	Keys      *Keys
 	Keyring   *keyring.Keyring
 	Lifetimes Lifetimes
-	LoginURL  string // path of the login page, e.g. /login
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// ReuseGrace is how long a rotated refresh token still gets its
+	// successor back (see oidcStorage.graceSuccessor).
+	ReuseGrace ReuseGrace
+	// AssertionLeeway is the clock skew allowed on private_key_jwt client
+	// assertions (iat, nbf, exp).
+	AssertionLeeway time.Duration
+	LoginURL        string // path of the login page, e.g. /login
+	Now             func() time.Time
+	Logger          *slog.Logger
 	// ACRValues are the acr values the login asserts, for discovery.
 	ACRValues []string
 
@@ -73,14 +79,16 @@ const MaxBodyBytes = 64 << 10
 // New builds the provider.
 func New(o Options) (*Provider, error) {
 	st := &oidcStorage{
-		store:    o.Store,
-		keys:     o.Keys,
-		secrets:  o.Keyring.Hasher(keyring.PurposeClientSecret),
-		tokens:   o.Keyring.Hasher(keyring.PurposeToken),
-		life:     o.Lifetimes,
-		loginURL: o.LoginURL,
-		now:      o.Now,
-		log:      o.Logger,
+		store:      o.Store,
+		keys:       o.Keys,
+		secrets:    o.Keyring.Hasher(keyring.PurposeClientSecret),
+		tokens:     o.Keyring.Hasher(keyring.PurposeToken),
+		successors: o.Keyring.Hasher(keyring.PurposeRefreshSuccessor),
+		life:       o.Lifetimes,
+		grace:      o.ReuseGrace,
+		loginURL:   o.LoginURL,
+		now:        o.Now,
+		log:        o.Logger,
 	}
 	var cryptoKey [32]byte
 	copy(cryptoKey[:], o.Keyring.Derive(keyring.PurposeOPCrypto))
@@ -166,6 +174,11 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			// zitadel/oidc does not say so.
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
+			r = r.WithContext(withTokenClient(r.Context())) // the signing key follows the client
+			var ok bool
+			if r, ok = p.authenticateAssertion(w, r); !ok {
+				return
+			}
 			if v := r.Form.Get("code_verifier"); v != "" && !verifierRE.MatchString(v) {
 				writeError(w, false, http.StatusBadRequest, "invalid_grant", "code_verifier must be 43 to 128 characters of [A-Za-z0-9._~-]")
 				return

@@ -52,6 +52,9 @@ func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
 type refreshRequest struct {
 	rec    *storage.RefreshToken
 	scopes []string
+	// replay is the token rec was already rotated into, when rec is
+	// presented again within the reuse grace: it is issued again.
+	replay *storage.RefreshToken
 }
 
 func (r *refreshRequest) GetAMR() []string            { return r.rec.AMR }

@@ -54,14 +54,17 @@ type Lifetimes struct {
 // server_error with a fixed description and the cause as parent (logged,
 // never sent).
 type oidcStorage struct {
-	store    Store
-	keys     *Keys
-	secrets  keyring.Hasher // client secrets
-	tokens   keyring.Hasher // refresh tokens and codes
-	life     Lifetimes
-	loginURL string
-	now      func() time.Time
-	log      *slog.Logger
+	store   Store
+	keys    *Keys
+	secrets keyring.Hasher // client secrets
+	tokens  keyring.Hasher // refresh tokens and codes
+	// successors derives a rotated refresh token from the one presented.
+	successors keyring.Hasher
+	life       Lifetimes
+	grace      ReuseGrace
+	loginURL   string
+	now        func() time.Time
+	log        *slog.Logger
 }
 
 // serverError is an internal failure: a fixed description, the cause kept
@@ -171,6 +174,7 @@ func (s *oidcStorage) AuthRequestByCode(ctx context.Context, code string) (zop.A
 	if err := s.checkVerifier(ctx, a, now); err != nil {
 		return nil, err
 	}
+	setTokenClient(ctx, a.ClientID)
 	return &authRequest{a}, nil
 }
 
@@ -245,15 +249,9 @@ func (s *oidcStorage) CreateAccessAndRefreshTokens(ctx context.Context, req zop.
 	next := &storage.RefreshToken{ID: keyring.RandomToken(16), TokenHash: s.tokens.Sum("refresh", raw), CreatedAt: now}
 	switch r := req.(type) {
 	case *refreshRequest:
-		old := r.rec
-		next.FamilyID, next.ClientID, next.UserID, next.Audience = old.FamilyID, old.ClientID, old.UserID, old.Audience
-		next.Scopes, next.AMR, next.ACR, next.AuthTime = r.scopes, old.AMR, old.ACR, old.AuthTime
-		next.SessionID, next.ExpiresAt = old.SessionID, old.ExpiresAt
-		err := s.store.RotateRefreshToken(ctx, old.ID, next, now)
-		if errors.Is(err, storage.ErrAlreadyUsed) {
-			return "", "", time.Time{}, s.reuse(ctx, old)
-		} else if err != nil {
-			return "", "", time.Time{}, storeError(ctx, err)
+		var err error
+		if raw, err = s.rotate(ctx, r, current); err != nil {
+			return "", "", time.Time{}, err
 		}
 	case *authRequest:
 		a := r.rec
@@ -292,11 +290,16 @@ func (s *oidcStorage) TokenRequestByRefreshToken(ctx context.Context, raw string
 	} else if err != nil {
 		return nil, storeError(ctx, err)
 	}
+	var replay *storage.RefreshToken // the successor already issued, within the reuse grace
 	switch {
 	case t.RevokedAt != nil:
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token revoked")
 	case t.UsedAt != nil:
-		return nil, s.reuse(ctx, t)
+		if replay, err = s.graceSuccessor(ctx, t); err != nil {
+			return nil, storeError(ctx, err)
+		} else if replay == nil {
+			return nil, s.reuse(ctx, t)
+		}
 	case !s.now().Before(t.ExpiresAt):
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token expired")
 	}
@@ -305,6 +308,10 @@ func (s *oidcStorage) TokenRequestByRefreshToken(ctx context.Context, raw string
 		return nil, storeError(ctx, err)
 	} else if void {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the sign-in behind this refresh token has ended")
+	}
+	setTokenClient(ctx, t.ClientID)
+	if replay != nil {
+		return &refreshRequest{rec: t, scopes: replay.Scopes, replay: replay}, nil
 	}
 	return &refreshRequest{rec: t, scopes: t.Scopes}, nil
 }
@@ -372,8 +379,20 @@ func (s *oidcStorage) GetRefreshTokenInfo(ctx context.Context, clientID, raw str
 	return t.UserID, t.ID, nil
 }
 
+// SigningKey returns the key of the algorithm the client of this token
+// request asked for (id_token_signed_response_alg), or of keys.algorithm.
 func (s *oidcStorage) SigningKey(ctx context.Context) (zop.SigningKey, error) {
-	k, err := s.keys.SigningKey(ctx)
+	alg := ""
+	if id := tokenClientOf(ctx); id != "" {
+		c, err := s.store.Client(ctx, id)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return nil, storeError(ctx, err)
+		}
+		if err == nil {
+			alg = c.IDTokenSignedResponseAlg
+		}
+	}
+	k, err := s.keys.SigningKeyFor(ctx, alg)
 	if err != nil {
 		return nil, storeError(ctx, err)
 	}
@@ -403,13 +422,17 @@ func (s *oidcStorage) GetClientByClientID(ctx context.Context, id string) (zop.C
 	} else if err != nil {
 		return nil, storeError(ctx, err)
 	}
-	return &client{rec: rec, loginURL: s.loginURL, idTokenTTL: s.life.IDToken}, nil
+	setCaller(ctx, id) // at the token endpoint: the client being authenticated
+	return &client{rec: rec, loginURL: s.loginURL, idTokenTTL: s.life.IDToken, asserted: asserted(ctx, id)}, nil
 }
 
 // AuthorizeClientIDSecret compares keyed hashes in constant time. Client
 // secrets carry 256 bits of entropy, so a fast keyed hash is as safe as a
 // password hash and keeps the token endpoint fast.
 func (s *oidcStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	if asserted(ctx, id) {
+		return nil // proven by its private_key_jwt assertion (see assertion.go)
+	}
 	rec, err := s.store.Client(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		s.secrets.Equal("", secret) // same work as a known client
@@ -447,6 +470,7 @@ func (s *oidcStorage) ClientCredentialsTokenRequest(ctx context.Context, id stri
 		return nil, storeError(ctx, err)
 	}
 	granted := slices.DeleteFunc(slices.Clone(scopes), func(sc string) bool { return !rec.Scopes.Contains(sc) })
+	setTokenClient(ctx, id)
 	return &clientCredentialsRequest{clientID: id, scopes: granted}, nil
 }
 
@@ -464,6 +488,13 @@ func (s *oidcStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.Use
 		if err == nil && sess.SID != "" {
 			info.AppendClaims("sid", sess.SID) // stable across session rotation, as in logout tokens
 		}
+	}
+	if r, ok := req.(*refreshRequest); ok && r.rec.ACR != "" {
+		// zitadel/oidc sets acr only for an op.AuthRequest; an ID token from
+		// a refresh must still say what the sign-in reached (OIDC Core
+		// 12.2), or a relying party that requires the two-factor level
+		// turns its user away after the first refresh.
+		info.AppendClaims("acr", r.rec.ACR)
 	}
 	return s.fillUserinfo(ctx, info, req.GetSubject(), scopes)
 }

@@ -69,3 +69,13 @@ func endSessionAndTokens(tx *gorm.DB, id string, now time.Time) error {
 	}
 	return endSession(tx, id, now)
 }
+
+// RehashPassword replaces a user's password hash by a stronger hash of the
+// same password, only while the stored hash is still oldHash: a password
+// changed meanwhile (by the user or an admin) is never overwritten by the
+// old one. Nothing else changes: no session ends, updated_at stays.
+// ErrAlreadyUsed when the hash was no longer oldHash (or the user is gone).
+func (s *Store) RehashPassword(ctx context.Context, userID, oldHash, newHash string) error {
+	return wantOne(s.db.WithContext(ctx).Model(&User{}).
+		Where("id = ? AND password_hash = ?", userID, oldHash).UpdateColumn("password_hash", newHash))
+}

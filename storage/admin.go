@@ -50,7 +50,8 @@ func (s *Store) AuditEventsBefore(ctx context.Context, f AuditFilter, before int
 // secret and authentication method are left alone.
 func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 	tx := s.db.WithContext(ctx).Model(&Client{}).Where("id = ?", c.ID).
-		Select("name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "access_token_format", "backchannel_logout_uri", "scopes", "updated_at").
+		Select("name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "access_token_format",
+			"id_token_signed_response_alg", "backchannel_logout_uri", "scopes", "updated_at").
 		Updates(c)
 	if tx.Error != nil {
 		return translate(tx.Error)

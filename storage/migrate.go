@@ -27,7 +27,22 @@ var migrations = []migration{
 	{6, "stable public session ids", schemaV6},
 	{7, "indexes for revoking a user's tokens and purging deliveries", schemaV7},
 	{8, "the id_token_hint subject of an authorization request", schemaV8},
+	{9, "per-client signing algorithm", schemaV9},
+	{10, "refresh token successors, for the reuse grace", schemaV10},
 }
+
+// schemaV10 records what a refresh token was rotated into. Tokens rotated
+// before it have none, so presenting one again stays reuse.
+const schemaV10 = `
+ALTER TABLE refresh_tokens ADD COLUMN successor_id text NOT NULL DEFAULT '';
+`
+
+// schemaV9 lets a client name the algorithm its tokens are signed with
+// (OIDC Dynamic Registration's id_token_signed_response_alg); empty means
+// keys.algorithm, which is what every client registered before it gets.
+const schemaV9 = `
+ALTER TABLE clients ADD COLUMN id_token_signed_response_alg text NOT NULL DEFAULT '';
+`
 
 // schemaV8 keeps the user an authorization request's id_token_hint names,
 // so that a live session of someone else does not answer it (OIDC Core

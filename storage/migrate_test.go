@@ -126,6 +126,8 @@ type fixture struct {
 var fixtures = []fixture{
 	{1, "users", writeUserV1, checkUserV1},
 	{1, "auth_requests", writeAuthRequestV1, checkAuthRequestV1},
+	{8, "clients", writeClientV8, checkClientV8},
+	{9, "refresh_tokens", writeRefreshTokenV9, checkRefreshTokenV9},
 }
 
 func TestMigrationsKeepData(t *testing.T) {
@@ -233,5 +235,50 @@ func checkAuthRequestV1(t *testing.T, s *Store) {
 	}
 	if a.PendingUserID != "" {
 		t.Errorf("PendingUserID = %q for a version-1 row, want empty", a.PendingUserID)
+	}
+}
+
+func writeClientV8(t *testing.T, s *Store) {
+	err := s.db.WithContext(t.Context()).Exec(`INSERT INTO clients
+		(id, name, auth_method, redirect_uris, grant_types, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		"c-v8", "Wiki", "client_secret_basic", `["https://wiki.example/cb"]`, `["authorization_code"]`, v1Time, v1Time).Error
+	if err != nil {
+		t.Fatalf("insert client at version 8: %v", err)
+	}
+}
+
+// checkClientV8: a client registered before clients named a signing
+// algorithm has none, so it keeps keys.algorithm.
+func checkClientV8(t *testing.T, s *Store) {
+	c, err := s.Client(t.Context(), "c-v8")
+	if err != nil {
+		t.Fatalf("Client: %v", err)
+	}
+	if c.Name != "Wiki" || c.AuthMethod != "client_secret_basic" || c.IDTokenSignedResponseAlg != "" ||
+		!slices.Equal(c.RedirectURIs, []string{"https://wiki.example/cb"}) || c.AccessTokenFormat != "opaque" {
+		t.Errorf("client written at version 8 reads back as %+v", *c)
+	}
+}
+
+func writeRefreshTokenV9(t *testing.T, s *Store) {
+	err := s.db.WithContext(t.Context()).Exec(`INSERT INTO refresh_tokens
+		(id, token_hash, family_id, client_id, user_id, acr, auth_time, created_at, expires_at, used_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		"rt-v9", "hash-v9", "fam-v9", "wiki", "u-v1", "2fa", v1Time, v1Time, v1Time.Add(time.Hour), v1Time.Add(time.Minute)).Error
+	if err != nil {
+		t.Fatalf("insert refresh token at version 9: %v", err)
+	}
+}
+
+// checkRefreshTokenV9: a token rotated before successors were recorded
+// has none, so presenting it again is still reuse.
+func checkRefreshTokenV9(t *testing.T, s *Store) {
+	r, err := s.RefreshTokenByHash(t.Context(), "hash-v9")
+	if err != nil {
+		t.Fatalf("RefreshTokenByHash: %v", err)
+	}
+	if r.ID != "rt-v9" || r.ACR != "2fa" || r.UsedAt == nil || !r.UsedAt.Equal(v1Time.Add(time.Minute)) || r.SuccessorID != "" {
+		t.Errorf("refresh token written at version 9 reads back as %+v", *r)
 	}
 }

@@ -16,11 +16,14 @@ type Client struct {
 	PostLogoutRedirectURIs StringList
 	GrantTypes             StringList
 	AccessTokenFormat      string // opaque or jwt
-	JWKS                   string // public keys for private_key_jwt, as a JWK Set
-	BackchannelLogoutURI   string
-	Scopes                 StringList // extra scopes the client may ask for (e.g. twofold:admin)
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
+	// IDTokenSignedResponseAlg signs the client's ID tokens, JWT access
+	// tokens and logout tokens: RS256, ES256, or empty for keys.algorithm.
+	IDTokenSignedResponseAlg string
+	JWKS                     string // public keys for private_key_jwt, as a JWK Set
+	BackchannelLogoutURI     string
+	Scopes                   StringList // extra scopes the client may ask for (e.g. twofold:admin)
+	CreatedAt                time.Time
+	UpdatedAt                time.Time
 }
 
 // LogValue keeps the secret hash out of logs.
@@ -139,6 +142,9 @@ type RefreshToken struct {
 	ExpiresAt time.Time
 	UsedAt    *time.Time // rotated: presenting it again is reuse
 	RevokedAt *time.Time
+	// SuccessorID is the token this one was rotated into, so that the same
+	// token presented again within the reuse grace gets that one back.
+	SuccessorID string
 }
 
 // SigningKey is a token signing key; the private part is sealed with the

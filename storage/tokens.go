@@ -44,13 +44,15 @@ func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*RefreshTo
 	return &t, nil
 }
 
-// RotateRefreshToken marks old as used and stores next in one transaction;
-// ErrAlreadyUsed when old was used or revoked meanwhile (reuse).
+// RotateRefreshToken marks old as used, rotated into next, and stores next
+// in one transaction; ErrAlreadyUsed when old was used, revoked or expired
+// meanwhile. Of concurrent rotations of one token exactly one wins, and a
+// loser that reads old afterwards finds the winner's successor.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *RefreshToken, now time.Time) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&RefreshToken{}).
 			Where("id = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?", oldID, now).
-			Update("used_at", now)
+			Updates(map[string]any{"used_at": now, "successor_id": next.ID})
 		if err := wantOne(res); err != nil {
 			return err
 		}

@@ -141,6 +141,7 @@ type clientOut struct {
 	ApplicationType string   `json:"application_type"`
 	RedirectURIs    []string `json:"redirect_uris"`
 	GrantTypes      []string `json:"grant_types"`
+	SigningAlg      string   `json:"id_token_signed_response_alg"`
 }
 
 func TestClientLifecycle(t *testing.T) {
@@ -250,6 +251,19 @@ func TestClientKinds(t *testing.T) {
 	}
 	c.secret(*fixed.ClientSecret)
 	c.fails("", []string{"client", "create", "--id", "wiki", "--name", "Again", "--redirect-uri", "https://wiki.example/cb"}, `a client with id "wiki" already exists`)
+	if fixed.SigningAlg != "" {
+		t.Errorf("a client created without an algorithm has %q, want none (keys.algorithm)", fixed.SigningAlg)
+	}
+
+	es := okJSON[clientOut](c, "", "client", "create", "--name", "Fast", "--redirect-uri", "https://fast.example/cb",
+		"--id-token-signed-response-alg", "ES256", "--json")
+	if es.SigningAlg != "ES256" {
+		t.Errorf("client create --id-token-signed-response-alg ES256 = %+v", es)
+	}
+	c.secret(*es.ClientSecret)
+	if text := c.ok("", "client", "show", es.ClientID); !strings.Contains(text, "signing algorithm:") || !strings.Contains(text, "ES256") {
+		t.Errorf("client show of an ES256 client:\n%s", text)
+	}
 }
 
 func TestClientCreateRejects(t *testing.T) {
@@ -272,6 +286,7 @@ func TestClientCreateRejects(t *testing.T) {
 		{"bad post-logout URI", []string{"--redirect-uri", "https://wiki.example/cb", "--post-logout-redirect-uri", "http://wiki.example/"}, []string{"--post-logout-redirect-uri"}},
 		{"bad application type", []string{"--redirect-uri", "https://wiki.example/cb", "--application-type", "desktop"}, []string{"--application-type"}},
 		{"bad token format", []string{"--redirect-uri", "https://wiki.example/cb", "--access-token-format", "paseto"}, []string{"--access-token-format"}},
+		{"bad signing algorithm", []string{"--redirect-uri", "https://wiki.example/cb", "--id-token-signed-response-alg", "HS256"}, []string{"--id-token-signed-response-alg", `"HS256"`, "RS256 or ES256"}},
 		{"private_key_jwt without keys", []string{"--redirect-uri", "https://wiki.example/cb", "--auth-method", "private_key_jwt"}, []string{"--jwks-file"}},
 		{"bad id", []string{"--id", "a/b", "--redirect-uri", "https://wiki.example/cb"}, []string{"--id"}},
 		{"two problems at once", []string{"--redirect-uri", "http://wiki.example/cb", "--grant-type", "implicit"}, []string{"--redirect-uri", "--grant-type"}},
@@ -433,32 +448,44 @@ func TestKeysAndMigrate(t *testing.T) {
 		t.Errorf("second migrate = %q, want nothing applied", out)
 	}
 
-	first := okJSON[map[string]string](c, "", "keys", "rotate", "--json")
-	second := okJSON[map[string]string](c, "", "keys", "rotate", "--json")
-	if first["kid"] == "" || first["kid"] == second["kid"] || second["algorithm"] != "RS256" {
-		t.Fatalf("keys rotate = %v then %v, want two RS256 keys", first, second)
+	first := okJSON[[]keyOut](c, "", "keys", "rotate", "--json")
+	second := okJSON[[]keyOut](c, "", "keys", "rotate", "--json")
+	if len(first) != 2 || len(second) != 2 || first[0].Algorithm != "RS256" || second[1].Algorithm != "ES256" ||
+		first[0].KID == "" || first[0].KID == second[0].KID {
+		t.Fatalf("keys rotate = %+v then %+v, want new RS256 and ES256 keys each time", first, second)
 	}
 	keys := okJSON[[]keyOut](c, "", "keys", "list", "--json")
-	if len(keys) != 2 {
-		t.Fatalf("keys list = %+v, want 2 keys", keys)
+	if len(keys) != 4 {
+		t.Fatalf("keys list = %+v, want 4 keys", keys)
 	}
-	active, retired := keys[0], keys[1]
-	if !active.Active || active.VisibleUntil != "" || active.KID != second["kid"] {
-		t.Errorf("newest key = %+v, want %s active without visible_until", active, second["kid"])
+	byKID := map[string]keyOut{}
+	for _, k := range keys {
+		byKID[k.KID] = k
 	}
-	if retired.Active || retired.VisibleUntil == "" || retired.KID != first["kid"] {
-		t.Errorf("older key = %+v, want %s retired with visible_until", retired, first["kid"])
+	for _, k := range second {
+		if got := byKID[k.KID]; !got.Active || got.VisibleUntil != "" || got.Algorithm != k.Algorithm {
+			t.Errorf("newest %s key = %+v, want %s active without visible_until", k.Algorithm, got, k.KID)
+		}
 	}
-	if _, err := time.Parse(time.RFC3339, retired.VisibleUntil); err != nil {
-		t.Errorf("visible_until %q: %v", retired.VisibleUntil, err)
+	for _, k := range first {
+		got := byKID[k.KID]
+		if got.Active || got.VisibleUntil == "" {
+			t.Errorf("older %s key = %+v, want %s retired with visible_until", k.Algorithm, got, k.KID)
+		}
+		if _, err := time.Parse(time.RFC3339, got.VisibleUntil); err != nil {
+			t.Errorf("visible_until %q: %v", got.VisibleUntil, err)
+		}
 	}
 	if text := c.ok("", "keys", "list"); !strings.Contains(text, "retired, in JWKS until") || !strings.Contains(text, "active") {
 		t.Errorf("keys list (text) = %s", text)
 	}
+	if text := c.ok("", "keys", "rotate"); !strings.Contains(text, "New ES256 signing key") || !strings.Contains(text, "without an algorithm of their own get RS256") {
+		t.Errorf("keys rotate (text) = %s", text)
+	}
 
 	es := newCLI(t, "TWOFOLD_KEYS_ALGORITHM=ES256")
-	if k := okJSON[map[string]string](es, "", "keys", "rotate", "--json"); k["algorithm"] != "ES256" {
-		t.Errorf("keys rotate with keys.algorithm ES256 = %v", k)
+	if text := es.ok("", "keys", "rotate"); !strings.Contains(text, "without an algorithm of their own get ES256") {
+		t.Errorf("keys rotate with keys.algorithm ES256 = %s", text)
 	}
 }
 
@@ -532,11 +559,11 @@ func TestServe(t *testing.T) {
 
 	serve()
 	keys := okJSON[[]keyOut](c, "", "keys", "list", "--json")
-	if len(keys) != 1 || !keys[0].Active {
-		t.Fatalf("after serve, keys = %+v, want one active key", keys)
+	if len(keys) != 2 || !keys[0].Active || !keys[1].Active || keys[0].Algorithm == keys[1].Algorithm {
+		t.Fatalf("after serve, keys = %+v, want one active RS256 and one active ES256 key", keys)
 	}
 	serve()
-	if again := okJSON[[]keyOut](c, "", "keys", "list", "--json"); len(again) != 1 || again[0].KID != keys[0].KID {
+	if again := okJSON[[]keyOut](c, "", "keys", "list", "--json"); len(again) != 2 || again[0].KID != keys[0].KID || again[1].KID != keys[1].KID {
 		t.Errorf("second serve changed the signing keys: %+v, was %+v", again, keys)
 	}
 	clients := okJSON[[]clientOut](c, "", "client", "list", "--json")

@@ -36,6 +36,7 @@ type ClientCreateCmd struct {
 	AuthMethod            string   `name:"auth-method" help:"client_secret_basic (default), client_secret_post, private_key_jwt, none."`
 	ApplicationType       string   `name:"application-type" help:"web (default), native or user_agent."`
 	AccessTokenFormat     string   `name:"access-token-format" help:"opaque (default) or jwt."`
+	IDTokenAlg            string   `name:"id-token-signed-response-alg" help:"RS256 or ES256: the algorithm of the client's ID tokens and JWT access tokens (default: keys.algorithm)."`
 	JWKSFile              string   `name:"jwks-file" type:"existingfile" help:"JWK Set of public keys, for private_key_jwt."`
 	BackchannelLogoutURI  string   `name:"backchannel-logout-uri" help:"Where to POST a logout token when a session the client signed in through ends (https, or http on loopback)."`
 }
@@ -49,7 +50,7 @@ func (c *ClientCreateCmd) Run(ctx context.Context, g *Globals) error {
 	defer a.Close()
 	spec := server.ClientSpec{ID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURI, PostLogoutRedirectURIs: c.PostLogoutRedirectURI,
 		GrantTypes: c.GrantType, Public: c.Public, AuthMethod: c.AuthMethod, ApplicationType: c.ApplicationType,
-		AccessTokenFormat: c.AccessTokenFormat, BackchannelLogoutURI: c.BackchannelLogoutURI}
+		AccessTokenFormat: c.AccessTokenFormat, BackchannelLogoutURI: c.BackchannelLogoutURI, IDTokenSignedResponseAlg: c.IDTokenAlg}
 	if c.JWKSFile != "" {
 		data, err := os.ReadFile(c.JWKSFile)
 		if err != nil {
@@ -86,6 +87,9 @@ func printClient(g *Globals, c *storage.Client, secret string) error {
 	fmt.Fprintf(w, "redirect URIs:\t%s\n", strings.Join(c.RedirectURIs, " "))
 	fmt.Fprintf(w, "post-logout URIs:\t%s\n", strings.Join(c.PostLogoutRedirectURIs, " "))
 	fmt.Fprintf(w, "access tokens:\t%s\n", c.AccessTokenFormat)
+	if c.IDTokenSignedResponseAlg != "" {
+		fmt.Fprintf(w, "signing algorithm:\t%s\n", c.IDTokenSignedResponseAlg)
+	}
 	if c.BackchannelLogoutURI != "" {
 		fmt.Fprintf(w, "back-channel logout:\t%s\n", c.BackchannelLogoutURI)
 	}

@@ -5,15 +5,17 @@ import (
 	"fmt"
 	"text/tabwriter"
 	"time"
+
+	"github.com/twofold-id/twofold/op"
 )
 
 // KeysCmd groups the key commands.
 type KeysCmd struct {
-	Rotate KeysRotateCmd `cmd:"" help:"Make a new signing key active now; the old one stays in JWKS until its tokens expire."`
+	Rotate KeysRotateCmd `cmd:"" help:"Make new signing keys (RS256 and ES256) active now; the old ones stay in JWKS until their tokens expire."`
 	List   KeysListCmd   `cmd:"" help:"List signing keys."`
 }
 
-// KeysRotateCmd rotates the signing key.
+// KeysRotateCmd rotates the signing keys.
 type KeysRotateCmd struct{}
 
 // Run rotates.
@@ -23,15 +25,28 @@ func (KeysRotateCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	defer a.Close()
-	kid, err := a.Keys.Rotate(ctx)
+	kids, err := a.Keys.Rotate(ctx)
+	type rotated struct {
+		KID       string `json:"kid"`
+		Algorithm string `json:"algorithm"`
+	}
+	var out []rotated
+	for _, alg := range op.KeyAlgorithms { // some may be new even when one failed
+		if kid, ok := kids[alg]; ok {
+			audit(ctx, a, "signing_key_rotated", "", "", string(alg)+" "+kid)
+			out = append(out, rotated{KID: kid, Algorithm: string(alg)})
+		}
+	}
 	if err != nil {
 		return err
 	}
-	audit(ctx, a, "signing_key_rotated", "", "", kid)
 	if g.JSON {
-		return printJSON(g, map[string]string{"kid": kid, "algorithm": a.Cfg.Keys.Algorithm})
+		return printJSON(g, out)
 	}
-	fmt.Fprintf(g.stdout, "New %s signing key %s is active. Replicas pick it up within 10 seconds.\n", a.Cfg.Keys.Algorithm, kid)
+	for _, k := range out {
+		fmt.Fprintf(g.stdout, "New %s signing key %s is active.\n", k.Algorithm, k.KID)
+	}
+	fmt.Fprintf(g.stdout, "Clients without an algorithm of their own get %s. Replicas pick the keys up within 10 seconds.\n", a.Cfg.Keys.Algorithm)
 	return nil
 }
 

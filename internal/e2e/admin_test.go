@@ -254,6 +254,20 @@ func TestAdminAPIClients(t *testing.T) {
 		if c := api.want(200, "PATCH", "/clients/wiki", map[string]any{"backchannel_logout_uri": "https://wiki.example/bc"}); c["backchannel_logout_uri"] != "https://wiki.example/bc" || c["name"] != "Team wiki" {
 			t.Fatalf("patch backchannel_logout_uri = %v", c)
 		}
+		// The signing algorithm: RS256, ES256, or empty for keys.algorithm.
+		if c := api.want(200, "PATCH", "/clients/wiki", map[string]any{"id_token_signed_response_alg": "ES256"}); c["id_token_signed_response_alg"] != "ES256" || c["name"] != "Team wiki" {
+			t.Fatalf("patch id_token_signed_response_alg = %v", c)
+		}
+		if c := api.want(200, "PATCH", "/clients/wiki", map[string]any{"id_token_signed_response_alg": ""}); c["id_token_signed_response_alg"] != "" {
+			t.Fatalf("patch id_token_signed_response_alg back to the default = %v", c)
+		}
+		api.wantError(400, admin.CodeInvalidArgument, "id_token_signed_response_alg", "PATCH", "/clients/wiki", map[string]any{"id_token_signed_response_alg": "none"})
+		api.wantError(400, admin.CodeInvalidArgument, "id_token_signed_response_alg", "POST", "/clients", map[string]any{"name": "X",
+			"redirect_uris": []string{"https://x.example/cb"}, "id_token_signed_response_alg": "HS256"})
+		if c := api.want(201, "POST", "/clients", map[string]any{"name": "Fast", "redirect_uris": []string{"https://fast.example/cb"},
+			"id_token_signed_response_alg": "ES256"}); c["id_token_signed_response_alg"] != "ES256" {
+			t.Fatalf("create with id_token_signed_response_alg = %v", c)
+		}
 		for _, r := range []struct{ method, path string }{{"GET", "/clients/nope"}, {"PATCH", "/clients/nope"},
 			{"DELETE", "/clients/nope"}, {"POST", "/clients/nope/rotate-secret"}} {
 			var body any

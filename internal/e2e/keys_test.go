@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
+	"slices"
 	"testing"
 	"time"
 
@@ -49,21 +49,23 @@ func TestSigningKeyRotation(t *testing.T) {
 	app := s.NewRP(t, testkit.ClientOptions{})
 	old := kidOf(t, app.Login(s.NewBrowser(t), "alice", "alice-password").IDToken)
 
-	kid, err := s.App.Keys.Rotate(context.Background())
+	kids, err := s.App.Keys.Rotate(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	kid := kids[jose.RS256]
 	s.Clock.Advance(11 * time.Second) // past the key cache
 	tokens := app.Login(s.NewBrowser(t), "alice", "alice-password")
 	if got := kidOf(t, tokens.IDToken); got != kid || got == old {
 		t.Fatalf("after rotation the ID token's kid is %q, want the new %q", got, kid)
 	}
-	if kids := jwks(t, s); len(kids) != 2 || !strings.Contains(strings.Join(kids, " "), old) {
-		t.Fatalf("JWKS after rotation = %v, want the new and the old key", kids)
+	// RS256 and ES256, each new and old.
+	if got := jwks(t, s); len(got) != 4 || !slices.Contains(got, old) || !slices.Contains(got, kids[jose.ES256]) {
+		t.Fatalf("JWKS after rotation = %v, want the new and the old keys of both algorithms", got)
 	}
 	s.Clock.Advance(2*time.Hour + time.Minute) // past the ID token lifetime + margin
-	if kids := jwks(t, s); len(kids) != 1 || kids[0] != kid {
-		t.Fatalf("JWKS after the old key's tokens expired = %v, want only %s", kids, kid)
+	if got := jwks(t, s); len(got) != 2 || !slices.Contains(got, kid) || !slices.Contains(got, kids[jose.ES256]) {
+		t.Fatalf("JWKS after the old keys' tokens expired = %v, want only %v", got, kids)
 	}
 	// Automatic rotation replaces a key older than keys.rotation_period.
 	if rotated, err := s.App.Keys.RotateIfOlder(context.Background(), time.Hour); err != nil || !rotated {

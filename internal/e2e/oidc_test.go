@@ -74,7 +74,9 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 		if second.RefreshToken == "" || second.RefreshToken == first.RefreshToken {
 			t.Fatal("refresh did not rotate the refresh token")
 		}
-		// Presenting the rotated token again is reuse: the whole family dies.
+		// Presenting the rotated token again, past the reuse grace, is
+		// reuse: the whole family dies.
+		s.Clock.Advance(3 * time.Second)
 		if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](ctx, app.Party, first.RefreshToken, "", ""); err == nil {
 			t.Fatal("reused refresh token accepted")
 		}
@@ -457,7 +459,7 @@ func TestDiscoveryAdvertisesWhatIsServed(t *testing.T) {
 	if err := json.Unmarshal([]byte(p.Body), &doc); err != nil {
 		t.Fatalf("discovery: %v: %s", err, p)
 	}
-	if doc.Issuer != s.URL || doc.Token != s.URL+"/oauth/token" || !slices.Equal(doc.Algorithms, []string{"RS256"}) {
+	if doc.Issuer != s.URL || doc.Token != s.URL+"/oauth/token" || !slices.Equal(doc.Algorithms, []string{"RS256", "ES256"}) {
 		t.Errorf("discovery = %+v", doc)
 	}
 	if !slices.Equal(doc.ResponseTypes, []string{"code"}) || doc.Device != "" {

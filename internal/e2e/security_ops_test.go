@@ -286,6 +286,7 @@ func TestSecurityDatabaseOutage(t *testing.T) {
 		pending := app.Start(s.NewBrowser(t), nil) // on the password page
 		id := pending.Page.Field("authRequestID")
 		adm, _ := bootstrapAdmin(t, s)
+		machine := newKeyClient(t, s, "client_credentials")
 
 		down, up := func() { s.App.Store.Close() }, s.Restart
 		if o.DatabaseURL != "" { // a real outage: the server refuses connections and ends ours
@@ -322,6 +323,10 @@ func TestSecurityDatabaseOutage(t *testing.T) {
 				return send(t, api, http.MethodGet, s.URL+"/.well-known/openid-configuration", nil, nil)
 			},
 			"jwks": func() *testkit.Page { return send(t, api, http.MethodGet, s.URL+"/keys", nil, nil) },
+			"private_key_jwt client_credentials": func() *testkit.Page {
+				form := machine.signed(t, url.Values{"grant_type": {"client_credentials"}})
+				return send(t, api, http.MethodPost, s.URL+"/oauth/token", strings.NewReader(form.Encode()), nil)
+			},
 		}
 		for name, call := range protocol {
 			p := call()

@@ -24,6 +24,9 @@ const (
 	PurposeAtRest       = "twofold at-rest encryption v1"
 	PurposeOPCrypto     = "twofold oidc opaque token v1"
 	PurposeBinding      = "twofold browser binding v1"
+	// PurposeRefreshSuccessor derives a rotated refresh token from the one
+	// it replaces, so that the reuse grace can hand it out again.
+	PurposeRefreshSuccessor = "twofold refresh successor v1"
 )
 
 // Keyring holds the master secret and hands out derived keys.

@@ -98,7 +98,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (
 		return nil, fmt.Errorf("database has %d pending migrations (run twofold migrate): %v", n, err)
 	}
 	retention := max(cfg.Tokens.AccessTokenTTL.D(), cfg.Tokens.IDTokenTTL.D()) + time.Hour
-	a.Keys = op.NewKeys(store, ring, cfg.Keys.Algorithm, retention, now)
+	a.Keys = op.NewKeys(store, ring, op.KeyOptions{Algorithm: cfg.Keys.Algorithm, RSABits: cfg.Keys.RSABits, Retention: retention}, now)
 	return a, nil
 }
 

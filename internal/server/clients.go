@@ -30,7 +30,10 @@ type ClientSpec struct {
 	AuthMethod             string
 	ApplicationType        string
 	AccessTokenFormat      string
-	JWKS                   string
+	// IDTokenSignedResponseAlg signs the client's ID tokens, JWT access
+	// tokens and logout tokens: RS256, ES256, or empty for keys.algorithm.
+	IDTokenSignedResponseAlg string
+	JWKS                     string
 	// BackchannelLogoutURI receives a logout token whenever a session the
 	// client signed in through ends (Back-Channel Logout 1.0).
 	BackchannelLogoutURI string
@@ -118,6 +121,9 @@ func NewClient(s ClientSpec, ring *keyring.Keyring, now time.Time) (*storage.Cli
 	if s.AccessTokenFormat != "opaque" && s.AccessTokenFormat != "jwt" {
 		errs = append(errs, fmt.Errorf("--access-token-format: must be opaque or jwt (got %q)", s.AccessTokenFormat))
 	}
+	if s.IDTokenSignedResponseAlg != "" && s.IDTokenSignedResponseAlg != "RS256" && s.IDTokenSignedResponseAlg != "ES256" {
+		errs = append(errs, fmt.Errorf("--id-token-signed-response-alg: must be RS256 or ES256 (got %q)", s.IDTokenSignedResponseAlg))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, "", err
 	}
@@ -125,7 +131,8 @@ func NewClient(s ClientSpec, ring *keyring.Keyring, now time.Time) (*storage.Cli
 		ID: s.ID, Name: s.Name, AuthMethod: s.AuthMethod, ApplicationType: s.ApplicationType,
 		RedirectURIs: s.RedirectURIs, PostLogoutRedirectURIs: s.PostLogoutRedirectURIs,
 		GrantTypes: s.GrantTypes, AccessTokenFormat: s.AccessTokenFormat, JWKS: s.JWKS,
-		BackchannelLogoutURI: s.BackchannelLogoutURI, CreatedAt: now, UpdatedAt: now,
+		IDTokenSignedResponseAlg: s.IDTokenSignedResponseAlg,
+		BackchannelLogoutURI:     s.BackchannelLogoutURI, CreatedAt: now, UpdatedAt: now,
 	}
 	var secret string
 	if s.AuthMethod == "client_secret_basic" || s.AuthMethod == "client_secret_post" {

@@ -50,7 +50,9 @@ func (a *App) Handler() (http.Handler, error) {
 		Issuer: a.Cfg.Issuer, Store: a.Store, Keys: a.Keys, Keyring: a.Ring, LoginURL: "/login",
 		Lifetimes: op.Lifetimes{AccessToken: t.AccessTokenTTL.D(), IDToken: t.IDTokenTTL.D(),
 			RefreshToken: t.RefreshTokenTTL.D(), AuthCode: t.AuthCodeTTL.D(), Login: t.LoginTTL.D()},
-		Now: a.Now, Logger: a.Log, ACRValues: login.ACRValues,
+		ReuseGrace:      op.ReuseGrace{Confidential: t.RefreshReuseGrace.D(), Public: t.RefreshReuseGracePublic.D()},
+		AssertionLeeway: t.ClientAssertionLeeway.D(),
+		Now:             a.Now, Logger: a.Log, ACRValues: login.ACRValues,
 		SessionID: svc.SessionID, ClearSession: svc.ClearSession, CallbackGuard: svc.CallbackGuard,
 		Pages: pages, PageHeaders: login.BrowserHeaders, ClientIP: ips,
 	})
@@ -80,7 +82,8 @@ func (a *App) Admin(verify admin.Verifier, clientIP func(*http.Request) string) 
 			return NewClient(ClientSpec{ID: s.ID, Name: s.Name, RedirectURIs: s.RedirectURIs,
 				PostLogoutRedirectURIs: s.PostLogoutRedirectURIs, GrantTypes: s.GrantTypes, Public: s.Public,
 				AuthMethod: s.AuthMethod, ApplicationType: s.ApplicationType, AccessTokenFormat: s.AccessTokenFormat,
-				JWKS: s.JWKS, BackchannelLogoutURI: s.BackchannelLogoutURI}, a.Ring, a.Now())
+				JWKS: s.JWKS, BackchannelLogoutURI: s.BackchannelLogoutURI,
+				IDTokenSignedResponseAlg: s.IDTokenSignedResponseAlg}, a.Ring, a.Now())
 		},
 		Verify: verify, ErrInvalidToken: op.ErrInvalidToken, ClientIP: clientIP, Now: a.Now, Log: a.Log,
 	})

@@ -31,6 +31,7 @@ type RP struct {
 	ID, Secret, RedirectURI string
 	Party                   rp.RelyingParty
 	Spec                    ClientOptions
+	authMethod              string // as registered
 	s                       *Server
 	t                       testing.TB
 }
@@ -56,6 +57,7 @@ func (s *Server) NewRP(t testing.TB, o ClientOptions) *RP {
 	if len(o.RedirectURIs) > 0 {
 		r.RedirectURI = o.RedirectURIs[0]
 	}
+	r.authMethod = c.AuthMethod
 	r.Party = r.party(c.AuthMethod)
 	return r
 }
@@ -63,8 +65,9 @@ func (s *Server) NewRP(t testing.TB, o ClientOptions) *RP {
 // party builds the library's relying party, configured, as a relying
 // party must be, to authenticate with the client's registered method
 // (twofold accepts no other at the token endpoint; the library's refresh
-// and revocation helpers would send the secret in the body by default).
-func (r *RP) party(authMethod string) rp.RelyingParty {
+// and revocation helpers would send the secret in the body by default),
+// and with opts (which may override the auth style).
+func (r *RP) party(authMethod string, opts ...rp.Option) rp.RelyingParty {
 	r.t.Helper()
 	httpClient := &http.Client{Transport: r.s.Transport()}
 	style := oauth2.AuthStyleInParams // client_secret_post, and public clients' client_id
@@ -73,11 +76,18 @@ func (r *RP) party(authMethod string) rp.RelyingParty {
 	}
 	party, err := rp.NewRelyingPartyOIDC(context.Background(), r.s.URL, r.ID, r.Secret, r.RedirectURI,
 		[]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess},
-		rp.WithHTTPClient(httpClient), rp.WithAuthStyle(style))
+		append([]rp.Option{rp.WithHTTPClient(httpClient), rp.WithAuthStyle(style)}, opts...)...)
 	if err != nil {
 		r.t.Fatalf("relying party: %v", err)
 	}
 	return party
+}
+
+// Reconfigure rebuilds the relying party with extra rp options (the
+// algorithms it verifies, a JWT-profile signer, an auth style).
+func (r *RP) Reconfigure(opts ...rp.Option) {
+	r.t.Helper()
+	r.Party = r.party(r.authMethod, opts...)
 }
 
 // CreateUser adds a user with a password and no second factor.

@@ -157,6 +157,16 @@ func testUsers(t *testing.T, s *storage.Store) {
 	err = s.UpdateUser(ctx, "u-bob", map[string]any{"username": "ALICE"}, later)
 	wantErr(t, "UpdateUser to a taken username", err, storage.ErrConflict)
 
+	// A rehash replaces the hash it was computed from, and only that one.
+	ok(t, "RehashPassword", s.RehashPassword(ctx, "u-alice", "ph", "ph-stronger"))
+	wantErr(t, "RehashPassword from a hash that changed meanwhile", s.RehashPassword(ctx, "u-alice", "ph", "ph-stale"), storage.ErrAlreadyUsed)
+	wantErr(t, "RehashPassword unknown user", s.RehashPassword(ctx, "nope", "ph", "x"), storage.ErrAlreadyUsed)
+	if u, err := s.User(ctx, "u-alice"); err != nil || u.PasswordHash != "ph-stronger" {
+		t.Errorf("after RehashPassword: %+v, %v", u, err)
+	} else {
+		sameTime(t, s, "UpdatedAt after RehashPassword", u.UpdatedAt, later)
+	}
+
 	sess := &storage.Session{ID: newID(), UserID: "u-alice", AuthTime: at, CreatedAt: at, LastSeenAt: at, ExpiresAt: at.Add(time.Hour)}
 	ok(t, "CreateSession", s.CreateSession(ctx, sess))
 	ok(t, "DeleteUser", s.DeleteUser(ctx, "u-alice", at))

@@ -3,6 +3,7 @@ package storagetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -88,6 +89,49 @@ func testConcurrentRotate(t *testing.T, s *storage.Store) {
 	}
 	if stored != 1 {
 		t.Errorf("%d new refresh tokens stored, want exactly 1", stored)
+	}
+	if got, err := s.RefreshTokenByID(ctx, old.ID); err != nil || winner < 0 || got.SuccessorID != next[winner].ID {
+		t.Errorf("after the race the old token's successor is %+v, %v; want the winner's", got, err)
+	}
+}
+
+// testConcurrentRotateSameSuccessor is the refresh storm of a relying
+// party with several processes: every racer rotates the token into the
+// same successor (its hash derived from the old token), exactly one wins,
+// and every loser, reading the old token right after it lost, already
+// finds the winner's successor stored: what the reuse grace hands out.
+func testConcurrentRotateSameSuccessor(t *testing.T, s *storage.Store) {
+	ctx := t.Context()
+	at := now()
+	old := newRefreshToken(at, "app", "fam", "s1")
+	ok(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, old))
+	hash := newID()
+	ids := make([]string, racers)
+	seen := make([]string, racers)
+	race(t, func(i int) error {
+		next := newRefreshToken(at, "app", "fam", "s1")
+		next.TokenHash, ids[i] = hash, next.ID
+		err := s.RotateRefreshToken(ctx, old.ID, next, at)
+		if errors.Is(err, storage.ErrAlreadyUsed) {
+			got, rerr := s.RefreshTokenByID(ctx, old.ID)
+			if rerr != nil {
+				return rerr
+			}
+			if succ, rerr := s.RefreshTokenByID(ctx, got.SuccessorID); rerr == nil && succ.TokenHash == hash {
+				seen[i] = succ.ID
+			}
+		}
+		return err
+	})
+	got, err := s.RefreshTokenByID(ctx, old.ID)
+	ok(t, "RefreshTokenByID", err)
+	if !slices.Contains(ids, got.SuccessorID) {
+		t.Fatalf("old token's successor %q is none of the racers'", got.SuccessorID)
+	}
+	for i, id := range seen {
+		if ids[i] != got.SuccessorID && id != got.SuccessorID {
+			t.Errorf("loser %d read successor %q right after losing, want the stored %q", i, id, got.SuccessorID)
+		}
 	}
 }
 

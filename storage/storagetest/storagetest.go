@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) *storage.Store) {
 		{"Purge", testPurge},
 		{"ConcurrentRedeemAuthCode", testConcurrentRedeem},
 		{"ConcurrentRotateRefreshToken", testConcurrentRotate},
+		{"ConcurrentRotateRefreshTokenSameSuccessor", testConcurrentRotateSameSuccessor},
 		{"ConcurrentCompleteAuthRequest", testConcurrentComplete},
 		{"ConcurrentBindAuthRequest", testConcurrentBind},
 		{"AbuseCounters", testCounters},

@@ -74,6 +74,12 @@ func testRefreshTokens(t *testing.T, s *storage.Store) {
 	got, err = s.RefreshTokenByHash(ctx, r1.TokenHash)
 	ok(t, "RefreshTokenByHash", err)
 	sameTimePtr(t, s, "UsedAt", got.UsedAt, at)
+	if got.SuccessorID != r2.ID {
+		t.Errorf("rotated token's SuccessorID = %q, want the winner %q", got.SuccessorID, r2.ID)
+	}
+	if fresh, _ := s.RefreshTokenByHash(ctx, r2.TokenHash); fresh == nil || fresh.SuccessorID != "" {
+		t.Errorf("a token not yet rotated has a successor: %+v", fresh)
+	}
 	if _, err := s.RefreshTokenByHash(ctx, r2.TokenHash); err != nil {
 		t.Errorf("rotated-in token: %v", err)
 	}
@@ -290,6 +296,26 @@ func testSigningKeys(t *testing.T, s *storage.Store) {
 	keys, _ = s.SigningKeys(ctx, t2)
 	if len(keys) != 3 || keys[0].RetiredAt != nil {
 		t.Errorf("a failed AddSigningKey retired the current key: %+v", keys)
+	}
+
+	// Each algorithm has its own active key: an ES256 key retires no RS256
+	// key, and the next ES256 key retires only the ES256 one.
+	es1 := mk("e1", t2)
+	es1.Algorithm = "ES256"
+	ok(t, "AddSigningKey e1", s.AddSigningKey(ctx, es1, t2.Add(time.Hour)))
+	es2 := mk("e2", t2.Add(time.Minute))
+	es2.Algorithm = "ES256"
+	ok(t, "AddSigningKey e2", s.AddSigningKey(ctx, es2, t2.Add(3*time.Hour)))
+	keys, err = s.SigningKeys(ctx, t2.Add(time.Minute))
+	ok(t, "SigningKeys", err)
+	var active []string
+	for _, k := range keys {
+		if k.RetiredAt == nil {
+			active = append(active, k.ID)
+		}
+	}
+	if !slices.Equal(active, []string{"e2", "k3"}) {
+		t.Errorf("active keys with two algorithms = %v, want [e2 k3]", active)
 	}
 }
 
