@@ -184,6 +184,8 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 				return
 			}
 			r = r.WithContext(withVerifier(r.Context(), r.Form.Get("code_verifier")))
+		case "/revoke":
+			r = r.WithContext(withRevokedToken(r.Context(), r.PostForm.Get("token")))
 		case "/userinfo", "/oauth/introspect":
 			// Both answer with personal data: no cache may keep it.
 			w.Header().Set("Cache-Control", "no-store")

@@ -323,16 +323,28 @@ func (s *oidcStorage) TerminateSession(context.Context, string, string) error { 
 // RevokeToken revokes a token of the calling client. A token issued to
 // another client is refused with unauthorized_client (RFC 7009 §2.1); an
 // unknown, expired or revoked access token is not an error.
+//
+// zitadel/oidc hands over either a record id it decoded or the raw token,
+// and may "decode" a refresh token it failed to find into random bytes (its
+// decryption of an opaque access token does not authenticate): so the raw
+// token the client sent is looked up as a refresh token first, whatever
+// the library made of it.
 func (s *oidcStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
 	now := s.now()
-	if userID == "" { // not decoded: a refresh token (of this client or another) or nothing
-		rt, err := s.store.RefreshTokenByHash(ctx, s.tokens.Sum("refresh", tokenOrID))
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil
-		} else if err != nil {
+	raw := revokedTokenOf(ctx)
+	if raw == "" && userID == "" {
+		raw = tokenOrID
+	}
+	if raw != "" {
+		rt, err := s.store.RefreshTokenByHash(ctx, s.tokens.Sum("refresh", raw))
+		if err == nil {
+			return s.revokeFamilyOf(ctx, rt, clientID, now)
+		} else if !errors.Is(err, storage.ErrNotFound) {
 			return storeError(ctx, err)
 		}
-		return s.revokeFamilyOf(ctx, rt, clientID, now)
+	}
+	if userID == "" { // not decoded, and no refresh token: nothing to revoke
+		return nil
 	}
 	// Decoded to a record id: a refresh token's (of this client) or an access token's.
 	if rt, err := s.store.RefreshTokenByID(ctx, tokenOrID); err == nil {

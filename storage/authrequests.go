@@ -12,6 +12,9 @@ func (s *Store) CreateAuthRequest(ctx context.Context, a *AuthRequest) error {
 
 // AuthRequest loads an authorization request that has not expired.
 func (s *Store) AuthRequest(ctx context.Context, id string, now time.Time) (*AuthRequest, error) {
+	if !ValidText(id) {
+		return nil, ErrNotFound
+	}
 	a, err := rememberOne(ctx, "auth_requests", id, func() (*AuthRequest, error) {
 		var a AuthRequest
 		if err := s.db.WithContext(ctx).Take(&a, "id = ?", id).Error; err != nil {

@@ -12,6 +12,9 @@ func (s *Store) CreateClient(ctx context.Context, c *Client) error {
 
 // Client loads one client.
 func (s *Store) Client(ctx context.Context, id string) (*Client, error) {
+	if !ValidText(id) {
+		return nil, ErrNotFound
+	}
 	return rememberOne(ctx, "clients", id, func() (*Client, error) {
 		var c Client
 		if err := s.db.WithContext(ctx).Take(&c, "id = ?", id).Error; err != nil {

@@ -126,6 +126,9 @@ func (s *Store) AddSessionClient(ctx context.Context, sessionID, clientID string
 
 // Session loads a session in any state.
 func (s *Store) Session(ctx context.Context, id string) (*Session, error) {
+	if !ValidText(id) {
+		return nil, ErrNotFound
+	}
 	var sess Session
 	if err := s.db.WithContext(ctx).Take(&sess, "id = ?", id).Error; err != nil {
 		return nil, translate(err)

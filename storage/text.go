@@ -10,7 +10,9 @@ import (
 // twofold supports: valid UTF-8 without NUL. PostgreSQL refuses both with
 // an error (which would surface as a 500 that anyone can trigger), and
 // SQLite stores them but hands back something else. The HTTP edges refuse
-// such input as the caller's mistake before it reaches a query.
+// such input as the caller's mistake before it reaches a query; lookups by
+// id answer ErrNotFound for it, because some ids come from tokens that
+// zitadel/oidc decrypts, and a forged token decrypts to random bytes.
 func ValidText(s string) bool {
 	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }

@@ -15,6 +15,9 @@ func (s *Store) CreateAccessToken(ctx context.Context, t *AccessToken) error {
 // ActiveAccessToken loads an access token that is neither expired nor
 // revoked, nor from a session that has ended.
 func (s *Store) ActiveAccessToken(ctx context.Context, id string, now time.Time) (*AccessToken, error) {
+	if !ValidText(id) {
+		return nil, ErrNotFound
+	}
 	var t AccessToken
 	err := s.db.WithContext(ctx).Take(&t, "id = ? AND revoked_at IS NULL AND expires_at > ?", id, now).Error
 	if err != nil {
@@ -74,6 +77,9 @@ func (s *Store) RevokeRefreshFamilyOf(ctx context.Context, hash, clientID string
 
 // RefreshTokenByID loads a refresh token by its record id.
 func (s *Store) RefreshTokenByID(ctx context.Context, id string) (*RefreshToken, error) {
+	if !ValidText(id) {
+		return nil, ErrNotFound
+	}
 	var t RefreshToken
 	if err := s.db.WithContext(ctx).Take(&t, "id = ?", id).Error; err != nil {
 		return nil, translate(err)

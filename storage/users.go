@@ -21,6 +21,9 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 
 // User loads a user by id.
 func (s *Store) User(ctx context.Context, id string) (*User, error) {
+	if !ValidText(id) {
+		return nil, ErrNotFound
+	}
 	return rememberOne(ctx, "users", id, func() (*User, error) {
 		var u User
 		if err := s.db.WithContext(ctx).Take(&u, "id = ?", id).Error; err != nil {

@@ -18,8 +18,10 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+	zop "github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/twofold-id/twofold/admin"
+	"github.com/twofold-id/twofold/internal/keyring"
 	"github.com/twofold-id/twofold/internal/testkit"
 )
 
@@ -529,4 +531,62 @@ func TestSecurityAdminJSONDuplicateKeys(t *testing.T) {
 	}
 	api.wantError(404, admin.CodeNotFound, "", "GET", "/users/mallory", nil)
 	api.want(201, "POST", "/users", `{"username": "eve", "password": "eve-password"}`)
+}
+
+// zitadel/oidc decrypts any token it is shown as if it were one of its
+// opaque access tokens, without authenticating it: a forged or foreign
+// token can "decrypt" to random bytes with one colon, which it then takes
+// for a token id and a subject. Such ids must look unknown (never a 500 on
+// PostgreSQL, which refuses invalid UTF-8), and a refresh token that
+// decrypts so must still be revoked, whatever the hint says.
+func TestSecurityTokensThatDecryptToGarbage(t *testing.T) {
+	databases(t, func(t *testing.T, o testkit.ServerOptions) {
+		s := testkit.NewServer(t, o)
+		s.CreateUser(t, "alice", "alice-password")
+		app := s.NewRP(t, testkit.ClientOptions{})
+		var key [32]byte
+		copy(key[:], s.App.Ring.Derive(keyring.PurposeOPCrypto))
+		crypto := zop.NewAESCrypto(key)
+
+		forged, err := crypto.Encrypt("\xff\xfe:\xff\x00")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &http.Client{Transport: s.Transport()}
+		ui := send(t, c, http.MethodGet, s.URL+"/userinfo", nil, http.Header{"Authorization": {"Bearer " + forged}})
+		if ui.Status != http.StatusUnauthorized {
+			t.Errorf("userinfo with a token decrypting to invalid text: %s", ui)
+		}
+		if active(t, s, app, forged) {
+			t.Error("introspection: a forged token is active")
+		}
+		if err := rp.RevokeToken(context.Background(), app.Party, forged, "access_token"); err != nil {
+			t.Errorf("revoking a forged token: %v, want 200", err)
+		}
+
+		// Rotate until a refresh token decrypts to "id:subject" (about one
+		// in eight does), then revoke it with the access-token hint.
+		tokens := app.Login(s.NewBrowser(t), "alice", "alice-password")
+		refresh := tokens.RefreshToken
+		for i := 0; ; i++ {
+			if plain, err := crypto.Decrypt(refresh); err == nil && strings.Count(plain, ":") == 1 {
+				break
+			}
+			if i == 300 {
+				t.Fatal("no refresh token decrypted to id:subject in 300 rotations")
+			}
+			next, err := rp.RefreshTokens[*oidc.IDTokenClaims](context.Background(), app.Party, refresh, "", "")
+			if err != nil {
+				t.Fatalf("refresh %d: %v", i, err)
+			}
+			refresh = next.RefreshToken
+		}
+		if err := rp.RevokeToken(context.Background(), app.Party, refresh, "access_token"); err != nil {
+			t.Fatalf("revoking the refresh token: %v", err)
+		}
+		if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](context.Background(), app.Party, refresh, "", ""); err == nil {
+			t.Fatal("a revoked refresh token still refreshes")
+		}
+		noServerErrors(t, s)
+	})
 }
