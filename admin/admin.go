@@ -12,7 +12,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/login/policy"
 	"github.com/twofold-id/twofold/storage"

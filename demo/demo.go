@@ -20,7 +20,7 @@ import (
 	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 )
 
 // ClientID is the id of the demo client seeded in development mode.

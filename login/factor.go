@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login/contact"
 	"github.com/twofold-id/twofold/login/guard"
 	"github.com/twofold-id/twofold/login/otp"

@@ -12,7 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/storage"
 )
 

@@ -16,7 +16,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login/otp"
 	"github.com/twofold-id/twofold/login/policy"
 	"github.com/twofold-id/twofold/login/sender"

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twofold-id/twofold/internal/keyring"
 	"github.com/twofold-id/twofold/internal/testkit"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/storage"
 )

@@ -13,10 +13,10 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/twofold-id/twofold/config"
-	"github.com/twofold-id/twofold/internal/keyring"
 	"github.com/twofold-id/twofold/internal/loadtest"
 	"github.com/twofold-id/twofold/internal/server"
 	"github.com/twofold-id/twofold/internal/testkit/faketwilio"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/storage"
 )

@@ -22,10 +22,10 @@ import (
 	"time"
 
 	"github.com/twofold-id/twofold/config"
-	"github.com/twofold-id/twofold/internal/keyring"
-	"github.com/twofold-id/twofold/internal/metrics"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/login/guard"
+	"github.com/twofold-id/twofold/metrics"
 	"github.com/twofold-id/twofold/op"
 	"github.com/twofold-id/twofold/storage"
 )
