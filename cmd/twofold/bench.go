@@ -14,8 +14,8 @@ import (
 
 	"github.com/twofold-id/twofold/config"
 	"github.com/twofold-id/twofold/internal/loadtest"
+	"github.com/twofold-id/twofold/internal/loadtest/faketwilio"
 	"github.com/twofold-id/twofold/internal/server"
-	"github.com/twofold-id/twofold/internal/testkit/faketwilio"
 	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/storage"
