@@ -16,7 +16,7 @@ var adminTests = []struct {
 	fn   func(t *testing.T, s *storage.Store)
 }{
 	{"UsersAfter", testUsersAfter},
-	{"AuditEventsBefore", testAuditEventsBefore},
+	{"AuditEvents pages", testAuditEventsPages},
 	{"UpdateClient", testUpdateClient},
 	{"SetFactorDestination", testSetFactorDestination},
 }
@@ -44,7 +44,7 @@ func testUsersAfter(t *testing.T, s *storage.Store) {
 	}
 }
 
-func testAuditEventsBefore(t *testing.T, s *storage.Store) {
+func testAuditEventsPages(t *testing.T, s *storage.Store) {
 	ctx := t.Context()
 	t0 := now().Add(-time.Hour)
 	var ids []int64
@@ -56,18 +56,18 @@ func testAuditEventsBefore(t *testing.T, s *storage.Store) {
 		ok(t, "Audit", s.Audit(ctx, e))
 		ids = append(ids, e.ID)
 	}
-	page, err := s.AuditEventsBefore(ctx, storage.AuditFilter{Type: "policy_set", Limit: 2}, 0)
-	ok(t, "AuditEventsBefore", err)
+	page, err := s.AuditEvents(ctx, storage.AuditFilter{Type: "policy_set", Limit: 2})
+	ok(t, "AuditEvents", err)
 	if len(page) != 2 || page[0].ID != ids[4] || page[1].ID != ids[3] {
 		t.Fatalf("first page = %+v", page)
 	}
-	page, err = s.AuditEventsBefore(ctx, storage.AuditFilter{Type: "policy_set", Limit: 2}, page[1].ID)
-	ok(t, "AuditEventsBefore", err)
+	page, err = s.AuditEvents(ctx, storage.AuditFilter{Type: "policy_set", Limit: 2, Before: page[1].ID})
+	ok(t, "AuditEvents", err)
 	if len(page) != 2 || page[0].ID != ids[1] || page[1].ID != ids[0] {
 		t.Fatalf("second page = %+v", page)
 	}
-	page, err = s.AuditEventsBefore(ctx, storage.AuditFilter{UserID: "u1", Since: t0.Add(150 * time.Second)}, 0)
-	ok(t, "AuditEventsBefore", err)
+	page, err = s.AuditEvents(ctx, storage.AuditFilter{UserID: "u1", Since: t0.Add(150 * time.Second)})
+	ok(t, "AuditEvents", err)
 	if len(page) != 2 || page[1].ID != ids[3] {
 		t.Fatalf("since page = %+v", page)
 	}
