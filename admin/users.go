@@ -55,9 +55,9 @@ type UserView struct {
 
 // FactorView is one enrolled second-factor method.
 type FactorView struct {
-	Method      string `json:"method"`
-	Destination string `json:"destination,omitempty"`
-	Preferred   bool   `json:"preferred"`
+	Method      storage.Method `json:"method"`
+	Destination string         `json:"destination,omitempty"`
+	Preferred   bool           `json:"preferred"`
 }
 
 // ViewUser is the API's view of a user; factors may be nil (lists).
@@ -180,8 +180,9 @@ func (a *Admin) UpdateUser(ctx context.Context, actor Actor, ref string, p UserP
 		field   string
 		in      *string
 		cur     string
-		methods []string
-	}{{"email", p.Email, u.Email, []string{"email"}}, {"phone", p.Phone, u.Phone, []string{"sms", "voice"}}}
+		methods []storage.Method
+	}{{"email", p.Email, u.Email, []storage.Method{storage.MethodEmail}},
+		{"phone", p.Phone, u.Phone, []storage.Method{storage.MethodSMS, storage.MethodVoice}}}
 	for _, c := range contacts {
 		if c.in == nil {
 			continue
@@ -294,17 +295,15 @@ func (a *Admin) SetPassword(ctx context.Context, actor Actor, ref, password stri
 	return nil
 }
 
-// codeMethods are the methods an admin can set: they deliver to the phone
-// or the address on the account.
-var codeMethods = []string{"sms", "voice", "email"}
-
 // SetSecondFactors sets a user's code methods (sms, voice, email) to
 // exactly methods, preferred first (default: the first listed); none
 // leaves the password alone. The admin vouches for the account's phone and
 // address: the methods count as verified, and so do the user's phone
 // (sms, voice) and email (email), as the store records with the methods.
-// Users verify their own at enrolment. Other methods (totp) are kept.
-func (a *Admin) SetSecondFactors(ctx context.Context, actor Actor, ref string, methods []string, preferred string) ([]storage.SecondFactor, error) {
+// Users verify their own at enrolment. Other methods (totp) are kept. Only
+// the code methods can be set this way: they deliver to the phone or the
+// address on the account.
+func (a *Admin) SetSecondFactors(ctx context.Context, actor Actor, ref string, methods []storage.Method, preferred storage.Method) ([]storage.SecondFactor, error) {
 	u, err := a.FindUser(ctx, "id", ref)
 	if err != nil {
 		return nil, err
@@ -318,15 +317,14 @@ func (a *Admin) SetSecondFactors(ctx context.Context, actor Actor, ref string, m
 	now := a.cfg.Now()
 	var factors []storage.SecondFactor
 	for _, m := range methods {
-		if !slices.Contains(codeMethods, m) {
+		if !m.SendsCode() {
 			return nil, invalid("methods", "%q is not sms, voice or email", m)
 		}
-		dest := u.Phone
-		if m == "email" {
-			dest = u.Email
+		dest, what := u.Phone, "phone number"
+		if m == storage.MethodEmail {
+			dest, what = u.Email, "email address"
 		}
 		if dest == "" {
-			what := map[string]string{"email": "email address", "sms": "phone number", "voice": "phone number"}[m]
 			return nil, invalid("methods", "%s: %s has no %s", m, u.Username, what)
 		}
 		if slices.ContainsFunc(factors, func(f storage.SecondFactor) bool { return f.Method == m }) {
@@ -338,6 +336,6 @@ func (a *Admin) SetSecondFactors(ctx context.Context, actor Actor, ref string, m
 	if err := a.store.ReplaceSecondFactors(ctx, u.ID, factors); err != nil {
 		return nil, err
 	}
-	a.audit(ctx, actor, "second_factor_set", u.ID, "", "methods="+strings.Join(methods, ","))
+	a.audit(ctx, actor, "second_factor_set", u.ID, "", "methods="+storage.MethodList(methods).Join(","))
 	return a.store.SecondFactors(ctx, u.ID)
 }

@@ -61,13 +61,13 @@ func (s *Service) enrolSubject(w http.ResponseWriter, r *http.Request) (*enrolee
 }
 
 // enrolMethods lists the methods the user may enrol here, per policy.
-func (s *Service) enrolMethods(r *http.Request, e *enrolee) ([]string, error) {
+func (s *Service) enrolMethods(r *http.Request, e *enrolee) ([]storage.Method, error) {
 	eff, err := s.policyFor(r.Context(), e.clientID(), e.u.ID)
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, m := range []string{"totp", "sms", "email"} {
+	var out []storage.Method
+	for _, m := range []storage.Method{storage.MethodTOTP, storage.MethodSMS, storage.MethodEmail} {
 		if eff.Allows(m) {
 			out = append(out, m)
 		}
@@ -90,15 +90,15 @@ func (s *Service) showEnrolChoice(w http.ResponseWriter, r *http.Request) error 
 		return errNeedsFactor
 	}
 	s.render(w, http.StatusOK, "enrol_choose.html", map[string]any{"Title": "Set up a second factor",
-		"Query": e.query(), "TOTP": slices.Contains(methods, "totp"), "SMS": slices.Contains(methods, "sms"),
-		"Email": slices.Contains(methods, "email"), "Forced": e.a != nil})
+		"Query": e.query(), "TOTP": slices.Contains(methods, storage.MethodTOTP),
+		"SMS": slices.Contains(methods, storage.MethodSMS), "Email": slices.Contains(methods, storage.MethodEmail), "Forced": e.a != nil})
 	return nil
 }
 
 // pendingTOTP returns the user's unverified authenticator enrolment,
 // starting one when there is none, so a reload shows the same QR code.
 func (s *Service) pendingTOTP(r *http.Request, u *storage.User) (*storage.SecondFactor, string, error) {
-	f, err := s.cfg.Store.SecondFactor(r.Context(), u.ID, "totp")
+	f, err := s.cfg.Store.SecondFactor(r.Context(), u.ID, storage.MethodTOTP)
 	if err == nil && f.VerifiedAt == nil && len(f.Secret) > 0 {
 		secret, err := s.openTOTPSecret(f)
 		return f, secret, err
@@ -114,7 +114,7 @@ func (s *Service) pendingTOTP(r *http.Request, u *storage.User) (*storage.Second
 	if err != nil {
 		return nil, "", err
 	}
-	f = &storage.SecondFactor{ID: keyring.RandomToken(16), UserID: u.ID, Method: "totp", CreatedAt: s.cfg.Now()}
+	f = &storage.SecondFactor{ID: keyring.RandomToken(16), UserID: u.ID, Method: storage.MethodTOTP, CreatedAt: s.cfg.Now()}
 	f.Secret = s.cfg.Keyring.Seal([]byte(secret), "second_factors.secret:"+f.ID)
 	return f, secret, s.cfg.Store.AddSecondFactor(r.Context(), f)
 }
@@ -161,15 +161,15 @@ func (s *Service) postEnrolTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err := s.cfg.Store.VerifySecondFactor(r.Context(), f.ID, step, s.cfg.Now()); err != nil {
 		return err
 	}
-	return s.enrolled(w, r, e, "totp", "otp")
+	return s.enrolled(w, r, e, storage.MethodTOTP, "otp")
 }
 
 // contactMethod maps an enrolment path to its method.
-func contactMethod(r *http.Request) string {
+func contactMethod(r *http.Request) storage.Method {
 	if strings.Contains(r.URL.Path, "/email") {
-		return "email"
+		return storage.MethodEmail
 	}
-	return "sms"
+	return storage.MethodSMS
 }
 
 func (s *Service) showEnrolContact(w http.ResponseWriter, r *http.Request) error {
@@ -180,18 +180,18 @@ func (s *Service) showEnrolContact(w http.ResponseWriter, r *http.Request) error
 	// The form starts with what the account already has: most users verify
 	// the address (or number) they signed up with.
 	method, value := contactMethod(r), e.u.Phone
-	if method == "email" {
+	if method == storage.MethodEmail {
 		value = e.u.Email
 	}
 	return s.renderEnrolContact(w, e, method, http.StatusOK, value, "", nil)
 }
 
-func (s *Service) renderEnrolContact(w http.ResponseWriter, e *enrolee, method string, status int, value, msg string, ch *storage.Challenge) error {
+func (s *Service) renderEnrolContact(w http.ResponseWriter, e *enrolee, method storage.Method, status int, value, msg string, ch *storage.Challenge) error {
 	path := "/login/enrol/phone"
-	if method == "email" {
+	if method == storage.MethodEmail {
 		path = "/login/enrol/email"
 	}
-	data := map[string]any{"Title": "Verify your " + map[string]string{"sms": "phone number", "email": "email address"}[method],
+	data := map[string]any{"Title": "Verify your " + map[storage.Method]string{storage.MethodSMS: "phone number", storage.MethodEmail: "email address"}[method],
 		"Method": method, "Path": path, "AuthRequestID": authRequestID(e), "Value": value, "Error": msg}
 	if ch != nil {
 		data["Notice"] = notice(ch, s.cfg.OTP.Digits)
@@ -211,7 +211,7 @@ func (s *Service) postEnrolContact(w http.ResponseWriter, r *http.Request) error
 	method := contactMethod(r)
 	raw := strings.TrimSpace(r.PostFormValue("destination"))
 	var dest string
-	if method == "email" {
+	if method == storage.MethodEmail {
 		dest, err = contact.NormalizeEmail(raw)
 	} else {
 		dest, err = contact.NormalizePhone(raw, "")
@@ -250,7 +250,7 @@ func (s *Service) postEnrolContact(w http.ResponseWriter, r *http.Request) error
 // to dest by the user's pending enrolment of method, which it returns.
 // Another destination (a typo corrected) need not wait; the abuse limits
 // per destination and per IP still apply to it.
-func (s *Service) enrolCooldown(r *http.Request, e *enrolee, method, dest string) (time.Duration, *storage.Challenge, error) {
+func (s *Service) enrolCooldown(r *http.Request, e *enrolee, method storage.Method, dest string) (time.Duration, *storage.Challenge, error) {
 	f, err := s.cfg.Store.SecondFactor(r.Context(), e.u.ID, method)
 	if errors.Is(err, storage.ErrNotFound) {
 		return 0, nil, nil
@@ -283,7 +283,7 @@ func (s *Service) enrolCooldown(r *http.Request, e *enrolee, method, dest string
 func (s *Service) sendVerification(r *http.Request, u *storage.User, f *storage.SecondFactor) (*storage.Challenge, error) {
 	// The same limits as sign-in codes: enrolment must not become a way
 	// to pump texts to numbers of an attacker's choosing.
-	if err := s.allowSend(r, u.ID, "", f.Method, f.Destination); err != nil {
+	if err := s.allowSend(r, u.ID, "", string(f.Method), f.Destination); err != nil {
 		return nil, err
 	}
 	code, err := otp.Generate(s.cfg.OTP.Digits)
@@ -297,20 +297,21 @@ func (s *Service) sendVerification(r *http.Request, u *storage.User, f *storage.
 	if err := s.cfg.Store.CreateChallenge(r.Context(), ch); err != nil {
 		return nil, err
 	}
-	snd := s.cfg.Senders[sender.Channel(f.Method)]
+	channel := sender.Channel(f.Method) // a code method's own channel has its name
+	snd := s.cfg.Senders[channel]
 	if snd == nil {
 		return nil, errNoChannel
 	}
-	id, err := snd.Send(r.Context(), sender.Message{Channel: sender.Channel(f.Method), To: f.Destination, Code: code,
+	id, err := snd.Send(r.Context(), sender.Message{Channel: channel, To: f.Destination, Code: code,
 		Issuer: s.cfg.Issuer, AppName: s.cfg.AppName, TTL: s.cfg.OTP.TTL, Purpose: sender.PurposeVerify})
 	if err != nil {
-		s.cfg.Logger.WarnContext(r.Context(), "verification code delivery failed", "channel", f.Method, "err", err)
-		s.auditDetail(r, "verification_send_failed", u.ID, "", "failed", "channel="+f.Method)
-		s.cfg.Metrics.CodeSent(f.Method, "failed")
+		s.cfg.Logger.WarnContext(r.Context(), "verification code delivery failed", "channel", channel, "err", err)
+		s.auditDetail(r, "verification_send_failed", u.ID, "", "failed", "channel="+string(channel))
+		s.cfg.Metrics.CodeSent(string(channel), "failed")
 		return nil, errNoChannel
 	}
-	s.cfg.Metrics.CodeSent(f.Method, "sent")
-	s.auditDetail(r, "verification_sent", u.ID, "", "ok", fmt.Sprintf("channel=%s provider_id=%s", f.Method, id))
+	s.cfg.Metrics.CodeSent(string(channel), "sent")
+	s.auditDetail(r, "verification_sent", u.ID, "", "ok", fmt.Sprintf("channel=%s provider_id=%s", channel, id))
 	return ch, nil
 }
 
@@ -356,12 +357,12 @@ func (s *Service) postEnrolVerify(w http.ResponseWriter, r *http.Request) error 
 
 // enrolled finishes an enrolment: an audit event, recovery codes with the
 // first factor, then the sign-in completes (or the account page returns).
-func (s *Service) enrolled(w http.ResponseWriter, r *http.Request, e *enrolee, method, amr string) error {
+func (s *Service) enrolled(w http.ResponseWriter, r *http.Request, e *enrolee, method storage.Method, amr string) error {
 	clientID := ""
 	if e.a != nil {
 		clientID = e.a.ClientID
 	}
-	s.auditDetail(r, "second_factor_enrolled", e.u.ID, clientID, "ok", "method="+method)
+	s.auditDetail(r, "second_factor_enrolled", e.u.ID, clientID, "ok", "method="+string(method))
 	s.notify(r, e.u, "A sign-in method was added to your account",
 		methodLabels[method]+" can now be used as your second factor when you sign in.")
 	next := "/account"

@@ -90,7 +90,7 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 	err = s.cfg.Store.UseRecoveryCode(r.Context(), u.ID, s.cfg.Codes.Hash(u.ID, code), now)
 	if errors.Is(err, storage.ErrNotFound) {
 		s.audit(r, "recovery_code_failed", u.ID, a.ClientID, "rejected")
-		if err := s.failure(r, "recovery", u.ID, a.ClientID); err != nil {
+		if err := s.failure(r, string(storage.MethodRecovery), u.ID, a.ClientID); err != nil {
 			return err
 		}
 		return page(http.StatusUnauthorized, "That recovery code is not right, or it was used already.")

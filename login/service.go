@@ -40,7 +40,7 @@ type Store interface {
 	SecondFactors(ctx context.Context, userID string) ([]storage.SecondFactor, error)
 	SetPendingUser(ctx context.Context, authRequestID, userID string) error
 	CreateChallenge(ctx context.Context, c *storage.Challenge) error
-	SetChallengeDelivery(ctx context.Context, id, channel, destination, fallbackFrom, providerID string) error
+	SetChallengeDelivery(ctx context.Context, id string, channel storage.Method, destination string, fallbackFrom storage.Method, providerID string) error
 	LatestChallenge(ctx context.Context, authRequestID string) (*storage.Challenge, error)
 	CountChallenges(ctx context.Context, authRequestID string) (int64, error)
 	CreateFirstChallenge(ctx context.Context, c *storage.Challenge) error
@@ -50,15 +50,15 @@ type Store interface {
 	AddSessionClient(ctx context.Context, sessionID, clientID string) error
 	RotateSession(ctx context.Context, oldID string, next *storage.Session, now time.Time) error
 	AddSecondFactor(ctx context.Context, f *storage.SecondFactor) error
-	SecondFactor(ctx context.Context, userID, method string) (*storage.SecondFactor, error)
+	SecondFactor(ctx context.Context, userID string, method storage.Method) (*storage.SecondFactor, error)
 	VerifySecondFactor(ctx context.Context, id string, step int64, now time.Time) error
 	AdvanceTOTPStep(ctx context.Context, id string, step int64) error
-	DeleteSecondFactor(ctx context.Context, userID, method string) error
-	SetPreferredFactor(ctx context.Context, userID, method string) error
+	DeleteSecondFactor(ctx context.Context, userID string, method storage.Method) error
+	SetPreferredFactor(ctx context.Context, userID string, method storage.Method) error
 	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string, now time.Time) error
 	UseRecoveryCode(ctx context.Context, userID, hash string, now time.Time) error
 	RecoveryCodesLeft(ctx context.Context, userID string) (int64, error)
-	UpdateUserContact(ctx context.Context, userID, method, destination string, now time.Time) error
+	UpdateUserContact(ctx context.Context, userID string, method storage.Method, destination string, now time.Time) error
 	RehashPassword(ctx context.Context, userID, oldHash, newHash string) error
 }
 

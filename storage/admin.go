@@ -41,7 +41,7 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 // codes never go to a contact the account no longer has. The admin who
 // moves them vouches for dest, as for methods they set: when a method
 // moved, the user's phone (or email, for the email method) is verified.
-func (s *Store) SetFactorDestination(ctx context.Context, userID string, methods []string, dest string, now time.Time) error {
+func (s *Store) SetFactorDestination(ctx context.Context, userID string, methods []Method, dest string, now time.Time) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		q := tx.Where("user_id = ? AND method IN ?", userID, methods)
 		if dest == "" {
@@ -52,7 +52,7 @@ func (s *Store) SetFactorDestination(ctx context.Context, userID string, methods
 			return translate(res.Error)
 		}
 		col := "phone"
-		if slices.Contains(methods, "email") {
+		if slices.Contains(methods, MethodEmail) {
 			col = "email"
 		}
 		return translate(tx.Model(&User{}).Where("id = ? AND "+col+" = ?", userID, dest).Update(col+"_verified", true).Error)

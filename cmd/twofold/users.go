@@ -57,18 +57,17 @@ func (c *UserFactorsCmd) Run(ctx context.Context, g *Globals) error {
 		var errs []error
 		var factors []storage.SecondFactor
 		now := a.Now()
-		for _, m := range methods {
-			dest := u.Phone
-			switch m {
-			case "email":
-				dest = u.Email
-			case "sms", "voice":
-			default:
+		for _, name := range methods {
+			m := storage.Method(name)
+			if !m.SendsCode() {
 				errs = append(errs, fmt.Errorf("--methods: %q is not sms, voice or email", m))
 				continue
 			}
+			dest, what := u.Phone, "phone number"
+			if m == storage.MethodEmail {
+				dest, what = u.Email, "email address (--email)"
+			}
 			if dest == "" {
-				what := map[string]string{"email": "email address (--email)", "sms": "phone number", "voice": "phone number"}[m]
 				errs = append(errs, fmt.Errorf("--methods %s: %s has no %s", m, u.Username, what))
 				continue
 			}
@@ -76,7 +75,7 @@ func (c *UserFactorsCmd) Run(ctx context.Context, g *Globals) error {
 				continue
 			}
 			factors = append(factors, storage.SecondFactor{ID: server.NewID(), UserID: u.ID, Method: m,
-				Destination: dest, Preferred: m == c.Preferred, VerifiedAt: &now, CreatedAt: now})
+				Destination: dest, Preferred: name == c.Preferred, VerifiedAt: &now, CreatedAt: now})
 		}
 		if c.Preferred != "" && !slices.Contains(methods, c.Preferred) {
 			errs = append(errs, fmt.Errorf("--preferred: %q is not one of --methods", c.Preferred))
@@ -369,7 +368,7 @@ func printFactors(g *Globals, u *storage.User, factors []storage.SecondFactor) e
 		if i == 0 {
 			label = "second factors:"
 		}
-		line := f.Method
+		line := string(f.Method)
 		if f.Destination != "" {
 			line += " " + f.Destination
 		}

@@ -48,7 +48,7 @@ func TestClientPolicyRequiresSecondFactor(t *testing.T) {
 			t.Fatalf("bob without a factor at payroll: %s", p)
 		}
 		// With no method the policy allows, he is refused with a clear page.
-		putPolicy(t, s, storage.Policy{Scope: storage.ScopeClient, TargetID: payroll.ID, SecondFactor: "required", AllowedMethods: storage.StringList{"voice"}})
+		putPolicy(t, s, storage.Policy{Scope: storage.ScopeClient, TargetID: payroll.ID, SecondFactor: "required", AllowedMethods: storage.MethodList{"voice"}})
 		p = payroll.Start(s.NewBrowser(t), nil).Password("bob", "bob-password").Page
 		if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "requires a second factor") {
 			t.Fatalf("bob with no allowed method at payroll: %s", p)

@@ -97,5 +97,5 @@ func seedUser(ctx context.Context, a *server.App, u User, hash string) error {
 		return fmt.Errorf("user %s: %w", u.Username, err)
 	}
 	return a.Store.ReplaceSecondFactors(ctx, rec.ID, []storage.SecondFactor{{ID: server.NewID(), UserID: rec.ID,
-		Method: "sms", Destination: u.Phone, Preferred: true, VerifiedAt: &now, CreatedAt: now}})
+		Method: storage.MethodSMS, Destination: u.Phone, Preferred: true, VerifiedAt: &now, CreatedAt: now}})
 }

@@ -103,8 +103,8 @@ func testSetFactorDestination(t *testing.T, s *storage.Store) {
 		{ID: newID(), UserID: "u1", Method: "voice", Destination: "+14155550100", CreatedAt: at},
 		{ID: newID(), UserID: "u1", Method: "email", Destination: "a@example.com", CreatedAt: at},
 	}))
-	ok(t, "SetFactorDestination", s.SetFactorDestination(ctx, "u1", []string{"sms", "voice"}, "+14155550111", at))
-	ok(t, "SetFactorDestination", s.SetFactorDestination(ctx, "u1", []string{"email"}, "", at))
+	ok(t, "SetFactorDestination", s.SetFactorDestination(ctx, "u1", []storage.Method{"sms", "voice"}, "+14155550111", at))
+	ok(t, "SetFactorDestination", s.SetFactorDestination(ctx, "u1", []storage.Method{"email"}, "", at))
 	got, err := s.SecondFactors(ctx, "u1")
 	ok(t, "SecondFactors", err)
 	if len(got) != 2 {
@@ -120,14 +120,14 @@ func testSetFactorDestination(t *testing.T, s *storage.Store) {
 	// move, the new number stays unverified.
 	u := &storage.User{ID: newID(), Username: "erin", Phone: "+14155550122", Email: "erin@example.com", CreatedAt: at, UpdatedAt: at}
 	ok(t, "CreateUser", s.CreateUser(ctx, u))
-	ok(t, "SetFactorDestination without methods", s.SetFactorDestination(ctx, u.ID, []string{"sms", "voice"}, u.Phone, at))
+	ok(t, "SetFactorDestination without methods", s.SetFactorDestination(ctx, u.ID, []storage.Method{"sms", "voice"}, u.Phone, at))
 	if got, _ := s.User(ctx, u.ID); got.PhoneVerified {
 		t.Error("a phone no method uses became verified")
 	}
 	ok(t, "ReplaceSecondFactors", s.ReplaceSecondFactors(ctx, u.ID, []storage.SecondFactor{
 		{ID: newID(), UserID: u.ID, Method: "sms", Destination: "+14155550100", VerifiedAt: &at, CreatedAt: at},
 	}))
-	ok(t, "SetFactorDestination", s.SetFactorDestination(ctx, u.ID, []string{"sms", "voice"}, u.Phone, at))
+	ok(t, "SetFactorDestination", s.SetFactorDestination(ctx, u.ID, []storage.Method{"sms", "voice"}, u.Phone, at))
 	if got, _ := s.User(ctx, u.ID); !got.PhoneVerified || got.EmailVerified {
 		t.Errorf("after moving sms to the user's phone: phone_verified %v, email_verified %v; want true, false", got.PhoneVerified, got.EmailVerified)
 	}
