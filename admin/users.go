@@ -172,18 +172,21 @@ func (a *Admin) UpdateUser(ctx context.Context, actor Actor, ref string, p UserP
 	if err != nil {
 		return nil, err
 	}
-	fields := map[string]any{}
-	if p.Name != nil {
-		fields["name"] = *p.Name
-	}
-	contacts := []struct {
-		field   string
-		in      *string
-		cur     string
+	up := storage.UserUpdate{Name: p.Name, Disabled: p.Disabled, APIAccount: p.APIAccount, Admin: p.Admin}
+	type move struct {
 		methods []storage.Method
-	}{{"email", p.Email, u.Email, []storage.Method{storage.MethodEmail}},
-		{"phone", p.Phone, u.Phone, []storage.Method{storage.MethodSMS, storage.MethodVoice}}}
-	for _, c := range contacts {
+		dest    string
+	}
+	var moves []move // the methods that follow a new phone or email
+	for _, c := range []struct {
+		field    string
+		in       *string
+		cur      string
+		set      **string
+		verified **bool
+		methods  []storage.Method
+	}{{"email", p.Email, u.Email, &up.Email, &up.EmailVerified, []storage.Method{storage.MethodEmail}},
+		{"phone", p.Phone, u.Phone, &up.Phone, &up.PhoneVerified, []storage.Method{storage.MethodSMS, storage.MethodVoice}}} {
 		if c.in == nil {
 			continue
 		}
@@ -192,26 +195,20 @@ func (a *Admin) UpdateUser(ctx context.Context, actor Actor, ref string, p UserP
 			return nil, err
 		}
 		if v != c.cur {
-			fields[c.field], fields[c.field+"_verified"] = v, false
+			*c.set, *c.verified = &v, new(false) // nobody has proven the new one yet
+			moves = append(moves, move{c.methods, v})
 		}
 	}
-	for col, v := range map[string]*bool{"disabled": p.Disabled, "api_account": p.APIAccount, "admin": p.Admin} {
-		if v != nil {
-			fields[col] = *v
-		}
-	}
-	if len(fields) == 0 {
+	if up.IsZero() {
 		return u, nil
 	}
 	now := a.cfg.Now()
-	if err := a.store.UpdateUser(ctx, u.ID, fields, now); err != nil {
+	if err := a.store.UpdateUser(ctx, u.ID, up, now); err != nil {
 		return nil, err
 	}
-	for _, c := range contacts {
-		if v, ok := fields[c.field].(string); ok {
-			if err := a.store.SetFactorDestination(ctx, u.ID, c.methods, v, now); err != nil {
-				return nil, err
-			}
+	for _, m := range moves {
+		if err := a.store.SetFactorDestination(ctx, u.ID, m.methods, m.dest, now); err != nil {
+			return nil, err
 		}
 	}
 	if p.Disabled != nil && *p.Disabled && !u.Disabled {
@@ -219,19 +216,8 @@ func (a *Admin) UpdateUser(ctx context.Context, actor Actor, ref string, p UserP
 			return nil, err
 		}
 	}
-	a.audit(ctx, actor, "user_updated", u.ID, "", "fields="+fieldList(fields))
+	a.audit(ctx, actor, "user_updated", u.ID, "", "fields="+strings.Join(up.Fields(), ","))
 	return a.store.User(ctx, u.ID)
-}
-
-func fieldList(fields map[string]any) string {
-	var names []string
-	for k := range fields {
-		if k != "updated_at" {
-			names = append(names, k)
-		}
-	}
-	slices.Sort(names)
-	return strings.Join(names, ",")
 }
 
 // SetDisabled disables a user (ending their sessions) or enables them.
@@ -241,7 +227,7 @@ func (a *Admin) SetDisabled(ctx context.Context, actor Actor, ref string, disabl
 		return nil, err
 	}
 	now := a.cfg.Now()
-	if err := a.store.UpdateUser(ctx, u.ID, map[string]any{"disabled": disabled}, now); err != nil {
+	if err := a.store.UpdateUser(ctx, u.ID, storage.UserUpdate{Disabled: &disabled}, now); err != nil {
 		return nil, err
 	}
 	typ := "user_enabled"
@@ -285,7 +271,7 @@ func (a *Admin) SetPassword(ctx context.Context, actor Actor, ref, password stri
 		return err
 	}
 	now := a.cfg.Now()
-	if err := a.store.UpdateUser(ctx, u.ID, map[string]any{"password_hash": hash}, now); err != nil {
+	if err := a.store.UpdateUser(ctx, u.ID, storage.UserUpdate{PasswordHash: &hash}, now); err != nil {
 		return err
 	}
 	if err := a.store.RevokeUser(ctx, u.ID, now); err != nil {

@@ -284,7 +284,7 @@ type UserDisableCmd struct{ userRef }
 // Run disables the user and ends their sessions.
 func (c *UserDisableCmd) Run(ctx context.Context, g *Globals) error {
 	return withUser(ctx, g, c.User, func(a *server.App, u *storage.User) error {
-		if err := a.Store.UpdateUser(ctx, u.ID, map[string]any{"disabled": true}, a.Now()); err != nil {
+		if err := a.Store.UpdateUser(ctx, u.ID, storage.UserUpdate{Disabled: new(true)}, a.Now()); err != nil {
 			return err
 		}
 		if err := a.Store.RevokeUser(ctx, u.ID, a.Now()); err != nil {
@@ -302,7 +302,7 @@ type UserEnableCmd struct{ userRef }
 // Run enables the user.
 func (c *UserEnableCmd) Run(ctx context.Context, g *Globals) error {
 	return withUser(ctx, g, c.User, func(a *server.App, u *storage.User) error {
-		if err := a.Store.UpdateUser(ctx, u.ID, map[string]any{"disabled": false}, a.Now()); err != nil {
+		if err := a.Store.UpdateUser(ctx, u.ID, storage.UserUpdate{Disabled: new(false)}, a.Now()); err != nil {
 			return err
 		}
 		audit(ctx, a, "user_enabled", u.ID, "", "")
@@ -343,7 +343,7 @@ func (c *UserPasswordCmd) Run(ctx context.Context, g *Globals) error {
 		if err != nil {
 			return err
 		}
-		if err := a.Store.UpdateUser(ctx, u.ID, map[string]any{"password_hash": hash}, a.Now()); err != nil {
+		if err := a.Store.UpdateUser(ctx, u.ID, storage.UserUpdate{PasswordHash: &hash}, a.Now()); err != nil {
 			return err
 		}
 		if err := a.Store.RevokeUser(ctx, u.ID, a.Now()); err != nil {

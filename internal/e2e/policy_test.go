@@ -55,7 +55,7 @@ func TestClientPolicyRequiresSecondFactor(t *testing.T) {
 		}
 		// An API account is exempt.
 		id := s.CreateUser(t, "ci-bot", "ci-bot-password")
-		if err := s.App.Store.UpdateUser(context.Background(), id, map[string]any{"api_account": true}, s.Clock.Now()); err != nil {
+		if err := s.App.Store.UpdateUser(context.Background(), id, storage.UserUpdate{APIAccount: new(true)}, s.Clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		tokens := payroll.Login(s.NewBrowser(t), "ci-bot", "ci-bot-password")

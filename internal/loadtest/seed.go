@@ -83,7 +83,7 @@ func seedUser(ctx context.Context, a *server.App, u User, hash string) error {
 	existing, err := a.Store.UserByUsername(ctx, u.Username)
 	switch {
 	case err == nil:
-		if err := a.Store.UpdateUser(ctx, existing.ID, map[string]any{"password_hash": hash, "disabled": false}, now); err != nil {
+		if err := a.Store.UpdateUser(ctx, existing.ID, storage.UserUpdate{PasswordHash: &hash, Disabled: new(false)}, now); err != nil {
 			return err
 		}
 		return a.Store.UnlockAccount(ctx, existing.ID)
