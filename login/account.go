@@ -125,7 +125,7 @@ func (s *Service) renderAccount(w http.ResponseWriter, r *http.Request, u *stora
 	if p.Sessions, err = s.sessionRows(ctx, u, sess); err != nil {
 		return err
 	}
-	s.render(w, status, "account.html", p)
+	s.render(w, r, status, "account.html", p)
 	return nil
 }
 
@@ -364,7 +364,7 @@ func (s *Service) accountRecoveryCodes(w http.ResponseWriter, r *http.Request) e
 	// A data: URL is safe here: it is built from our own text, and marked
 	// so because html/template otherwise replaces it.
 	download := template.URL("data:text/plain;charset=utf-8," + url.PathEscape(recoveryFile(s.cfg.Issuer, u.Username, codes)))
-	s.render(w, http.StatusOK, "recovery_codes.html", map[string]any{"Title": "Save your recovery codes", "Codes": codes,
+	s.render(w, r, http.StatusOK, "recovery_codes.html", map[string]any{"Title": "Save your recovery codes", "Codes": codes,
 		"Download": download, "Continue": "/account"})
 	return nil
 }

@@ -89,7 +89,7 @@ func (s *Service) showEnrolChoice(w http.ResponseWriter, r *http.Request) error 
 	if len(methods) == 0 {
 		return errNeedsFactor
 	}
-	s.render(w, http.StatusOK, "enrol_choose.html", map[string]any{"Title": "Set up a second factor",
+	s.render(w, r, http.StatusOK, "enrol_choose.html", map[string]any{"Title": "Set up a second factor",
 		"Query": e.query(), "TOTP": slices.Contains(methods, storage.MethodTOTP),
 		"SMS": slices.Contains(methods, storage.MethodSMS), "Email": slices.Contains(methods, storage.MethodEmail), "Forced": e.a != nil})
 	return nil
@@ -137,7 +137,7 @@ func (s *Service) renderEnrolTOTP(w http.ResponseWriter, r *http.Request, e *enr
 	if err != nil {
 		return err
 	}
-	s.render(w, status, "enrol_totp.html", map[string]any{"Title": "Set up an authenticator app", "Query": e.query(),
+	s.render(w, r, status, "enrol_totp.html", map[string]any{"Title": "Set up an authenticator app", "Query": e.query(),
 		"AuthRequestID": authRequestID(e), "QR": template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)), // our own bytes
 		"Secret": groupsOf4(secret), "URI": uri, "Error": msg})
 	return nil
@@ -183,10 +183,10 @@ func (s *Service) showEnrolContact(w http.ResponseWriter, r *http.Request) error
 	if method == storage.MethodEmail {
 		value = e.u.Email
 	}
-	return s.renderEnrolContact(w, e, method, http.StatusOK, value, "", nil)
+	return s.renderEnrolContact(w, r, e, method, http.StatusOK, value, "", nil)
 }
 
-func (s *Service) renderEnrolContact(w http.ResponseWriter, e *enrolee, method storage.Method, status int, value, msg string, ch *storage.Challenge) error {
+func (s *Service) renderEnrolContact(w http.ResponseWriter, r *http.Request, e *enrolee, method storage.Method, status int, value, msg string, ch *storage.Challenge) error {
 	path := "/login/enrol/phone"
 	if method == storage.MethodEmail {
 		path = "/login/enrol/email"
@@ -197,7 +197,7 @@ func (s *Service) renderEnrolContact(w http.ResponseWriter, e *enrolee, method s
 		data["Notice"] = notice(ch, s.cfg.OTP.Digits)
 		data["Sent"] = true
 	}
-	s.render(w, status, "enrol_contact.html", data)
+	s.render(w, r, status, "enrol_contact.html", data)
 	return nil
 }
 
@@ -217,14 +217,14 @@ func (s *Service) postEnrolContact(w http.ResponseWriter, r *http.Request) error
 		dest, err = contact.NormalizePhone(raw, "")
 	}
 	if err != nil {
-		return s.renderEnrolContact(w, e, method, http.StatusBadRequest, raw, "That does not look right: "+err.Error(), nil)
+		return s.renderEnrolContact(w, r, e, method, http.StatusBadRequest, raw, "That does not look right: "+err.Error(), nil)
 	}
 	if wait, ch, err := s.enrolCooldown(r, e, method, dest); err != nil {
 		return err
 	} else if wait > 0 {
 		// The code already sent stays good: the page offers its form.
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
-		return s.renderEnrolContact(w, e, method, http.StatusTooManyRequests, raw,
+		return s.renderEnrolContact(w, r, e, method, http.StatusTooManyRequests, raw,
 			fmt.Sprintf("We just sent a code there. Enter it below, or wait %s before asking for a new one.", humanWait(wait)), ch)
 	}
 	f := &storage.SecondFactor{ID: keyring.RandomToken(16), UserID: e.u.ID, Method: method, Destination: dest, CreatedAt: s.cfg.Now()}
@@ -237,11 +237,11 @@ func (s *Service) postEnrolContact(w http.ResponseWriter, r *http.Request) error
 		if refused.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(refused.RetryAfter.Seconds()+0.999)))
 		}
-		return s.renderEnrolContact(w, e, method, http.StatusTooManyRequests, raw, refusedMessage(refused), nil)
+		return s.renderEnrolContact(w, r, e, method, http.StatusTooManyRequests, raw, refusedMessage(refused), nil)
 	} else if err != nil {
 		return err
 	}
-	return s.renderEnrolContact(w, e, method, http.StatusOK, raw, "", ch)
+	return s.renderEnrolContact(w, r, e, method, http.StatusOK, raw, "", ch)
 }
 
 // enrolCooldown is how long this enrolment must wait before another
@@ -324,24 +324,24 @@ func (s *Service) postEnrolVerify(w http.ResponseWriter, r *http.Request) error 
 	method := contactMethod(r)
 	f, err := s.cfg.Store.SecondFactor(r.Context(), e.u.ID, method)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && f.VerifiedAt != nil) {
-		return s.renderEnrolContact(w, e, method, http.StatusBadRequest, "", "Start again: enter the number or address to verify.", nil)
+		return s.renderEnrolContact(w, r, e, method, http.StatusBadRequest, "", "Start again: enter the number or address to verify.", nil)
 	} else if err != nil {
 		return err
 	}
 	ch, err := s.cfg.Store.LatestChallenge(r.Context(), "enrol:"+f.ID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return s.renderEnrolContact(w, e, method, http.StatusBadRequest, "", "Start again: enter the number or address to verify.", nil)
+		return s.renderEnrolContact(w, r, e, method, http.StatusBadRequest, "", "Start again: enter the number or address to verify.", nil)
 	} else if err != nil {
 		return err
 	}
 	now := s.cfg.Now()
 	if _, err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, now); errors.Is(err, storage.ErrAlreadyUsed) {
-		return s.renderEnrolContact(w, e, method, http.StatusUnauthorized, "", "This code has expired or had too many wrong guesses. Send a new one.", nil)
+		return s.renderEnrolContact(w, r, e, method, http.StatusUnauthorized, "", "This code has expired or had too many wrong guesses. Send a new one.", nil)
 	} else if err != nil {
 		return err
 	}
 	if !s.cfg.Codes.Verify(ch.CodeHash, ch.ID, r.PostFormValue("code")) {
-		return s.renderEnrolContact(w, e, method, http.StatusUnauthorized, "", "That code is not right.", ch)
+		return s.renderEnrolContact(w, r, e, method, http.StatusUnauthorized, "", "That code is not right.", ch)
 	}
 	if err := s.cfg.Store.UseChallenge(r.Context(), ch.ID, now); err != nil {
 		return err
@@ -385,7 +385,7 @@ func (s *Service) enrolled(w http.ResponseWriter, r *http.Request, e *enrolee, m
 	if err != nil {
 		return err
 	}
-	s.render(w, http.StatusOK, "recovery_codes.html", map[string]any{"Title": "Save your recovery codes", "Codes": codes,
+	s.render(w, r, http.StatusOK, "recovery_codes.html", map[string]any{"Title": "Save your recovery codes", "Codes": codes,
 		"Download": recoveryDownload(s.cfg.Issuer, e.u.Username, codes),
 		"Continue": next})
 	return nil

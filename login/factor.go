@@ -321,7 +321,7 @@ func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, a *storage.
 			p.Methods = append(p.Methods, methodOption{f.Method, methodLabels[f.Method]})
 		}
 	}
-	s.render(w, status, "code.html", p)
+	s.render(w, r, status, "code.html", p)
 	return nil
 }
 

@@ -52,7 +52,7 @@ func (s *Service) showRecovery(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, http.StatusOK, "recovery.html", map[string]any{"Title": "Use a recovery code", "AuthRequestID": a.ID})
+	s.render(w, r, http.StatusOK, "recovery.html", map[string]any{"Title": "Use a recovery code", "AuthRequestID": a.ID})
 	return nil
 }
 
@@ -64,7 +64,7 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	page := func(status int, msg string) error {
-		s.render(w, status, "recovery.html", map[string]any{"Title": "Use a recovery code", "AuthRequestID": a.ID, "Error": msg})
+		s.render(w, r, status, "recovery.html", map[string]any{"Title": "Use a recovery code", "AuthRequestID": a.ID, "Error": msg})
 		return nil
 	}
 	code, ok := otp.NormalizeRecoveryCode(r.PostFormValue("code"))
@@ -111,6 +111,6 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, http.StatusOK, "recovery_used.html", map[string]any{"Title": "Recovery code used", "Left": left, "Continue": callback})
+	s.render(w, r, http.StatusOK, "recovery_used.html", map[string]any{"Title": "Recovery code used", "Left": left, "Continue": callback})
 	return nil
 }

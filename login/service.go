@@ -198,8 +198,8 @@ var (
 
 // errorPage renders one fixed error as the HTML error page.
 func (s *Service) errorPage(pe *pageError) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		s.render(w, pe.status, "error.html", map[string]any{"Title": pe.heading, "Heading": pe.heading, "Error": pe.message})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.render(w, r, pe.status, "error.html", map[string]any{"Title": pe.heading, "Heading": pe.heading, "Error": pe.message})
 	})
 }
 
@@ -282,10 +282,10 @@ func readForm(r *http.Request) error {
 
 // render executes a template into a buffer first, so a failing template
 // never sends half a page.
-func (s *Service) render(w http.ResponseWriter, status int, name string, data any) {
+func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	var buf bytes.Buffer
 	if err := s.pages.ExecuteTemplate(&buf, name, data); err != nil {
-		s.cfg.Logger.Error("template failed", "template", name, "err", err)
+		s.cfg.Logger.ErrorContext(r.Context(), "template failed", "template", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -294,8 +294,8 @@ func (s *Service) render(w http.ResponseWriter, status int, name string, data an
 	buf.WriteTo(w)
 }
 
-func (s *Service) loggedOut(w http.ResponseWriter, _ *http.Request) error {
-	s.render(w, http.StatusOK, "logged_out.html", map[string]any{"Title": "Signed out"})
+func (s *Service) loggedOut(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, "logged_out.html", map[string]any{"Title": "Signed out"})
 	return nil
 }
 
