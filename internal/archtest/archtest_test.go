@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -91,11 +94,32 @@ var rules = []rule{
 // so that the list only ever shrinks.
 var httptestOffenders = []string{"twofold/login", "twofold/demo", "twofold/cmd/twofold"}
 
+// A sourceRule forbids what imports cannot show: a line matching pattern
+// in the production files of the packages matching one of from (but none
+// of except), and with tests also in their _test.go files.
+type sourceRule struct {
+	from, except []string
+	pattern      *regexp.Regexp
+	tests        bool
+	why          string
+}
+
+var sourceRules = []sourceRule{
+	{from: []string{"twofold/..."}, except: []string{"twofold/storage/..."}, pattern: regexp.MustCompile(`\.SQLDB\(`), tests: true,
+		why: "the raw connection pool is for storage/volume's bulk seeding; everything else goes through the Store's methods"},
+	{from: []string{"twofold/login/...", "twofold/op/...", "twofold/admin/...", "twofold/demo/..."},
+		pattern: regexp.MustCompile(`\.(Debug|Info|Warn|Error)\("`),
+		why:     "request-path logging uses the *Context calls (ErrorContext…), so that the line carries request_id"},
+}
+
 // pkg is what go list says of one of our packages.
 type pkg struct {
 	ImportPath                string
+	Dir                       string
 	Imports, Deps             []string
 	TestImports, XTestImports []string
+	GoFiles                   []string
+	TestGoFiles, XTestGoFiles []string
 	Error                     *struct{ Err string }
 }
 
@@ -120,6 +144,32 @@ func TestImportArrows(t *testing.T) {
 		}
 	}
 	checkOffenders(t, pkgs)
+}
+
+func TestSourceRules(t *testing.T) {
+	for _, p := range goList(t) {
+		for _, r := range sourceRules {
+			matches := func(pattern string) bool { return match(pattern, p.ImportPath) }
+			if !slices.ContainsFunc(r.from, matches) || slices.ContainsFunc(r.except, matches) {
+				continue
+			}
+			files := slices.Clone(p.GoFiles)
+			if r.tests {
+				files = append(append(files, p.TestGoFiles...), p.XTestGoFiles...)
+			}
+			for _, f := range files {
+				src, err := os.ReadFile(filepath.Join(p.Dir, f))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, line := range strings.Split(string(src), "\n") {
+					if m := r.pattern.FindString(line); m != "" {
+						t.Errorf("%s/%s:%d: %s…: %s", p.ImportPath, f, i+1, m, r.why)
+					}
+				}
+			}
+		}
+	}
 }
 
 // checkOffenders says what httptestOffenders allow, and fails once an
