@@ -12,7 +12,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/login/policy"
 	"github.com/twofold-id/twofold/storage"
@@ -90,7 +90,7 @@ func (a *Admin) audit(ctx context.Context, actor Actor, typ, userID, clientID, d
 	e := &storage.AuditEvent{CreatedAt: a.cfg.Now(), Type: typ, Actor: actor.Name, UserID: userID,
 		ClientID: clientID, IP: actor.IP, Outcome: "ok", Detail: detail}
 	if err := a.store.Audit(ctx, e); err != nil {
-		a.cfg.Log.Error("audit write failed", "type", typ, "err", err)
+		a.cfg.Log.ErrorContext(ctx, "audit write failed", "type", typ, "err", err)
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/storage"
 )

@@ -2,6 +2,8 @@ package admin
 
 import (
 	"net/http"
+
+	"github.com/twofold-id/twofold/storage"
 )
 
 // The handlers only translate HTTP to the service's operations, which the
@@ -136,8 +138,8 @@ func (a *Admin) setPassword(w http.ResponseWriter, r *http.Request, actor Actor)
 
 func (a *Admin) setSecondFactors(w http.ResponseWriter, r *http.Request, actor Actor) error {
 	var body struct {
-		Methods   []string `json:"methods"`
-		Preferred string   `json:"preferred"`
+		Methods   []storage.Method `json:"methods"`
+		Preferred storage.Method   `json:"preferred"`
 	}
 	if err := decode(r, &body, false); err != nil {
 		return err

@@ -136,11 +136,11 @@ func (a *Admin) serve(h handler, auth bool) http.Handler {
 		switch {
 		case ok:
 		case errors.Is(err, storage.ErrUnavailable):
-			a.cfg.Log.Error("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+			a.cfg.Log.ErrorContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 			w.Header().Set("Retry-After", strconv.Itoa(int(storage.RetryAfter.Seconds())))
 			e = &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "the database is briefly unavailable; try again shortly"}
 		default:
-			a.cfg.Log.Error("admin API request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			a.cfg.Log.ErrorContext(r.Context(), "admin API request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			e = &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error; see the server log"}
 		}
 		if e.challenge != "" {

@@ -19,18 +19,18 @@ import (
 // it. An absent (nil) field inherits; durations are strings like "5m" or
 // "90d".
 type PolicyDoc struct {
-	SecondFactor      *string  `json:"second_factor,omitempty"`
-	AllowedMethods    []string `json:"allowed_methods,omitempty"`
-	SMSFallback       *bool    `json:"sms_fallback,omitempty"`
-	CodeDigits        *int     `json:"code_digits,omitempty"`
-	CodeTTL           *string  `json:"code_ttl,omitempty"`
-	MaxAttempts       *int     `json:"max_attempts,omitempty"`
-	ResendCooldown    *string  `json:"resend_cooldown,omitempty"`
-	MaxResends        *int     `json:"max_resends,omitempty"`
-	SessionLifetime   *string  `json:"session_lifetime,omitempty"`
-	IdleTimeout       *string  `json:"idle_timeout,omitempty"`
-	RememberDevice    *string  `json:"remember_device,omitempty"`
-	ExemptAPIAccounts *bool    `json:"exempt_api_accounts,omitempty"`
+	SecondFactor      *string          `json:"second_factor,omitempty"`
+	AllowedMethods    []storage.Method `json:"allowed_methods,omitempty"`
+	SMSFallback       *bool            `json:"sms_fallback,omitempty"`
+	CodeDigits        *int             `json:"code_digits,omitempty"`
+	CodeTTL           *string          `json:"code_ttl,omitempty"`
+	MaxAttempts       *int             `json:"max_attempts,omitempty"`
+	ResendCooldown    *string          `json:"resend_cooldown,omitempty"`
+	MaxResends        *int             `json:"max_resends,omitempty"`
+	SessionLifetime   *string          `json:"session_lifetime,omitempty"`
+	IdleTimeout       *string          `json:"idle_timeout,omitempty"`
+	RememberDevice    *string          `json:"remember_device,omitempty"`
+	ExemptAPIAccounts *bool            `json:"exempt_api_accounts,omitempty"`
 }
 
 // Level names where a policy attaches: the global default, a client or a
@@ -107,11 +107,11 @@ func (d PolicyDoc) record(l Level, now time.Time) (*storage.Policy, error) {
 	}
 	if d.AllowedMethods != nil {
 		if len(d.AllowedMethods) == 0 {
-			return nil, invalid("allowed_methods", "name at least one of %s, or leave it out to inherit", strings.Join(policy.Methods, ", "))
+			return nil, invalid("allowed_methods", "name at least one of %s, or leave it out to inherit", storage.MethodNames())
 		}
 		for _, m := range d.AllowedMethods {
-			if !slices.Contains(policy.Methods, m) {
-				return nil, invalid("allowed_methods", "%q is not one of %s", m, strings.Join(policy.Methods, ", "))
+			if _, err := storage.ParseMethod(string(m)); err != nil {
+				return nil, invalid("allowed_methods", "%v", err)
 			}
 			if !p.AllowedMethods.Contains(m) {
 				p.AllowedMethods = append(p.AllowedMethods, m)
@@ -159,7 +159,7 @@ func docOf(p *storage.Policy) PolicyDoc {
 		d.SecondFactor = &p.SecondFactor
 	}
 	if len(p.AllowedMethods) > 0 {
-		d.AllowedMethods = slices.Clone([]string(p.AllowedMethods))
+		d.AllowedMethods = slices.Clone([]storage.Method(p.AllowedMethods))
 	}
 	return d
 }

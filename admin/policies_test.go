@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twofold-id/twofold/storage"
 )
 
 func str(s string) *string { return &s }
@@ -17,13 +19,13 @@ func TestPolicyDocValidation(t *testing.T) {
 		field string // "" when valid
 	}{
 		{"empty inherits everything", PolicyDoc{}, ""},
-		{"everything set", PolicyDoc{SecondFactor: str("required"), AllowedMethods: []string{"sms", "totp"},
+		{"everything set", PolicyDoc{SecondFactor: str("required"), AllowedMethods: []storage.Method{"sms", "totp"},
 			CodeDigits: num(8), CodeTTL: str("5m"), MaxAttempts: num(3), ResendCooldown: str("0s"), MaxResends: num(0),
 			SessionLifetime: str("1h30m"), RememberDevice: str("30d")}, ""},
 		{"idle off", PolicyDoc{IdleTimeout: str("0")}, ""},
 		{"second factor", PolicyDoc{SecondFactor: str("always")}, "second_factor"},
-		{"unknown method", PolicyDoc{AllowedMethods: []string{"sms", "pigeon"}}, "allowed_methods"},
-		{"empty methods", PolicyDoc{AllowedMethods: []string{}}, "allowed_methods"},
+		{"unknown method", PolicyDoc{AllowedMethods: []storage.Method{"sms", "pigeon"}}, "allowed_methods"},
+		{"empty methods", PolicyDoc{AllowedMethods: []storage.Method{}}, "allowed_methods"},
 		{"digits", PolicyDoc{CodeDigits: num(4)}, "code_digits"},
 		{"attempts", PolicyDoc{MaxAttempts: num(0)}, "max_attempts"},
 		{"resends", PolicyDoc{MaxResends: num(-1)}, "max_resends"},
@@ -62,6 +64,6 @@ func summarizeDoc(d PolicyDoc) string {
 		}
 		b.WriteString("|")
 	}
-	b.WriteString(strings.Join(d.AllowedMethods, ","))
+	b.WriteString(storage.MethodList(d.AllowedMethods).Join(","))
 	return b.String()
 }

@@ -168,8 +168,8 @@ func (a *Admin) Audit(ctx context.Context, q AuditQuery) (AuditPage, error) {
 			return AuditPage{}, err
 		}
 	}
-	events, err := a.store.AuditEventsBefore(ctx, storage.AuditFilter{UserID: userID, ClientID: q.Client, Type: q.Type,
-		Since: q.Since, Limit: q.Limit + 1}, before)
+	events, err := a.store.AuditEvents(ctx, storage.AuditFilter{UserID: userID, ClientID: q.Client, Type: q.Type,
+		Since: q.Since, Before: before, Limit: q.Limit + 1})
 	if err != nil {
 		return AuditPage{}, err
 	}

@@ -55,9 +55,9 @@ type UserView struct {
 
 // FactorView is one enrolled second-factor method.
 type FactorView struct {
-	Method      string `json:"method"`
-	Destination string `json:"destination,omitempty"`
-	Preferred   bool   `json:"preferred"`
+	Method      storage.Method `json:"method"`
+	Destination string         `json:"destination,omitempty"`
+	Preferred   bool           `json:"preferred"`
 }
 
 // ViewUser is the API's view of a user; factors may be nil (lists).
@@ -172,17 +172,21 @@ func (a *Admin) UpdateUser(ctx context.Context, actor Actor, ref string, p UserP
 	if err != nil {
 		return nil, err
 	}
-	fields := map[string]any{}
-	if p.Name != nil {
-		fields["name"] = *p.Name
+	up := storage.UserUpdate{Name: p.Name, Disabled: p.Disabled, APIAccount: p.APIAccount, Admin: p.Admin}
+	type move struct {
+		methods []storage.Method
+		dest    string
 	}
-	contacts := []struct {
-		field   string
-		in      *string
-		cur     string
-		methods []string
-	}{{"email", p.Email, u.Email, []string{"email"}}, {"phone", p.Phone, u.Phone, []string{"sms", "voice"}}}
-	for _, c := range contacts {
+	var moves []move // the methods that follow a new phone or email
+	for _, c := range []struct {
+		field    string
+		in       *string
+		cur      string
+		set      **string
+		verified **bool
+		methods  []storage.Method
+	}{{"email", p.Email, u.Email, &up.Email, &up.EmailVerified, []storage.Method{storage.MethodEmail}},
+		{"phone", p.Phone, u.Phone, &up.Phone, &up.PhoneVerified, []storage.Method{storage.MethodSMS, storage.MethodVoice}}} {
 		if c.in == nil {
 			continue
 		}
@@ -191,26 +195,20 @@ func (a *Admin) UpdateUser(ctx context.Context, actor Actor, ref string, p UserP
 			return nil, err
 		}
 		if v != c.cur {
-			fields[c.field], fields[c.field+"_verified"] = v, false
+			*c.set, *c.verified = &v, new(false) // nobody has proven the new one yet
+			moves = append(moves, move{c.methods, v})
 		}
 	}
-	for col, v := range map[string]*bool{"disabled": p.Disabled, "api_account": p.APIAccount, "admin": p.Admin} {
-		if v != nil {
-			fields[col] = *v
-		}
-	}
-	if len(fields) == 0 {
+	if up.IsZero() {
 		return u, nil
 	}
 	now := a.cfg.Now()
-	if err := a.store.UpdateUser(ctx, u.ID, fields, now); err != nil {
+	if err := a.store.UpdateUser(ctx, u.ID, up, now); err != nil {
 		return nil, err
 	}
-	for _, c := range contacts {
-		if v, ok := fields[c.field].(string); ok {
-			if err := a.store.SetFactorDestination(ctx, u.ID, c.methods, v, now); err != nil {
-				return nil, err
-			}
+	for _, m := range moves {
+		if err := a.store.SetFactorDestination(ctx, u.ID, m.methods, m.dest, now); err != nil {
+			return nil, err
 		}
 	}
 	if p.Disabled != nil && *p.Disabled && !u.Disabled {
@@ -218,19 +216,8 @@ func (a *Admin) UpdateUser(ctx context.Context, actor Actor, ref string, p UserP
 			return nil, err
 		}
 	}
-	a.audit(ctx, actor, "user_updated", u.ID, "", "fields="+fieldList(fields))
+	a.audit(ctx, actor, "user_updated", u.ID, "", "fields="+strings.Join(up.Fields(), ","))
 	return a.store.User(ctx, u.ID)
-}
-
-func fieldList(fields map[string]any) string {
-	var names []string
-	for k := range fields {
-		if k != "updated_at" {
-			names = append(names, k)
-		}
-	}
-	slices.Sort(names)
-	return strings.Join(names, ",")
 }
 
 // SetDisabled disables a user (ending their sessions) or enables them.
@@ -240,7 +227,7 @@ func (a *Admin) SetDisabled(ctx context.Context, actor Actor, ref string, disabl
 		return nil, err
 	}
 	now := a.cfg.Now()
-	if err := a.store.UpdateUser(ctx, u.ID, map[string]any{"disabled": disabled}, now); err != nil {
+	if err := a.store.UpdateUser(ctx, u.ID, storage.UserUpdate{Disabled: &disabled}, now); err != nil {
 		return nil, err
 	}
 	typ := "user_enabled"
@@ -284,7 +271,7 @@ func (a *Admin) SetPassword(ctx context.Context, actor Actor, ref, password stri
 		return err
 	}
 	now := a.cfg.Now()
-	if err := a.store.UpdateUser(ctx, u.ID, map[string]any{"password_hash": hash}, now); err != nil {
+	if err := a.store.UpdateUser(ctx, u.ID, storage.UserUpdate{PasswordHash: &hash}, now); err != nil {
 		return err
 	}
 	if err := a.store.RevokeUser(ctx, u.ID, now); err != nil {
@@ -294,17 +281,15 @@ func (a *Admin) SetPassword(ctx context.Context, actor Actor, ref, password stri
 	return nil
 }
 
-// codeMethods are the methods an admin can set: they deliver to the phone
-// or the address on the account.
-var codeMethods = []string{"sms", "voice", "email"}
-
 // SetSecondFactors sets a user's code methods (sms, voice, email) to
 // exactly methods, preferred first (default: the first listed); none
 // leaves the password alone. The admin vouches for the account's phone and
 // address: the methods count as verified, and so do the user's phone
 // (sms, voice) and email (email), as the store records with the methods.
-// Users verify their own at enrolment. Other methods (totp) are kept.
-func (a *Admin) SetSecondFactors(ctx context.Context, actor Actor, ref string, methods []string, preferred string) ([]storage.SecondFactor, error) {
+// Users verify their own at enrolment. Other methods (totp) are kept. Only
+// the code methods can be set this way: they deliver to the phone or the
+// address on the account.
+func (a *Admin) SetSecondFactors(ctx context.Context, actor Actor, ref string, methods []storage.Method, preferred storage.Method) ([]storage.SecondFactor, error) {
 	u, err := a.FindUser(ctx, "id", ref)
 	if err != nil {
 		return nil, err
@@ -318,15 +303,14 @@ func (a *Admin) SetSecondFactors(ctx context.Context, actor Actor, ref string, m
 	now := a.cfg.Now()
 	var factors []storage.SecondFactor
 	for _, m := range methods {
-		if !slices.Contains(codeMethods, m) {
+		if !m.SendsCode() {
 			return nil, invalid("methods", "%q is not sms, voice or email", m)
 		}
-		dest := u.Phone
-		if m == "email" {
-			dest = u.Email
+		dest, what := u.Phone, "phone number"
+		if m == storage.MethodEmail {
+			dest, what = u.Email, "email address"
 		}
 		if dest == "" {
-			what := map[string]string{"email": "email address", "sms": "phone number", "voice": "phone number"}[m]
 			return nil, invalid("methods", "%s: %s has no %s", m, u.Username, what)
 		}
 		if slices.ContainsFunc(factors, func(f storage.SecondFactor) bool { return f.Method == m }) {
@@ -338,6 +322,6 @@ func (a *Admin) SetSecondFactors(ctx context.Context, actor Actor, ref string, m
 	if err := a.store.ReplaceSecondFactors(ctx, u.ID, factors); err != nil {
 		return nil, err
 	}
-	a.audit(ctx, actor, "second_factor_set", u.ID, "", "methods="+strings.Join(methods, ","))
+	a.audit(ctx, actor, "second_factor_set", u.ID, "", "methods="+storage.MethodList(methods).Join(","))
 	return a.store.SecondFactors(ctx, u.ID)
 }

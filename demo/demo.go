@@ -20,7 +20,7 @@ import (
 	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 )
 
 // ClientID is the id of the demo client seeded in development mode.
@@ -82,7 +82,7 @@ func (d *Demo) relyingParty(ctx context.Context) (rp.RelyingParty, error) {
 }
 
 func (d *Demo) home(w http.ResponseWriter, r *http.Request) {
-	d.render(w, http.StatusOK, map[string]any{"Title": "Demo application"})
+	d.render(w, r, http.StatusOK, map[string]any{"Title": "Demo application"})
 }
 
 func (d *Demo) login(w http.ResponseWriter, r *http.Request) {
@@ -102,7 +102,7 @@ func (d *Demo) callback(w http.ResponseWriter, r *http.Request) {
 	// rp keeps the state in a cookie it deletes once used: a reloaded or
 	// bookmarked callback would get its plain-text 401.
 	if _, err := r.Cookie("state"); err != nil {
-		d.render(w, http.StatusBadRequest, map[string]any{"Title": "Sign-in finished",
+		d.render(w, r, http.StatusBadRequest, map[string]any{"Title": "Sign-in finished",
 			"Error": "This sign-in was already completed or has expired. Use the button below to sign in again."})
 		return
 	}
@@ -112,7 +112,7 @@ func (d *Demo) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	show := func(w http.ResponseWriter, r *http.Request, tokens *oidc.Tokens[*oidc.IDTokenClaims], _ string, _ rp.RelyingParty, info *oidc.UserInfo) {
-		d.render(w, http.StatusOK, map[string]any{
+		d.render(w, r, http.StatusOK, map[string]any{
 			"Title":    "Signed in",
 			"Claims":   pretty(tokens.IDTokenClaims),
 			"Userinfo": pretty(info),
@@ -126,19 +126,19 @@ func (d *Demo) callback(w http.ResponseWriter, r *http.Request) {
 	rp.CodeExchangeHandler(rp.UserinfoCallback(show), party).ServeHTTP(w, r)
 }
 
-func (d *Demo) rpError(w http.ResponseWriter, _ *http.Request, errorType, desc, _ string) {
-	d.render(w, http.StatusBadRequest, map[string]any{"Title": "Sign-in failed", "Error": fmt.Sprintf("%s: %s", errorType, desc)})
+func (d *Demo) rpError(w http.ResponseWriter, r *http.Request, errorType, desc, _ string) {
+	d.render(w, r, http.StatusBadRequest, map[string]any{"Title": "Sign-in failed", "Error": fmt.Sprintf("%s: %s", errorType, desc)})
 }
 
 func (d *Demo) fail(w http.ResponseWriter, r *http.Request, err error) {
 	d.log.ErrorContext(r.Context(), "demo failed", "err", err)
-	d.render(w, http.StatusInternalServerError, map[string]any{"Title": "Demo unavailable", "Error": "The demo client could not reach the provider."})
+	d.render(w, r, http.StatusInternalServerError, map[string]any{"Title": "Demo unavailable", "Error": "The demo client could not reach the provider."})
 }
 
-func (d *Demo) render(w http.ResponseWriter, status int, data map[string]any) {
+func (d *Demo) render(w http.ResponseWriter, r *http.Request, status int, data map[string]any) {
 	var buf bytes.Buffer
 	if err := d.pages.ExecuteTemplate(&buf, "demo.html", data); err != nil {
-		d.log.Error("demo template", "err", err)
+		d.log.ErrorContext(r.Context(), "demo template", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

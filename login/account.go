@@ -75,8 +75,9 @@ var accountNotices = map[string]string{
 }
 
 type methodRow struct {
-	Method, Label, Destination, Verified string
-	Preferred, Pending                   bool
+	Method                       storage.Method
+	Label, Destination, Verified string
+	Preferred, Pending           bool
 }
 
 type addLink struct{ Label, Href, ID string }
@@ -124,7 +125,7 @@ func (s *Service) renderAccount(w http.ResponseWriter, r *http.Request, u *stora
 	if p.Sessions, err = s.sessionRows(ctx, u, sess); err != nil {
 		return err
 	}
-	s.render(w, status, "account.html", p)
+	s.render(w, r, status, "account.html", p)
 	return nil
 }
 
@@ -133,16 +134,16 @@ func methodRows(factors []storage.SecondFactor) []methodRow {
 	for _, f := range factors {
 		row := methodRow{Method: f.Method, Label: methodLabels[f.Method], Preferred: f.Preferred && f.VerifiedAt != nil, Pending: f.VerifiedAt == nil}
 		switch f.Method {
-		case "email":
+		case storage.MethodEmail:
 			row.Destination = contact.MaskEmail(f.Destination)
-		case "sms", "voice":
+		case storage.MethodSMS, storage.MethodVoice:
 			row.Destination = contact.MaskPhone(f.Destination)
 		}
 		if f.VerifiedAt != nil {
 			row.Verified = f.VerifiedAt.UTC().Format("2 Jan 2006")
 		}
 		if row.Label == "" {
-			row.Label = f.Method
+			row.Label = string(f.Method)
 		}
 		rows = append(rows, row)
 	}
@@ -153,10 +154,13 @@ func methodRows(factors []storage.SecondFactor) []methodRow {
 // user has not verified yet.
 func addLinks(eff policy.Effective, factors []storage.SecondFactor) []addLink {
 	var out []addLink
-	for _, m := range []struct{ method, path string }{{"totp", "totp"}, {"sms", "phone"}, {"email", "email"}} {
+	for _, m := range []struct {
+		method storage.Method
+		path   string
+	}{{storage.MethodTOTP, "totp"}, {storage.MethodSMS, "phone"}, {storage.MethodEmail, "email"}} {
 		has := slices.ContainsFunc(factors, func(f storage.SecondFactor) bool { return f.Method == m.method && f.VerifiedAt != nil })
 		if eff.Allows(m.method) && !has {
-			out = append(out, addLink{Label: methodLabels[m.method], Href: "/login/enrol/" + m.path, ID: "add-" + m.method})
+			out = append(out, addLink{Label: methodLabels[m.method], Href: "/login/enrol/" + m.path, ID: "add-" + string(m.method)})
 		}
 	}
 	return out
@@ -201,7 +205,8 @@ func (s *Service) accountRemoveMethod(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	ctx, method := r.Context(), r.PostFormValue("method")
+	ctx := r.Context()
+	method, _ := storage.ParseMethod(r.PostFormValue("method")) // "" for no method: on no account
 	factors, err := s.cfg.Store.SecondFactors(ctx, u.ID)
 	if err != nil {
 		return err
@@ -217,7 +222,7 @@ func (s *Service) accountRemoveMethod(w http.ResponseWriter, r *http.Request) er
 	rest := slices.Delete(slices.Clone(factors), i, i+1)
 	usable := slices.ContainsFunc(rest, func(f storage.SecondFactor) bool { return f.VerifiedAt != nil && eff.Allows(f.Method) })
 	if factors[i].VerifiedAt != nil && eff.SecondFactor == policy.Required && !usable {
-		s.accountAudit(r, "second_factor_remove_refused", u, "refused", "method="+method+" reason=last_required")
+		s.accountAudit(r, "second_factor_remove_refused", u, "refused", "method="+string(method)+" reason=last_required")
 		return s.renderAccount(w, r, u, sess, http.StatusConflict, accountPage{Error: "You cannot remove your last second factor: " +
 			"your organisation requires one. Add another method first, then remove this one."})
 	}
@@ -229,7 +234,7 @@ func (s *Service) accountRemoveMethod(w http.ResponseWriter, r *http.Request) er
 			return err
 		}
 	}
-	s.accountAudit(r, "second_factor_removed", u, "ok", "method="+method)
+	s.accountAudit(r, "second_factor_removed", u, "ok", "method="+string(method))
 	s.notify(r, u, "A sign-in method was removed from your account",
 		methodLabels[method]+" can no longer be used as your second factor.")
 	http.Redirect(w, r, "/account?done=removed", http.StatusSeeOther)
@@ -242,13 +247,18 @@ func (s *Service) accountPreferMethod(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	method := r.PostFormValue("method")
-	if err := s.cfg.Store.SetPreferredFactor(r.Context(), u.ID, method); errors.Is(err, storage.ErrNotFound) {
+	method, err := storage.ParseMethod(r.PostFormValue("method"))
+	if err != nil {
+		err = storage.ErrNotFound // a name that is no method is on no account
+	} else {
+		err = s.cfg.Store.SetPreferredFactor(r.Context(), u.ID, method)
+	}
+	if errors.Is(err, storage.ErrNotFound) {
 		return s.renderAccount(w, r, u, sess, http.StatusBadRequest, accountPage{Error: "Only a verified method can be preferred."})
 	} else if err != nil {
 		return err
 	}
-	s.accountAudit(r, "second_factor_preferred", u, "ok", "method="+method)
+	s.accountAudit(r, "second_factor_preferred", u, "ok", "method="+string(method))
 	http.Redirect(w, r, "/account?done=preferred", http.StatusSeeOther)
 	return nil
 }
@@ -354,7 +364,7 @@ func (s *Service) accountRecoveryCodes(w http.ResponseWriter, r *http.Request) e
 	// A data: URL is safe here: it is built from our own text, and marked
 	// so because html/template otherwise replaces it.
 	download := template.URL("data:text/plain;charset=utf-8," + url.PathEscape(recoveryFile(s.cfg.Issuer, u.Username, codes)))
-	s.render(w, http.StatusOK, "recovery_codes.html", map[string]any{"Title": "Save your recovery codes", "Codes": codes,
+	s.render(w, r, http.StatusOK, "recovery_codes.html", map[string]any{"Title": "Save your recovery codes", "Codes": codes,
 		"Download": download, "Continue": "/account"})
 	return nil
 }

@@ -23,7 +23,7 @@ func (s *Service) policyFor(ctx context.Context, clientID, userID string) (polic
 		return s.cfg.Policy(ctx, clientID, userID)
 	}
 	o := s.cfg.OTP
-	return policy.Effective{SecondFactor: policy.Optional, AllowedMethods: policy.Methods, SMSFallback: len(o.Fallback) > 0,
+	return policy.Effective{SecondFactor: policy.Optional, AllowedMethods: storage.Methods(), SMSFallback: len(o.Fallback) > 0,
 		CodeDigits: o.Digits, CodeTTL: o.TTL, MaxAttempts: o.MaxAttempts, ResendCooldown: o.ResendCooldown,
 		MaxResends: o.MaxResends, SessionLifetime: s.cfg.SessionLifetime, ExemptAPIAccounts: true}, nil
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login/contact"
 	"github.com/twofold-id/twofold/login/guard"
 	"github.com/twofold-id/twofold/login/otp"
@@ -61,13 +61,13 @@ func (s *Service) enrolSubject(w http.ResponseWriter, r *http.Request) (*enrolee
 }
 
 // enrolMethods lists the methods the user may enrol here, per policy.
-func (s *Service) enrolMethods(r *http.Request, e *enrolee) ([]string, error) {
+func (s *Service) enrolMethods(r *http.Request, e *enrolee) ([]storage.Method, error) {
 	eff, err := s.policyFor(r.Context(), e.clientID(), e.u.ID)
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, m := range []string{"totp", "sms", "email"} {
+	var out []storage.Method
+	for _, m := range []storage.Method{storage.MethodTOTP, storage.MethodSMS, storage.MethodEmail} {
 		if eff.Allows(m) {
 			out = append(out, m)
 		}
@@ -89,16 +89,16 @@ func (s *Service) showEnrolChoice(w http.ResponseWriter, r *http.Request) error 
 	if len(methods) == 0 {
 		return errNeedsFactor
 	}
-	s.render(w, http.StatusOK, "enrol_choose.html", map[string]any{"Title": "Set up a second factor",
-		"Query": e.query(), "TOTP": slices.Contains(methods, "totp"), "SMS": slices.Contains(methods, "sms"),
-		"Email": slices.Contains(methods, "email"), "Forced": e.a != nil})
+	s.render(w, r, http.StatusOK, "enrol_choose.html", map[string]any{"Title": "Set up a second factor",
+		"Query": e.query(), "TOTP": slices.Contains(methods, storage.MethodTOTP),
+		"SMS": slices.Contains(methods, storage.MethodSMS), "Email": slices.Contains(methods, storage.MethodEmail), "Forced": e.a != nil})
 	return nil
 }
 
 // pendingTOTP returns the user's unverified authenticator enrolment,
 // starting one when there is none, so a reload shows the same QR code.
 func (s *Service) pendingTOTP(r *http.Request, u *storage.User) (*storage.SecondFactor, string, error) {
-	f, err := s.cfg.Store.SecondFactor(r.Context(), u.ID, "totp")
+	f, err := s.cfg.Store.SecondFactor(r.Context(), u.ID, storage.MethodTOTP)
 	if err == nil && f.VerifiedAt == nil && len(f.Secret) > 0 {
 		secret, err := s.openTOTPSecret(f)
 		return f, secret, err
@@ -114,7 +114,7 @@ func (s *Service) pendingTOTP(r *http.Request, u *storage.User) (*storage.Second
 	if err != nil {
 		return nil, "", err
 	}
-	f = &storage.SecondFactor{ID: keyring.RandomToken(16), UserID: u.ID, Method: "totp", CreatedAt: s.cfg.Now()}
+	f = &storage.SecondFactor{ID: keyring.RandomToken(16), UserID: u.ID, Method: storage.MethodTOTP, CreatedAt: s.cfg.Now()}
 	f.Secret = s.cfg.Keyring.Seal([]byte(secret), "second_factors.secret:"+f.ID)
 	return f, secret, s.cfg.Store.AddSecondFactor(r.Context(), f)
 }
@@ -137,7 +137,7 @@ func (s *Service) renderEnrolTOTP(w http.ResponseWriter, r *http.Request, e *enr
 	if err != nil {
 		return err
 	}
-	s.render(w, status, "enrol_totp.html", map[string]any{"Title": "Set up an authenticator app", "Query": e.query(),
+	s.render(w, r, status, "enrol_totp.html", map[string]any{"Title": "Set up an authenticator app", "Query": e.query(),
 		"AuthRequestID": authRequestID(e), "QR": template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)), // our own bytes
 		"Secret": groupsOf4(secret), "URI": uri, "Error": msg})
 	return nil
@@ -161,15 +161,15 @@ func (s *Service) postEnrolTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err := s.cfg.Store.VerifySecondFactor(r.Context(), f.ID, step, s.cfg.Now()); err != nil {
 		return err
 	}
-	return s.enrolled(w, r, e, "totp", "otp")
+	return s.enrolled(w, r, e, storage.MethodTOTP, "otp")
 }
 
 // contactMethod maps an enrolment path to its method.
-func contactMethod(r *http.Request) string {
+func contactMethod(r *http.Request) storage.Method {
 	if strings.Contains(r.URL.Path, "/email") {
-		return "email"
+		return storage.MethodEmail
 	}
-	return "sms"
+	return storage.MethodSMS
 }
 
 func (s *Service) showEnrolContact(w http.ResponseWriter, r *http.Request) error {
@@ -180,24 +180,24 @@ func (s *Service) showEnrolContact(w http.ResponseWriter, r *http.Request) error
 	// The form starts with what the account already has: most users verify
 	// the address (or number) they signed up with.
 	method, value := contactMethod(r), e.u.Phone
-	if method == "email" {
+	if method == storage.MethodEmail {
 		value = e.u.Email
 	}
-	return s.renderEnrolContact(w, e, method, http.StatusOK, value, "", nil)
+	return s.renderEnrolContact(w, r, e, method, http.StatusOK, value, "", nil)
 }
 
-func (s *Service) renderEnrolContact(w http.ResponseWriter, e *enrolee, method string, status int, value, msg string, ch *storage.Challenge) error {
+func (s *Service) renderEnrolContact(w http.ResponseWriter, r *http.Request, e *enrolee, method storage.Method, status int, value, msg string, ch *storage.Challenge) error {
 	path := "/login/enrol/phone"
-	if method == "email" {
+	if method == storage.MethodEmail {
 		path = "/login/enrol/email"
 	}
-	data := map[string]any{"Title": "Verify your " + map[string]string{"sms": "phone number", "email": "email address"}[method],
+	data := map[string]any{"Title": "Verify your " + map[storage.Method]string{storage.MethodSMS: "phone number", storage.MethodEmail: "email address"}[method],
 		"Method": method, "Path": path, "AuthRequestID": authRequestID(e), "Value": value, "Error": msg}
 	if ch != nil {
 		data["Notice"] = notice(ch, s.cfg.OTP.Digits)
 		data["Sent"] = true
 	}
-	s.render(w, status, "enrol_contact.html", data)
+	s.render(w, r, status, "enrol_contact.html", data)
 	return nil
 }
 
@@ -211,20 +211,20 @@ func (s *Service) postEnrolContact(w http.ResponseWriter, r *http.Request) error
 	method := contactMethod(r)
 	raw := strings.TrimSpace(r.PostFormValue("destination"))
 	var dest string
-	if method == "email" {
+	if method == storage.MethodEmail {
 		dest, err = contact.NormalizeEmail(raw)
 	} else {
 		dest, err = contact.NormalizePhone(raw, "")
 	}
 	if err != nil {
-		return s.renderEnrolContact(w, e, method, http.StatusBadRequest, raw, "That does not look right: "+err.Error(), nil)
+		return s.renderEnrolContact(w, r, e, method, http.StatusBadRequest, raw, "That does not look right: "+err.Error(), nil)
 	}
 	if wait, ch, err := s.enrolCooldown(r, e, method, dest); err != nil {
 		return err
 	} else if wait > 0 {
 		// The code already sent stays good: the page offers its form.
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
-		return s.renderEnrolContact(w, e, method, http.StatusTooManyRequests, raw,
+		return s.renderEnrolContact(w, r, e, method, http.StatusTooManyRequests, raw,
 			fmt.Sprintf("We just sent a code there. Enter it below, or wait %s before asking for a new one.", humanWait(wait)), ch)
 	}
 	f := &storage.SecondFactor{ID: keyring.RandomToken(16), UserID: e.u.ID, Method: method, Destination: dest, CreatedAt: s.cfg.Now()}
@@ -237,11 +237,11 @@ func (s *Service) postEnrolContact(w http.ResponseWriter, r *http.Request) error
 		if refused.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(refused.RetryAfter.Seconds()+0.999)))
 		}
-		return s.renderEnrolContact(w, e, method, http.StatusTooManyRequests, raw, refusedMessage(refused), nil)
+		return s.renderEnrolContact(w, r, e, method, http.StatusTooManyRequests, raw, refusedMessage(refused), nil)
 	} else if err != nil {
 		return err
 	}
-	return s.renderEnrolContact(w, e, method, http.StatusOK, raw, "", ch)
+	return s.renderEnrolContact(w, r, e, method, http.StatusOK, raw, "", ch)
 }
 
 // enrolCooldown is how long this enrolment must wait before another
@@ -250,7 +250,7 @@ func (s *Service) postEnrolContact(w http.ResponseWriter, r *http.Request) error
 // to dest by the user's pending enrolment of method, which it returns.
 // Another destination (a typo corrected) need not wait; the abuse limits
 // per destination and per IP still apply to it.
-func (s *Service) enrolCooldown(r *http.Request, e *enrolee, method, dest string) (time.Duration, *storage.Challenge, error) {
+func (s *Service) enrolCooldown(r *http.Request, e *enrolee, method storage.Method, dest string) (time.Duration, *storage.Challenge, error) {
 	f, err := s.cfg.Store.SecondFactor(r.Context(), e.u.ID, method)
 	if errors.Is(err, storage.ErrNotFound) {
 		return 0, nil, nil
@@ -283,7 +283,7 @@ func (s *Service) enrolCooldown(r *http.Request, e *enrolee, method, dest string
 func (s *Service) sendVerification(r *http.Request, u *storage.User, f *storage.SecondFactor) (*storage.Challenge, error) {
 	// The same limits as sign-in codes: enrolment must not become a way
 	// to pump texts to numbers of an attacker's choosing.
-	if err := s.allowSend(r, u.ID, "", f.Method, f.Destination); err != nil {
+	if err := s.allowSend(r, u.ID, "", string(f.Method), f.Destination); err != nil {
 		return nil, err
 	}
 	code, err := otp.Generate(s.cfg.OTP.Digits)
@@ -297,20 +297,21 @@ func (s *Service) sendVerification(r *http.Request, u *storage.User, f *storage.
 	if err := s.cfg.Store.CreateChallenge(r.Context(), ch); err != nil {
 		return nil, err
 	}
-	snd := s.cfg.Senders[sender.Channel(f.Method)]
+	channel := sender.Channel(f.Method) // a code method's own channel has its name
+	snd := s.cfg.Senders[channel]
 	if snd == nil {
 		return nil, errNoChannel
 	}
-	id, err := snd.Send(r.Context(), sender.Message{Channel: sender.Channel(f.Method), To: f.Destination, Code: code,
+	id, err := snd.Send(r.Context(), sender.Message{Channel: channel, To: f.Destination, Code: code,
 		Issuer: s.cfg.Issuer, AppName: s.cfg.AppName, TTL: s.cfg.OTP.TTL, Purpose: sender.PurposeVerify})
 	if err != nil {
-		s.cfg.Logger.WarnContext(r.Context(), "verification code delivery failed", "channel", f.Method, "err", err)
-		s.auditDetail(r, "verification_send_failed", u.ID, "", "failed", "channel="+f.Method)
-		s.cfg.Metrics.CodeSent(f.Method, "failed")
+		s.cfg.Logger.WarnContext(r.Context(), "verification code delivery failed", "channel", channel, "err", err)
+		s.auditDetail(r, "verification_send_failed", u.ID, "", "failed", "channel="+string(channel))
+		s.cfg.Metrics.CodeSent(string(channel), "failed")
 		return nil, errNoChannel
 	}
-	s.cfg.Metrics.CodeSent(f.Method, "sent")
-	s.auditDetail(r, "verification_sent", u.ID, "", "ok", fmt.Sprintf("channel=%s provider_id=%s", f.Method, id))
+	s.cfg.Metrics.CodeSent(string(channel), "sent")
+	s.auditDetail(r, "verification_sent", u.ID, "", "ok", fmt.Sprintf("channel=%s provider_id=%s", channel, id))
 	return ch, nil
 }
 
@@ -323,24 +324,24 @@ func (s *Service) postEnrolVerify(w http.ResponseWriter, r *http.Request) error 
 	method := contactMethod(r)
 	f, err := s.cfg.Store.SecondFactor(r.Context(), e.u.ID, method)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && f.VerifiedAt != nil) {
-		return s.renderEnrolContact(w, e, method, http.StatusBadRequest, "", "Start again: enter the number or address to verify.", nil)
+		return s.renderEnrolContact(w, r, e, method, http.StatusBadRequest, "", "Start again: enter the number or address to verify.", nil)
 	} else if err != nil {
 		return err
 	}
 	ch, err := s.cfg.Store.LatestChallenge(r.Context(), "enrol:"+f.ID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return s.renderEnrolContact(w, e, method, http.StatusBadRequest, "", "Start again: enter the number or address to verify.", nil)
+		return s.renderEnrolContact(w, r, e, method, http.StatusBadRequest, "", "Start again: enter the number or address to verify.", nil)
 	} else if err != nil {
 		return err
 	}
 	now := s.cfg.Now()
 	if _, err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, now); errors.Is(err, storage.ErrAlreadyUsed) {
-		return s.renderEnrolContact(w, e, method, http.StatusUnauthorized, "", "This code has expired or had too many wrong guesses. Send a new one.", nil)
+		return s.renderEnrolContact(w, r, e, method, http.StatusUnauthorized, "", "This code has expired or had too many wrong guesses. Send a new one.", nil)
 	} else if err != nil {
 		return err
 	}
 	if !s.cfg.Codes.Verify(ch.CodeHash, ch.ID, r.PostFormValue("code")) {
-		return s.renderEnrolContact(w, e, method, http.StatusUnauthorized, "", "That code is not right.", ch)
+		return s.renderEnrolContact(w, r, e, method, http.StatusUnauthorized, "", "That code is not right.", ch)
 	}
 	if err := s.cfg.Store.UseChallenge(r.Context(), ch.ID, now); err != nil {
 		return err
@@ -356,12 +357,12 @@ func (s *Service) postEnrolVerify(w http.ResponseWriter, r *http.Request) error 
 
 // enrolled finishes an enrolment: an audit event, recovery codes with the
 // first factor, then the sign-in completes (or the account page returns).
-func (s *Service) enrolled(w http.ResponseWriter, r *http.Request, e *enrolee, method, amr string) error {
+func (s *Service) enrolled(w http.ResponseWriter, r *http.Request, e *enrolee, method storage.Method, amr string) error {
 	clientID := ""
 	if e.a != nil {
 		clientID = e.a.ClientID
 	}
-	s.auditDetail(r, "second_factor_enrolled", e.u.ID, clientID, "ok", "method="+method)
+	s.auditDetail(r, "second_factor_enrolled", e.u.ID, clientID, "ok", "method="+string(method))
 	s.notify(r, e.u, "A sign-in method was added to your account",
 		methodLabels[method]+" can now be used as your second factor when you sign in.")
 	next := "/account"
@@ -384,7 +385,7 @@ func (s *Service) enrolled(w http.ResponseWriter, r *http.Request, e *enrolee, m
 	if err != nil {
 		return err
 	}
-	s.render(w, http.StatusOK, "recovery_codes.html", map[string]any{"Title": "Save your recovery codes", "Codes": codes,
+	s.render(w, r, http.StatusOK, "recovery_codes.html", map[string]any{"Title": "Save your recovery codes", "Codes": codes,
 		"Download": recoveryDownload(s.cfg.Issuer, e.u.Username, codes),
 		"Continue": next})
 	return nil

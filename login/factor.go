@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login/contact"
 	"github.com/twofold-id/twofold/login/guard"
 	"github.com/twofold-id/twofold/login/otp"
@@ -27,24 +27,22 @@ type OTPSettings struct {
 	Fallback map[sender.Channel][]sender.Channel
 }
 
-// codeMethods are the second-factor methods delivered as a one-time code.
-var codeMethods = []string{"sms", "voice", "email"}
-
 // amrOf is the RFC 8176 value of the channel that delivered a code; email
 // has no registered value, so it says "email" rather than pretend.
-func amrOf(channel string) string {
+func amrOf(channel storage.Method) string {
 	switch channel {
-	case "totp":
+	case storage.MethodTOTP:
 		return "otp"
-	case "sms":
+	case storage.MethodSMS:
 		return "sms"
-	case "voice":
+	case storage.MethodVoice:
 		return "tel"
 	}
 	return "email"
 }
 
-var methodLabels = map[string]string{"sms": "Text message (SMS)", "voice": "Phone call", "email": "Email", "totp": "Authenticator app"}
+var methodLabels = map[storage.Method]string{storage.MethodSMS: "Text message (SMS)", storage.MethodVoice: "Phone call",
+	storage.MethodEmail: "Email", storage.MethodTOTP: "Authenticator app"}
 
 // codeFactors returns the user's usable, verified methods (codes sent by
 // SMS, call or email, and authenticator apps), preferred first.
@@ -57,10 +55,10 @@ func (s *Service) codeFactors(ctx context.Context, userID string) ([]storage.Sec
 		if f.VerifiedAt == nil {
 			return true
 		}
-		if f.Method == "totp" {
+		if f.Method == storage.MethodTOTP {
 			return len(f.Secret) == 0
 		}
-		return !slices.Contains(codeMethods, f.Method) || f.Destination == ""
+		return !f.Method.SendsCode() || f.Destination == ""
 	}), nil
 }
 
@@ -109,7 +107,7 @@ func (s *Service) startSecondFactor(w http.ResponseWriter, r *http.Request, a *s
 	var err error
 	// A method that a limit refuses or that cannot deliver gives way to
 	// the next; from names the first that failed, for the page to say so.
-	from := ""
+	var from storage.Method
 	for _, f := range factors {
 		if err = s.sendCode(r, a, u, f, from); !errors.Is(err, guard.ErrRefused) && !errors.Is(err, errNoChannel) {
 			break
@@ -147,7 +145,7 @@ func (s *Service) codeWait(w http.ResponseWriter, r *http.Request, u *storage.Us
 // falling back along the configured chain when a channel fails, but only
 // to a number or an address that is verified. from names the method that
 // failed before this one, if any.
-func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.User, f storage.SecondFactor, from string) error {
+func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.User, f storage.SecondFactor, from storage.Method) error {
 	ctx := r.Context()
 	o, err := s.otpFor(ctx, a, u)
 	if err != nil {
@@ -159,7 +157,7 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 	}
 	if sent > int64(o.MaxResends) {
 		s.audit(r, "code_send_refused", u.ID, a.ClientID, "per-login cap")
-		s.cfg.Metrics.SendBlocked(f.Method, "resend")
+		s.cfg.Metrics.SendBlocked(string(f.Method), "resend")
 		return errTooManySends
 	}
 	code, err := otp.Generate(o.Digits)
@@ -176,18 +174,19 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 	if sent == 0 {
 		create = s.cfg.Store.CreateFirstChallenge // no earlier code to end
 	}
-	if f.Method == "totp" { // nothing to send: the challenge only counts the guesses
+	if f.Method == storage.MethodTOTP { // nothing to send: the challenge only counts the guesses
 		ch.CodeHash, ch.Destination = "", ""
 		return create(ctx, ch)
 	}
 	if err := create(ctx, ch); err != nil {
 		return err
 	}
-	chain := append([]sender.Channel{sender.Channel(f.Method)}, o.Fallback[sender.Channel(f.Method)]...)
+	own := sender.Channel(f.Method) // a code method's own channel has its name
+	chain := append([]sender.Channel{own}, o.Fallback[own]...)
 	var refused error // the last send a limit refused for now (a country allow-list is not for now)
 	for _, channel := range chain {
 		dest, verified := f.Destination, true // a method's own destination was proven when it was set
-		if string(channel) != f.Method {
+		if channel != own {
 			dest, verified = destinationFor(u, channel)
 		}
 		snd := s.cfg.Senders[channel]
@@ -216,8 +215,9 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 			s.cfg.Metrics.CodeSent(string(channel), "failed")
 			continue
 		}
-		from, outcome := "", "sent"
-		if string(channel) != f.Method {
+		var from storage.Method
+		outcome := "sent"
+		if channel != own {
 			from, outcome = f.Method, "fallback"
 			s.auditDetail(r, "code_fallback", u.ID, a.ClientID, "ok", fmt.Sprintf("from=%s to=%s", f.Method, channel))
 		}
@@ -226,7 +226,7 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 		// the start; only a fallback changes them. The provider's message
 		// id goes to the audit event.
 		if from != "" {
-			if err := s.cfg.Store.SetChallengeDelivery(ctx, ch.ID, string(channel), dest, from, id); err != nil {
+			if err := s.cfg.Store.SetChallengeDelivery(ctx, ch.ID, storage.Method(channel), dest, from, id); err != nil {
 				return err
 			}
 		}
@@ -269,7 +269,10 @@ type codePage struct {
 	Methods                             []methodOption
 }
 
-type methodOption struct{ Method, Label string }
+type methodOption struct {
+	Method storage.Method
+	Label  string
+}
 
 // showCode renders the code page for the request's newest challenge.
 func (s *Service) showCode(w http.ResponseWriter, r *http.Request) error {
@@ -301,8 +304,8 @@ func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, a *storage.
 	}
 	p := codePage{Title: "Enter your code", AuthRequestID: a.ID, Error: msg, Digits: o.Digits,
 		Notice:    notice(ch, o.Digits),
-		CanResend: sent <= int64(o.MaxResends) && ch.Method != "totp"}
-	if ch.Method == "totp" {
+		CanResend: sent <= int64(o.MaxResends) && ch.Method != storage.MethodTOTP}
+	if ch.Method == storage.MethodTOTP {
 		p.Digits = 6
 	}
 	left, err := s.cfg.Store.RecoveryCodesLeft(r.Context(), u.ID)
@@ -318,46 +321,46 @@ func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, a *storage.
 			p.Methods = append(p.Methods, methodOption{f.Method, methodLabels[f.Method]})
 		}
 	}
-	s.render(w, status, "code.html", p)
+	s.render(w, r, status, "code.html", p)
 	return nil
 }
 
 // notice tells the user where the code went, masked, and says so plainly
 // when it went somewhere else than they chose.
 func notice(ch *storage.Challenge, digits int) string {
-	if ch.Method == "totp" {
+	if ch.Method == storage.MethodTOTP {
 		if ch.FallbackFrom != "" {
 			return couldNot(ch.FallbackFrom) + ", so enter the 6-digit code from your authenticator app."
 		}
 		return "Enter the 6-digit code from your authenticator app."
 	}
 	masked := contact.MaskPhone(ch.Destination)
-	if ch.Channel == "email" {
+	if ch.Channel == storage.MethodEmail {
 		masked = contact.MaskEmail(ch.Destination)
 	}
 	switch {
-	case ch.FallbackFrom != "" && ch.Channel == "email":
+	case ch.FallbackFrom != "" && ch.Channel == storage.MethodEmail:
 		return fmt.Sprintf("%s, so we emailed the code to %s.", couldNot(ch.FallbackFrom), masked)
-	case ch.FallbackFrom != "" && ch.Channel == "voice":
+	case ch.FallbackFrom != "" && ch.Channel == storage.MethodVoice:
 		return fmt.Sprintf("%s, so we are calling %s to read you a %d-digit code.", couldNot(ch.FallbackFrom), masked, digits)
 	case ch.FallbackFrom != "":
 		return fmt.Sprintf("%s, so we sent the code to %s.", couldNot(ch.FallbackFrom), masked)
-	case ch.Channel == "voice":
+	case ch.Channel == storage.MethodVoice:
 		return fmt.Sprintf("We are calling %s to read you a %d-digit code.", masked, digits)
-	case ch.Channel == "email":
+	case ch.Channel == storage.MethodEmail:
 		return fmt.Sprintf("We emailed a %d-digit code to %s.", digits, masked)
 	}
 	return fmt.Sprintf("We sent a %d-digit code to %s.", digits, masked)
 }
 
 // couldNot says which way of reaching the user failed before a fallback.
-func couldNot(method string) string {
+func couldNot(method storage.Method) string {
 	switch method {
-	case "sms":
+	case storage.MethodSMS:
 		return "We couldn't text you"
-	case "voice":
+	case storage.MethodVoice:
 		return "We couldn't call you"
-	case "email":
+	case storage.MethodEmail:
 		return "We couldn't email you"
 	}
 	return "We couldn't reach you the way you chose"
@@ -403,7 +406,7 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !ok {
-		if err := s.failure(r, ch.Channel, u.ID, a.ClientID); err != nil {
+		if err := s.failure(r, string(ch.Channel), u.ID, a.ClientID); err != nil {
 			return err
 		}
 		left := ch.MaxAttempts - attempts // this guess's own count: exact under parallel guesses
@@ -421,7 +424,7 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	s.auditDetail(r, "code_ok", u.ID, a.ClientID, "accepted", "channel="+ch.Channel)
+	s.auditDetail(r, "code_ok", u.ID, a.ClientID, "accepted", "channel="+string(ch.Channel))
 	return s.signIn(w, r, a, u, []string{"pwd", amr, "mfa"}, ACRTwoFactor, true)
 }
 
@@ -451,10 +454,11 @@ func (s *Service) postMethod(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.switchTo(w, r, a, u, r.PostFormValue("method"))
+	method, _ := storage.ParseMethod(r.PostFormValue("method")) // "" for no method: not available
+	return s.switchTo(w, r, a, u, method)
 }
 
-func (s *Service) switchTo(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, method string) error {
+func (s *Service) switchTo(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, method storage.Method) error {
 	factors, err := s.allowedFactors(r.Context(), a, u)
 	if err != nil {
 		return err
@@ -512,10 +516,10 @@ func (s *Service) allowedFactors(ctx context.Context, a *storage.AuthRequest, u 
 // a sent code, or the authenticator app's TOTP, whose accepted time step is
 // recorded once so the same code cannot be used again.
 func (s *Service) checkCode(ctx context.Context, ch *storage.Challenge, u *storage.User, code string, now time.Time) (bool, error) {
-	if ch.Method != "totp" {
+	if ch.Method != storage.MethodTOTP {
 		return s.cfg.Codes.Verify(ch.CodeHash, ch.ID, code), nil
 	}
-	f, err := s.cfg.Store.SecondFactor(ctx, u.ID, "totp")
+	f, err := s.cfg.Store.SecondFactor(ctx, u.ID, storage.MethodTOTP)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil
 	} else if err != nil {

@@ -12,7 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -133,7 +133,7 @@ func (s *Service) showPassword(w http.ResponseWriter, r *http.Request, a *storag
 	if c, err := s.cfg.Store.Client(r.Context(), a.ClientID); err == nil && c.Name != "" {
 		name = c.Name
 	}
-	s.render(w, status, "password.html", map[string]any{
+	s.render(w, r, status, "password.html", map[string]any{
 		"Title": "Sign in", "ClientName": name, "AuthRequestID": a.ID, "Username": username, "Error": msg,
 	})
 	return nil
@@ -361,7 +361,7 @@ func (s *Service) redirectError(w http.ResponseWriter, r *http.Request, a *stora
 		}
 		// The redirect URI was matched exactly against the client's at
 		// /authorize; a native app's custom scheme must survive escaping.
-		s.render(w, http.StatusOK, "form_post.html", map[string]any{"Title": "Returning to the application",
+		s.render(w, r, http.StatusOK, "form_post.html", map[string]any{"Title": "Returning to the application",
 			"Action": template.URL(a.RedirectURI), "Fields": fields})
 		return nil
 	}

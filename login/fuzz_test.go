@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login/guard"
 	"github.com/twofold-id/twofold/login/otp"
 	"github.com/twofold-id/twofold/storage"

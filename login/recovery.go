@@ -52,7 +52,7 @@ func (s *Service) showRecovery(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, http.StatusOK, "recovery.html", map[string]any{"Title": "Use a recovery code", "AuthRequestID": a.ID})
+	s.render(w, r, http.StatusOK, "recovery.html", map[string]any{"Title": "Use a recovery code", "AuthRequestID": a.ID})
 	return nil
 }
 
@@ -64,7 +64,7 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	page := func(status int, msg string) error {
-		s.render(w, status, "recovery.html", map[string]any{"Title": "Use a recovery code", "AuthRequestID": a.ID, "Error": msg})
+		s.render(w, r, status, "recovery.html", map[string]any{"Title": "Use a recovery code", "AuthRequestID": a.ID, "Error": msg})
 		return nil
 	}
 	code, ok := otp.NormalizeRecoveryCode(r.PostFormValue("code"))
@@ -90,7 +90,7 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 	err = s.cfg.Store.UseRecoveryCode(r.Context(), u.ID, s.cfg.Codes.Hash(u.ID, code), now)
 	if errors.Is(err, storage.ErrNotFound) {
 		s.audit(r, "recovery_code_failed", u.ID, a.ClientID, "rejected")
-		if err := s.failure(r, "recovery", u.ID, a.ClientID); err != nil {
+		if err := s.failure(r, string(storage.MethodRecovery), u.ID, a.ClientID); err != nil {
 			return err
 		}
 		return page(http.StatusUnauthorized, "That recovery code is not right, or it was used already.")
@@ -111,6 +111,6 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, http.StatusOK, "recovery_used.html", map[string]any{"Title": "Recovery code used", "Left": left, "Continue": callback})
+	s.render(w, r, http.StatusOK, "recovery_used.html", map[string]any{"Title": "Recovery code used", "Left": left, "Continue": callback})
 	return nil
 }

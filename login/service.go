@@ -16,7 +16,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login/otp"
 	"github.com/twofold-id/twofold/login/policy"
 	"github.com/twofold-id/twofold/login/sender"
@@ -40,7 +40,7 @@ type Store interface {
 	SecondFactors(ctx context.Context, userID string) ([]storage.SecondFactor, error)
 	SetPendingUser(ctx context.Context, authRequestID, userID string) error
 	CreateChallenge(ctx context.Context, c *storage.Challenge) error
-	SetChallengeDelivery(ctx context.Context, id, channel, destination, fallbackFrom, providerID string) error
+	SetChallengeDelivery(ctx context.Context, id string, channel storage.Method, destination string, fallbackFrom storage.Method, providerID string) error
 	LatestChallenge(ctx context.Context, authRequestID string) (*storage.Challenge, error)
 	CountChallenges(ctx context.Context, authRequestID string) (int64, error)
 	CreateFirstChallenge(ctx context.Context, c *storage.Challenge) error
@@ -50,15 +50,15 @@ type Store interface {
 	AddSessionClient(ctx context.Context, sessionID, clientID string) error
 	RotateSession(ctx context.Context, oldID string, next *storage.Session, now time.Time) error
 	AddSecondFactor(ctx context.Context, f *storage.SecondFactor) error
-	SecondFactor(ctx context.Context, userID, method string) (*storage.SecondFactor, error)
+	SecondFactor(ctx context.Context, userID string, method storage.Method) (*storage.SecondFactor, error)
 	VerifySecondFactor(ctx context.Context, id string, step int64, now time.Time) error
 	AdvanceTOTPStep(ctx context.Context, id string, step int64) error
-	DeleteSecondFactor(ctx context.Context, userID, method string) error
-	SetPreferredFactor(ctx context.Context, userID, method string) error
+	DeleteSecondFactor(ctx context.Context, userID string, method storage.Method) error
+	SetPreferredFactor(ctx context.Context, userID string, method storage.Method) error
 	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string, now time.Time) error
 	UseRecoveryCode(ctx context.Context, userID, hash string, now time.Time) error
 	RecoveryCodesLeft(ctx context.Context, userID string) (int64, error)
-	UpdateUserContact(ctx context.Context, userID, method, destination string, now time.Time) error
+	UpdateUserContact(ctx context.Context, userID string, method storage.Method, destination string, now time.Time) error
 	RehashPassword(ctx context.Context, userID, oldHash, newHash string) error
 }
 
@@ -198,8 +198,8 @@ var (
 
 // errorPage renders one fixed error as the HTML error page.
 func (s *Service) errorPage(pe *pageError) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		s.render(w, pe.status, "error.html", map[string]any{"Title": pe.heading, "Heading": pe.heading, "Error": pe.message})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.render(w, r, pe.status, "error.html", map[string]any{"Title": pe.heading, "Heading": pe.heading, "Error": pe.message})
 	})
 }
 
@@ -282,10 +282,10 @@ func readForm(r *http.Request) error {
 
 // render executes a template into a buffer first, so a failing template
 // never sends half a page.
-func (s *Service) render(w http.ResponseWriter, status int, name string, data any) {
+func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	var buf bytes.Buffer
 	if err := s.pages.ExecuteTemplate(&buf, name, data); err != nil {
-		s.cfg.Logger.Error("template failed", "template", name, "err", err)
+		s.cfg.Logger.ErrorContext(r.Context(), "template failed", "template", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -294,8 +294,8 @@ func (s *Service) render(w http.ResponseWriter, status int, name string, data an
 	buf.WriteTo(w)
 }
 
-func (s *Service) loggedOut(w http.ResponseWriter, _ *http.Request) error {
-	s.render(w, http.StatusOK, "logged_out.html", map[string]any{"Title": "Signed out"})
+func (s *Service) loggedOut(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, "logged_out.html", map[string]any{"Title": "Signed out"})
 	return nil
 }
 

@@ -77,7 +77,7 @@ func (p *Provider) serveEndSession(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case browser == nil && l.problem != "":
-		p.renderLogout(w, http.StatusBadRequest, logoutPage{Title: "Sign-out failed", Heading: "This sign-out link cannot be used",
+		p.renderLogout(w, r, http.StatusBadRequest, logoutPage{Title: "Sign-out failed", Heading: "This sign-out link cannot be used",
 			Problem: l.problem, Message: "You are not signed in to twofold in this browser. Go back to the application."})
 	case browser == nil:
 		http.Redirect(w, r, l.target(), http.StatusFound)
@@ -98,7 +98,7 @@ func (p *Provider) serveEndSession(w http.ResponseWriter, r *http.Request) {
 // session ends.
 func (p *Provider) serveLogoutConfirm(w http.ResponseWriter, r *http.Request) {
 	if err := p.csrf.Check(r); err != nil {
-		p.renderLogout(w, http.StatusForbidden, logoutPage{Title: "Form refused", Heading: "This form was sent from another site",
+		p.renderLogout(w, r, http.StatusForbidden, logoutPage{Title: "Form refused", Heading: "This form was sent from another site",
 			Message: "twofold accepts forms only from its own pages. Open the page again and send the form from there."})
 		return
 	}
@@ -108,7 +108,7 @@ func (p *Provider) serveLogoutConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostForm.Get("confirm") != "yes" {
-		p.renderLogout(w, http.StatusOK, logoutPage{Title: "Still signed in", Heading: "You are still signed in",
+		p.renderLogout(w, r, http.StatusOK, logoutPage{Title: "Still signed in", Heading: "You are still signed in",
 			Message: "Your twofold session goes on. You can close this window."})
 		return
 	}
@@ -204,7 +204,7 @@ func (p *Provider) askLogout(w http.ResponseWriter, r *http.Request, l *logoutRe
 			page.Fields = append(page.Fields, hiddenField{Name: k, Value: v})
 		}
 	}
-	p.renderLogout(w, http.StatusOK, page)
+	p.renderLogout(w, r, http.StatusOK, page)
 }
 
 func cmpOr(a, b string) string {
@@ -219,7 +219,7 @@ func cmpOr(a, b string) string {
 func (p *Provider) logoutUnavailable(w http.ResponseWriter, r *http.Request, err error) {
 	p.opts.Logger.ErrorContext(r.Context(), "end_session failed", "path", r.URL.Path, "err", err)
 	w.Header().Set("Retry-After", "5")
-	p.renderLogout(w, http.StatusServiceUnavailable, logoutPage{Title: "Try again shortly", Heading: "Sign-out is unavailable right now",
+	p.renderLogout(w, r, http.StatusServiceUnavailable, logoutPage{Title: "Try again shortly", Heading: "Sign-out is unavailable right now",
 		Message: "twofold cannot reach its database. Try again in a few seconds."})
 }
 
@@ -238,10 +238,10 @@ type hiddenField struct{ Name, Value string }
 // renderLogout renders logout.html into a buffer first, so a failing
 // template never sends half a page. (The page headers are set around
 // serveLogout.)
-func (p *Provider) renderLogout(w http.ResponseWriter, status int, page logoutPage) {
+func (p *Provider) renderLogout(w http.ResponseWriter, r *http.Request, status int, page logoutPage) {
 	var buf bytes.Buffer
 	if err := p.opts.Pages.ExecuteTemplate(&buf, "logout.html", page); err != nil {
-		p.opts.Logger.Error("template failed", "template", "logout.html", "err", err)
+		p.opts.Logger.ErrorContext(r.Context(), "template failed", "template", "logout.html", "err", err)
 		writeError(w, true, http.StatusInternalServerError, "server_error", "internal error")
 		return
 	}

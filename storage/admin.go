@@ -19,32 +19,6 @@ func (s *Store) UsersAfter(ctx context.Context, after string, limit int) ([]User
 	return out, translate(q.Limit(limit).Find(&out).Error)
 }
 
-// AuditEventsBefore is AuditEvents for one page: events matching f with an
-// id below before (0: from the newest), newest first.
-func (s *Store) AuditEventsBefore(ctx context.Context, f AuditFilter, before int64) ([]AuditEvent, error) {
-	q := s.db.WithContext(ctx).Order("id DESC")
-	if before > 0 {
-		q = q.Where("id < ?", before)
-	}
-	if f.UserID != "" {
-		q = q.Where("user_id = ?", f.UserID)
-	}
-	if f.ClientID != "" {
-		q = q.Where("client_id = ?", f.ClientID)
-	}
-	if f.Type != "" {
-		q = q.Where("type = ?", f.Type)
-	}
-	if !f.Since.IsZero() {
-		q = q.Where("created_at >= ?", f.Since)
-	}
-	if f.Limit <= 0 || f.Limit > 1000 {
-		f.Limit = 100
-	}
-	var out []AuditEvent
-	return out, translate(q.Limit(f.Limit).Find(&out).Error)
-}
-
 // UpdateClient saves the editable settings of a client (name, redirect
 // URIs, grants, token format, back-channel logout URI, scopes); its id,
 // secret and authentication method are left alone.
@@ -67,7 +41,7 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 // codes never go to a contact the account no longer has. The admin who
 // moves them vouches for dest, as for methods they set: when a method
 // moved, the user's phone (or email, for the email method) is verified.
-func (s *Store) SetFactorDestination(ctx context.Context, userID string, methods []string, dest string, now time.Time) error {
+func (s *Store) SetFactorDestination(ctx context.Context, userID string, methods []Method, dest string, now time.Time) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		q := tx.Where("user_id = ? AND method IN ?", userID, methods)
 		if dest == "" {
@@ -78,7 +52,7 @@ func (s *Store) SetFactorDestination(ctx context.Context, userID string, methods
 			return translate(res.Error)
 		}
 		col := "phone"
-		if slices.Contains(methods, "email") {
+		if slices.Contains(methods, MethodEmail) {
 			col = "email"
 		}
 		return translate(tx.Model(&User{}).Where("id = ? AND "+col+" = ?", userID, dest).Update(col+"_verified", true).Error)

@@ -14,12 +14,18 @@ func (s *Store) Audit(ctx context.Context, e *AuditEvent) error {
 type AuditFilter struct {
 	UserID, ClientID, Type string
 	Since                  time.Time
-	Limit                  int
+	// Before pages: only events with an id below it (0: from the newest).
+	Before int64
+	Limit  int
 }
 
-// AuditEvents returns events matching f, newest first.
+// AuditEvents returns events matching f, newest first, at most f.Limit
+// (100 when unset or above 1000).
 func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
 	q := s.db.WithContext(ctx).Order("id DESC")
+	if f.Before > 0 {
+		q = q.Where("id < ?", f.Before)
+	}
 	if f.UserID != "" {
 		q = q.Where("user_id = ?", f.UserID)
 	}

@@ -19,7 +19,7 @@ func (s *Store) AddSecondFactor(ctx context.Context, f *SecondFactor) error {
 }
 
 // SecondFactor loads one method of a user, verified or not.
-func (s *Store) SecondFactor(ctx context.Context, userID, method string) (*SecondFactor, error) {
+func (s *Store) SecondFactor(ctx context.Context, userID string, method Method) (*SecondFactor, error) {
 	var f SecondFactor
 	if err := s.db.WithContext(ctx).Take(&f, "user_id = ? AND method = ?", userID, method).Error; err != nil {
 		return nil, translate(err)
@@ -52,7 +52,7 @@ func (s *Store) AdvanceTOTPStep(ctx context.Context, id string, step int64) erro
 }
 
 // DeleteSecondFactor removes one method of a user.
-func (s *Store) DeleteSecondFactor(ctx context.Context, userID, method string) error {
+func (s *Store) DeleteSecondFactor(ctx context.Context, userID string, method Method) error {
 	res := s.db.WithContext(ctx).Where("user_id = ? AND method = ?", userID, method).Delete(&SecondFactor{})
 	if res.Error != nil {
 		return translate(res.Error)
@@ -64,7 +64,7 @@ func (s *Store) DeleteSecondFactor(ctx context.Context, userID, method string) e
 }
 
 // SetPreferredFactor makes one verified method the one used first.
-func (s *Store) SetPreferredFactor(ctx context.Context, userID, method string) error {
+func (s *Store) SetPreferredFactor(ctx context.Context, userID string, method Method) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&SecondFactor{}).Where("user_id = ? AND method = ? AND verified_at IS NOT NULL", userID, method).Update("preferred", true)
 		if err := wantOne(res); err != nil {
@@ -126,9 +126,9 @@ func (s *Store) RecoveryCodesLeft(ctx context.Context, userID string) (int64, er
 
 // UpdateUserContact sets a user's verified phone or email after they
 // proved it with a code.
-func (s *Store) UpdateUserContact(ctx context.Context, userID, method, destination string, now time.Time) error {
+func (s *Store) UpdateUserContact(ctx context.Context, userID string, method Method, destination string, now time.Time) error {
 	fields := map[string]any{"phone": destination, "phone_verified": true, "updated_at": now}
-	if method == "email" {
+	if method == MethodEmail {
 		fields = map[string]any{"email": destination, "email_verified": true, "updated_at": now}
 	}
 	return wantOne(s.db.WithContext(ctx).Model(&User{}).Where("id = ?", userID).Updates(fields))

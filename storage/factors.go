@@ -25,7 +25,7 @@ func (s *Store) SecondFactors(ctx context.Context, userID string) ([]SecondFacto
 // never says "unverified" of a number it texts codes to.
 func (s *Store) ReplaceSecondFactors(ctx context.Context, userID string, factors []SecondFactor) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Where("user_id = ? AND method IN ?", userID, []string{"sms", "voice", "email"}).Delete(&SecondFactor{}).Error; err != nil {
+		if err := tx.Where("user_id = ? AND method IN ?", userID, []Method{MethodSMS, MethodVoice, MethodEmail}).Delete(&SecondFactor{}).Error; err != nil {
 			return translate(err)
 		}
 		if len(factors) == 0 {
@@ -39,7 +39,7 @@ func (s *Store) ReplaceSecondFactors(ctx context.Context, userID string, factors
 				continue
 			}
 			col := "phone"
-			if f.Method == "email" {
+			if f.Method == MethodEmail {
 				col = "email"
 			}
 			err := tx.Model(&User{}).Where("id = ? AND "+col+" = ?", userID, f.Destination).Update(col+"_verified", true).Error
@@ -80,7 +80,7 @@ func (s *Store) CreateFirstChallenge(ctx context.Context, c *Challenge) error {
 }
 
 // SetChallengeDelivery records the channel that delivered a challenge.
-func (s *Store) SetChallengeDelivery(ctx context.Context, id, channel, destination, fallbackFrom, providerID string) error {
+func (s *Store) SetChallengeDelivery(ctx context.Context, id string, channel Method, destination string, fallbackFrom Method, providerID string) error {
 	return translate(s.db.WithContext(ctx).Model(&Challenge{}).Where("id = ?", id).Updates(map[string]any{
 		"channel": channel, "destination": destination, "fallback_from": fallbackFrom, "provider_id": providerID,
 	}).Error)

@@ -50,7 +50,7 @@ func TestMemo(t *testing.T) {
 	}); n != 0 {
 		t.Errorf("second read in the same request: %d queries, want 0", n)
 	}
-	if err := s.UpdateUser(ctx, "u1", map[string]any{"name": "Alice B"}, now); err != nil {
+	if err := s.UpdateUser(ctx, "u1", storage.UserUpdate{Name: new("Alice B")}, now); err != nil {
 		t.Fatal(err)
 	}
 	if n := queries(func() {

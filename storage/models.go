@@ -176,7 +176,7 @@ type AuditEvent struct {
 type SecondFactor struct {
 	ID          string `gorm:"primaryKey"`
 	UserID      string
-	Method      string // sms, voice, email, totp
+	Method      Method // sms, voice, email, totp
 	Destination string // E.164 phone or email address; empty for totp
 	Secret      []byte // sealed TOTP seed
 	LastStep    int64  // last accepted TOTP time step (replay protection)
@@ -191,17 +191,19 @@ type Challenge struct {
 	ID            string `gorm:"primaryKey"`
 	AuthRequestID string
 	UserID        string
-	Method        string // the method the user chose
-	Channel       string // the channel that delivered it (differs after a fallback)
-	Destination   string
-	FallbackFrom  string
-	CodeHash      string
-	Attempts      int
-	MaxAttempts   int
-	ProviderID    string
-	CreatedAt     time.Time
-	ExpiresAt     time.Time
-	UsedAt        *time.Time
+	Method        Method // the method the user chose
+	// Channel is the method whose channel delivered the code: Method's own
+	// (a code method's channel has its name), another after a fallback.
+	Channel      Method
+	Destination  string
+	FallbackFrom Method // the method that failed to deliver, after a fallback
+	CodeHash     string
+	Attempts     int
+	MaxAttempts  int
+	ProviderID   string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	UsedAt       *time.Time
 }
 
 // Policy is the sign-in policy of one level: the global default (scope
@@ -211,7 +213,7 @@ type Policy struct {
 	Scope                  string // global, client, user
 	TargetID               string
 	SecondFactor           string // off, optional, required, or "" to inherit
-	AllowedMethods         StringList
+	AllowedMethods         MethodList
 	SMSFallback            *bool
 	CodeDigits             *int
 	CodeTTLSeconds         *int64

@@ -143,6 +143,12 @@ func (s *Store) Ping(ctx context.Context) error {
 // IsPostgres reports the dialect.
 func (s *Store) IsPostgres() bool { return s.postgres }
 
+// SQLDB returns the connection pool under the store. It exists for
+// storage/volume, the load driver's raw bulk seeding; everything else goes
+// through the Store's methods (internal/archtest fails when a package
+// outside storage/ calls it).
+func (s *Store) SQLDB() (*sql.DB, error) { return s.db.DB() }
+
 // translate maps GORM and driver errors onto the package's errors. Most
 // database failures arrive marked ErrUnavailable already (outageDialector);
 // those of a raw Row's Scan are marked here.

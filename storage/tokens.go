@@ -63,18 +63,6 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *Refr
 	})
 }
 
-// RevokeRefreshFamilyOf revokes the family of a client's refresh token.
-func (s *Store) RevokeRefreshFamilyOf(ctx context.Context, hash, clientID string, now time.Time) error {
-	t, err := s.RefreshTokenByHash(ctx, hash)
-	if err != nil {
-		return err
-	}
-	if t.ClientID != clientID {
-		return ErrNotFound
-	}
-	return s.RevokeFamily(ctx, t.FamilyID, now)
-}
-
 // RefreshTokenByID loads a refresh token by its record id.
 func (s *Store) RefreshTokenByID(ctx context.Context, id string) (*RefreshToken, error) {
 	if !ValidText(id) {

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,12 +54,50 @@ func (s *Store) Users(ctx context.Context, limit int) ([]User, error) {
 	return out, translate(q.Find(&out).Error)
 }
 
-// UpdateUser sets the given columns of one user. A new username is
-// lowercased, as in CreateUser, so that UserByUsername still finds it.
-func (s *Store) UpdateUser(ctx context.Context, id string, fields map[string]any, now time.Time) error {
+// UserUpdate is a change to a user: each non-nil field is set, the others
+// are left alone, so that callers never name a column.
+type UserUpdate struct {
+	Username, Name, Email, Phone, PasswordHash                *string
+	EmailVerified, PhoneVerified, Disabled, APIAccount, Admin *bool
+}
+
+// columns maps the fields u sets to their columns and values.
+func (u UserUpdate) columns() map[string]any {
+	out := map[string]any{}
+	for col, v := range map[string]*string{"username": u.Username, "name": u.Name, "email": u.Email,
+		"phone": u.Phone, "password_hash": u.PasswordHash} {
+		if v != nil {
+			out[col] = *v
+		}
+	}
+	for col, v := range map[string]*bool{"email_verified": u.EmailVerified, "phone_verified": u.PhoneVerified,
+		"disabled": u.Disabled, "api_account": u.APIAccount, "admin": u.Admin} {
+		if v != nil {
+			out[col] = *v
+		}
+	}
+	return out
+}
+
+// Fields names the fields u sets, sorted, as the audit log records them
+// ("email,email_verified,name").
+func (u UserUpdate) Fields() []string {
+	names := slices.Collect(maps.Keys(u.columns()))
+	slices.Sort(names)
+	return names
+}
+
+// IsZero reports whether u sets nothing.
+func (u UserUpdate) IsZero() bool { return len(u.columns()) == 0 }
+
+// UpdateUser applies u to one user and stamps it updated at now. A new
+// username is lowercased, as in CreateUser, so that UserByUsername still
+// finds it.
+func (s *Store) UpdateUser(ctx context.Context, id string, u UserUpdate, now time.Time) error {
+	fields := u.columns()
 	fields["updated_at"] = now
-	if name, ok := fields["username"].(string); ok {
-		fields["username"] = NormalUsername(name)
+	if u.Username != nil {
+		fields["username"] = NormalUsername(*u.Username)
 	}
 	tx := s.db.WithContext(ctx).Model(&User{}).Where("id = ?", id).Updates(fields)
 	if tx.Error != nil {

@@ -13,12 +13,12 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/twofold-id/twofold/config"
-	"github.com/twofold-id/twofold/internal/keyring"
 	"github.com/twofold-id/twofold/internal/loadtest"
+	"github.com/twofold-id/twofold/internal/loadtest/faketwilio"
 	"github.com/twofold-id/twofold/internal/server"
-	"github.com/twofold-id/twofold/internal/testkit/faketwilio"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login"
-	"github.com/twofold-id/twofold/storage"
+	"github.com/twofold-id/twofold/storage/volume"
 )
 
 // BenchCmd is the load driver: it seeds its own clients and users, runs a
@@ -265,13 +265,13 @@ func (c *BenchCmd) seedVolume(ctx context.Context, g *Globals, a *server.App) er
 		return err
 	}
 	start := time.Now()
-	want := storage.Volume{Users: c.VolumeUsers, Sessions: c.VolumeSessions, Expired: c.VolumeExpired, PasswordHash: hash}
-	added, err := a.Store.SeedVolume(ctx, want, a.Now())
+	want := volume.Size{Users: c.VolumeUsers, Sessions: c.VolumeSessions, Expired: c.VolumeExpired, PasswordHash: hash}
+	added, err := volume.Seed(ctx, a.Store, want, a.Now())
 	if err != nil {
 		return fmt.Errorf("--volume-*: %w", err)
 	}
 	took := time.Since(start).Round(time.Millisecond)
-	have, err := a.Store.VolumeCounts(ctx, a.Now())
+	have, err := volume.Count(ctx, a.Store, a.Now())
 	if err != nil {
 		return fmt.Errorf("--volume-*: %w", err)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/twofold-id/twofold/admin"
 	"github.com/twofold-id/twofold/internal/server"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/storage"
 )
 

@@ -175,10 +175,10 @@ func (c *PolicySetCmd) apply(d admin.PolicyDoc) (admin.PolicyDoc, error) {
 	case "inherit":
 		d.AllowedMethods = nil
 	default:
-		d.AllowedMethods = []string{}
+		d.AllowedMethods = []storage.Method{} // admin checks the names
 		for _, m := range strings.Split(c.Methods, ",") {
 			if m = strings.TrimSpace(m); m != "" {
-				d.AllowedMethods = append(d.AllowedMethods, m)
+				d.AllowedMethods = append(d.AllowedMethods, storage.Method(m))
 			}
 		}
 	}
@@ -221,7 +221,7 @@ func summarize(d admin.PolicyDoc) string {
 		return nil
 	}
 	add("second_factor", d.SecondFactor != nil, deref(d.SecondFactor))
-	add("allowed_methods", d.AllowedMethods != nil, strings.Join(d.AllowedMethods, ","))
+	add("allowed_methods", d.AllowedMethods != nil, storage.MethodList(d.AllowedMethods).Join(","))
 	add("sms_fallback", d.SMSFallback != nil, deref(d.SMSFallback))
 	add("code_digits", d.CodeDigits != nil, deref(d.CodeDigits))
 	add("code_ttl", d.CodeTTL != nil, deref(d.CodeTTL))
@@ -279,8 +279,8 @@ func (c *PolicyShowCmd) Run(ctx context.Context, g *Globals) error {
 			e := x.Fields[f]
 			v := fmt.Sprint(e.Value)
 			switch val := e.Value.(type) {
-			case []string:
-				v = strings.Join(val, ",")
+			case []storage.Method:
+				v = storage.MethodList(val).Join(",")
 			case bool:
 				v = onOff(val)
 			}

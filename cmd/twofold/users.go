@@ -57,18 +57,17 @@ func (c *UserFactorsCmd) Run(ctx context.Context, g *Globals) error {
 		var errs []error
 		var factors []storage.SecondFactor
 		now := a.Now()
-		for _, m := range methods {
-			dest := u.Phone
-			switch m {
-			case "email":
-				dest = u.Email
-			case "sms", "voice":
-			default:
+		for _, name := range methods {
+			m := storage.Method(name)
+			if !m.SendsCode() {
 				errs = append(errs, fmt.Errorf("--methods: %q is not sms, voice or email", m))
 				continue
 			}
+			dest, what := u.Phone, "phone number"
+			if m == storage.MethodEmail {
+				dest, what = u.Email, "email address (--email)"
+			}
 			if dest == "" {
-				what := map[string]string{"email": "email address (--email)", "sms": "phone number", "voice": "phone number"}[m]
 				errs = append(errs, fmt.Errorf("--methods %s: %s has no %s", m, u.Username, what))
 				continue
 			}
@@ -76,7 +75,7 @@ func (c *UserFactorsCmd) Run(ctx context.Context, g *Globals) error {
 				continue
 			}
 			factors = append(factors, storage.SecondFactor{ID: server.NewID(), UserID: u.ID, Method: m,
-				Destination: dest, Preferred: m == c.Preferred, VerifiedAt: &now, CreatedAt: now})
+				Destination: dest, Preferred: name == c.Preferred, VerifiedAt: &now, CreatedAt: now})
 		}
 		if c.Preferred != "" && !slices.Contains(methods, c.Preferred) {
 			errs = append(errs, fmt.Errorf("--preferred: %q is not one of --methods", c.Preferred))
@@ -285,7 +284,7 @@ type UserDisableCmd struct{ userRef }
 // Run disables the user and ends their sessions.
 func (c *UserDisableCmd) Run(ctx context.Context, g *Globals) error {
 	return withUser(ctx, g, c.User, func(a *server.App, u *storage.User) error {
-		if err := a.Store.UpdateUser(ctx, u.ID, map[string]any{"disabled": true}, a.Now()); err != nil {
+		if err := a.Store.UpdateUser(ctx, u.ID, storage.UserUpdate{Disabled: new(true)}, a.Now()); err != nil {
 			return err
 		}
 		if err := a.Store.RevokeUser(ctx, u.ID, a.Now()); err != nil {
@@ -303,7 +302,7 @@ type UserEnableCmd struct{ userRef }
 // Run enables the user.
 func (c *UserEnableCmd) Run(ctx context.Context, g *Globals) error {
 	return withUser(ctx, g, c.User, func(a *server.App, u *storage.User) error {
-		if err := a.Store.UpdateUser(ctx, u.ID, map[string]any{"disabled": false}, a.Now()); err != nil {
+		if err := a.Store.UpdateUser(ctx, u.ID, storage.UserUpdate{Disabled: new(false)}, a.Now()); err != nil {
 			return err
 		}
 		audit(ctx, a, "user_enabled", u.ID, "", "")
@@ -344,7 +343,7 @@ func (c *UserPasswordCmd) Run(ctx context.Context, g *Globals) error {
 		if err != nil {
 			return err
 		}
-		if err := a.Store.UpdateUser(ctx, u.ID, map[string]any{"password_hash": hash}, a.Now()); err != nil {
+		if err := a.Store.UpdateUser(ctx, u.ID, storage.UserUpdate{PasswordHash: &hash}, a.Now()); err != nil {
 			return err
 		}
 		if err := a.Store.RevokeUser(ctx, u.ID, a.Now()); err != nil {
@@ -369,7 +368,7 @@ func printFactors(g *Globals, u *storage.User, factors []storage.SecondFactor) e
 		if i == 0 {
 			label = "second factors:"
 		}
-		line := f.Method
+		line := string(f.Method)
 		if f.Destination != "" {
 			line += " " + f.Destination
 		}

@@ -12,8 +12,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
 
-	"github.com/twofold-id/twofold/internal/keyring"
 	"github.com/twofold-id/twofold/internal/testkit"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login/otp"
 )
 

@@ -20,9 +20,9 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/twofold-id/twofold/config"
-	"github.com/twofold-id/twofold/internal/keyring"
 	"github.com/twofold-id/twofold/internal/server"
 	"github.com/twofold-id/twofold/internal/testkit"
+	"github.com/twofold-id/twofold/keyring"
 )
 
 // These tests drive a real headless Chromium (TWOFOLD_TEST_CHROMIUM) through

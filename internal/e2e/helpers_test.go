@@ -29,7 +29,7 @@ func enrol(t *testing.T, s *testkit.Server, userID, method string) {
 	}
 	now := s.Clock.Now()
 	err = s.App.Store.ReplaceSecondFactors(ctx, userID, []storage.SecondFactor{{ID: server.NewID(), UserID: userID,
-		Method: method, Destination: dest, Preferred: true, VerifiedAt: &now, CreatedAt: now}})
+		Method: storage.Method(method), Destination: dest, Preferred: true, VerifiedAt: &now, CreatedAt: now}})
 	if err != nil {
 		t.Fatal(err)
 	}

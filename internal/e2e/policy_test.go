@@ -48,14 +48,14 @@ func TestClientPolicyRequiresSecondFactor(t *testing.T) {
 			t.Fatalf("bob without a factor at payroll: %s", p)
 		}
 		// With no method the policy allows, he is refused with a clear page.
-		putPolicy(t, s, storage.Policy{Scope: storage.ScopeClient, TargetID: payroll.ID, SecondFactor: "required", AllowedMethods: storage.StringList{"voice"}})
+		putPolicy(t, s, storage.Policy{Scope: storage.ScopeClient, TargetID: payroll.ID, SecondFactor: "required", AllowedMethods: storage.MethodList{"voice"}})
 		p = payroll.Start(s.NewBrowser(t), nil).Password("bob", "bob-password").Page
 		if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "requires a second factor") {
 			t.Fatalf("bob with no allowed method at payroll: %s", p)
 		}
 		// An API account is exempt.
 		id := s.CreateUser(t, "ci-bot", "ci-bot-password")
-		if err := s.App.Store.UpdateUser(context.Background(), id, map[string]any{"api_account": true}, s.Clock.Now()); err != nil {
+		if err := s.App.Store.UpdateUser(context.Background(), id, storage.UserUpdate{APIAccount: new(true)}, s.Clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		tokens := payroll.Login(s.NewBrowser(t), "ci-bot", "ci-bot-password")

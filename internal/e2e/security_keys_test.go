@@ -109,7 +109,7 @@ func TestPasswordRehashedToConfiguredStrength(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.App.Store.UpdateUser(ctx, id, map[string]any{"password_hash": weak}, s.Clock.Now()); err != nil {
+		if err := s.App.Store.UpdateUser(ctx, id, storage.UserUpdate{PasswordHash: &weak}, s.Clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		hashOf := func() string {

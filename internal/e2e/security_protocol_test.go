@@ -21,8 +21,8 @@ import (
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/twofold-id/twofold/admin"
-	"github.com/twofold-id/twofold/internal/keyring"
 	"github.com/twofold-id/twofold/internal/testkit"
+	"github.com/twofold-id/twofold/keyring"
 )
 
 // oauthError is the error code of a JSON OAuth error body ("" if none).

@@ -97,7 +97,7 @@ func TestSecurityFallbackToAnotherVerifiedMethod(t *testing.T) {
 // an admin's set-second-factor (or a changed address) does.
 func setEmailVerified(t *testing.T, s *testkit.Server, userID string, verified bool) {
 	t.Helper()
-	if err := s.App.Store.UpdateUser(context.Background(), userID, map[string]any{"email_verified": verified}, s.Clock.Now()); err != nil {
+	if err := s.App.Store.UpdateUser(context.Background(), userID, storage.UserUpdate{EmailVerified: &verified}, s.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 }

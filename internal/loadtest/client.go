@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 )
 
 // newTransport is shared by every worker: enough idle connections for the

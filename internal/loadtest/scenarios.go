@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 )
 
 // Client is a registered client the driver uses.

@@ -83,7 +83,7 @@ func seedUser(ctx context.Context, a *server.App, u User, hash string) error {
 	existing, err := a.Store.UserByUsername(ctx, u.Username)
 	switch {
 	case err == nil:
-		if err := a.Store.UpdateUser(ctx, existing.ID, map[string]any{"password_hash": hash, "disabled": false}, now); err != nil {
+		if err := a.Store.UpdateUser(ctx, existing.ID, storage.UserUpdate{PasswordHash: &hash, Disabled: new(false)}, now); err != nil {
 			return err
 		}
 		return a.Store.UnlockAccount(ctx, existing.ID)
@@ -97,5 +97,5 @@ func seedUser(ctx context.Context, a *server.App, u User, hash string) error {
 		return fmt.Errorf("user %s: %w", u.Username, err)
 	}
 	return a.Store.ReplaceSecondFactors(ctx, rec.ID, []storage.SecondFactor{{ID: server.NewID(), UserID: rec.ID,
-		Method: "sms", Destination: u.Phone, Preferred: true, VerifiedAt: &now, CreatedAt: now}})
+		Method: storage.MethodSMS, Destination: u.Phone, Preferred: true, VerifiedAt: &now, CreatedAt: now}})
 }

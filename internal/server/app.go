@@ -22,10 +22,10 @@ import (
 	"time"
 
 	"github.com/twofold-id/twofold/config"
-	"github.com/twofold-id/twofold/internal/keyring"
-	"github.com/twofold-id/twofold/internal/metrics"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/login/guard"
+	"github.com/twofold-id/twofold/metrics"
 	"github.com/twofold-id/twofold/op"
 	"github.com/twofold-id/twofold/storage"
 )
@@ -64,8 +64,10 @@ type Options struct {
 }
 
 // Open resolves the master key, opens the database and, unless
-// database.auto_migrate is off, migrates it.
+// database.auto_migrate is off, migrates it. The App logs through log with
+// each request's id added to the lines logged in its context.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*App, error) {
+	log = slog.New(withRequestIDs(log.Handler()))
 	secret, err := masterSecret(cfg, log)
 	if err != nil {
 		return nil, err
@@ -115,7 +117,7 @@ func (a *App) Passwords() *login.Passwords {
 func (a *App) Audit(ctx context.Context, typ, actor, userID, clientID, detail string) {
 	e := &storage.AuditEvent{CreatedAt: a.Now(), Type: typ, Actor: actor, UserID: userID, ClientID: clientID, Outcome: "ok", Detail: detail}
 	if err := a.Store.Audit(ctx, e); err != nil {
-		a.Log.Error("audit write failed", "type", typ, "err", err)
+		a.Log.ErrorContext(ctx, "audit write failed", "type", typ, "err", err)
 	}
 }
 

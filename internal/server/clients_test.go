@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 )
 
 // A generated client id is passed to the CLI as an argument: one starting

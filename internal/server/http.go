@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/web"
 )
 
@@ -31,7 +31,7 @@ func mountOps(mux *http.ServeMux, a *App) {
 			return
 		}
 		if err := a.Store.Ping(ctx); err != nil {
-			a.Log.Warn("readiness check failed", "err", err)
+			a.Log.WarnContext(r.Context(), "readiness check failed", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
 			w.Write([]byte("database unreachable\n"))
 			return
@@ -99,17 +99,20 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
-// withAccessLog logs one line per request with a request id. Only the path
-// is logged: query strings carry codes, states and tokens.
+// withAccessLog gives each request an id, in its context (every line
+// logged with that context carries it as request_id) and in the
+// X-Request-Id header, and logs one line per request. Only the path is
+// logged: query strings carry codes, states and tokens.
 func withAccessLog(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := keyring.RandomToken(9)
 		w.Header().Set("X-Request-Id", id)
+		r = r.WithContext(withRequestID(r.Context(), id))
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 	})
 }

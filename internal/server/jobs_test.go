@@ -7,7 +7,7 @@ import (
 	"github.com/twofold-id/twofold/config"
 	"github.com/twofold-id/twofold/internal/server"
 	"github.com/twofold-id/twofold/internal/testkit"
-	"github.com/twofold-id/twofold/storage"
+	"github.com/twofold-id/twofold/storage/volume"
 )
 
 // TestPurgeWorksOffABacklog: a backlog larger than one batch of each kind
@@ -29,14 +29,14 @@ func TestPurgeWorksOffABacklog(t *testing.T) {
 	t.Cleanup(func() { a.Close() })
 	// Two full batches and one row of each of the five kinds: three rounds.
 	const expired = 5 * (2*5000 + 1)
-	v := storage.Volume{Users: 10, Sessions: 20, Expired: expired, PasswordHash: "$argon2id$unusable"}
-	if _, err := a.Store.SeedVolume(ctx, v, a.Now()); err != nil {
+	v := volume.Size{Users: 10, Sessions: 20, Expired: expired, PasswordHash: "$argon2id$unusable"}
+	if _, err := volume.Seed(ctx, a.Store, v, a.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := a.Purge(ctx); n != expired || err != nil {
 		t.Fatalf("Purge = %d, %v; want all %d expired rows", n, err, expired)
 	}
-	if have, err := a.Store.VolumeCounts(ctx, a.Now()); err != nil || have != (storage.Volume{Users: 10, Sessions: 20}) {
+	if have, err := volume.Count(ctx, a.Store, a.Now()); err != nil || have != (volume.Size{Users: 10, Sessions: 20}) {
 		t.Errorf("after Purge: %+v, %v; want the users and live sessions only", have, err)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/twofold-id/twofold/internal/metrics"
+	"github.com/twofold-id/twofold/metrics"
 )
 
 // routeClasses name the route_class label of a request path: a fixed set,

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/twofold-id/twofold/login/policy"
+	"github.com/twofold-id/twofold/storage"
 )
 
 // PolicyDefaults is the policy the configuration implies, before any
@@ -11,7 +12,7 @@ func (a *App) PolicyDefaults() policy.Effective {
 	o := a.Cfg.OTP
 	return policy.Effective{
 		SecondFactor:      policy.Optional,
-		AllowedMethods:    policy.Methods,
+		AllowedMethods:    storage.Methods(),
 		SMSFallback:       len(o.SMSFallback) > 0,
 		CodeDigits:        o.Digits,
 		CodeTTL:           o.TTL.D(),

@@ -65,8 +65,8 @@ func (a *App) SeedDev(ctx context.Context) (*SeedResult, error) {
 		}
 		now := a.Now()
 		factors := []storage.SecondFactor{
-			{ID: NewID(), UserID: u.ID, Method: "sms", Destination: u.Phone, Preferred: true, VerifiedAt: &now, CreatedAt: now},
-			{ID: NewID(), UserID: u.ID, Method: "email", Destination: u.Email, VerifiedAt: &now, CreatedAt: now},
+			{ID: NewID(), UserID: u.ID, Method: storage.MethodSMS, Destination: u.Phone, Preferred: true, VerifiedAt: &now, CreatedAt: now},
+			{ID: NewID(), UserID: u.ID, Method: storage.MethodEmail, Destination: u.Email, VerifiedAt: &now, CreatedAt: now},
 		}
 		if err := a.Store.ReplaceSecondFactors(ctx, u.ID, factors); err != nil {
 			return nil, err

@@ -3,7 +3,7 @@ package server
 import (
 	"fmt"
 
-	"github.com/twofold-id/twofold/internal/keyring"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/login/otp"
 	"github.com/twofold-id/twofold/login/sender"

@@ -17,8 +17,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/twofold-id/twofold/internal/keyring"
 	"github.com/twofold-id/twofold/internal/server"
+	"github.com/twofold-id/twofold/keyring"
 )
 
 // ClientOptions describe a client to register for a test.

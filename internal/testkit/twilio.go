@@ -3,7 +3,7 @@ package testkit
 import (
 	"testing"
 
-	"github.com/twofold-id/twofold/internal/testkit/faketwilio"
+	"github.com/twofold-id/twofold/internal/loadtest/faketwilio"
 )
 
 // FakeTwilio is a fake Twilio REST API (see package faketwilio) that the

@@ -22,9 +22,6 @@ var rank = map[string]int{Off: 0, Optional: 1, Required: 2}
 // Valid reports whether s is a second-factor setting.
 func Valid(s string) bool { _, ok := rank[s]; return ok }
 
-// Methods lists every second-factor method.
-var Methods = []string{"sms", "voice", "email", "totp"}
-
 // Levels of a policy, as shown in explanations.
 const (
 	LevelConfig = "config"
@@ -37,7 +34,7 @@ const (
 // decided it.
 type Effective struct {
 	SecondFactor      string
-	AllowedMethods    []string // never empty: every method when unrestricted
+	AllowedMethods    []storage.Method // never empty: every method when unrestricted
 	SMSFallback       bool
 	CodeDigits        int
 	CodeTTL           time.Duration
@@ -52,7 +49,9 @@ type Effective struct {
 }
 
 // Allows reports whether a method is allowed.
-func (e Effective) Allows(method string) bool { return slices.Contains(e.AllowedMethods, method) }
+func (e Effective) Allows(method storage.Method) bool {
+	return slices.Contains(e.AllowedMethods, method)
+}
 
 // Resolve starts from the configured defaults and applies the global policy
 // on top of them; the client and user policies can then only make it
@@ -62,7 +61,7 @@ func Resolve(defaults Effective, global, client, user *storage.Policy) Effective
 	e := defaults
 	e.AllowedMethods = slices.Clone(defaults.AllowedMethods)
 	if len(e.AllowedMethods) == 0 {
-		e.AllowedMethods = slices.Clone(Methods)
+		e.AllowedMethods = storage.Methods()
 	}
 	e.Source = map[string]string{}
 	for _, f := range fields {
@@ -96,9 +95,9 @@ func (e *Effective) apply(level string, p *storage.Policy, override bool) {
 		set("second_factor", take)
 	}
 	if len(p.AllowedMethods) > 0 {
-		next := slices.DeleteFunc(slices.Clone(e.AllowedMethods), func(m string) bool { return !p.AllowedMethods.Contains(m) })
+		next := slices.DeleteFunc(slices.Clone(e.AllowedMethods), func(m storage.Method) bool { return !p.AllowedMethods.Contains(m) })
 		if override {
-			next = slices.Clone([]string(p.AllowedMethods))
+			next = slices.Clone([]storage.Method(p.AllowedMethods))
 		}
 		set("allowed_methods", len(next) != len(e.AllowedMethods) || override)
 		e.AllowedMethods = next

@@ -22,7 +22,7 @@ func TestResolve(t *testing.T) {
 		check                func(t *testing.T, e Effective)
 	}{
 		{name: "defaults", check: func(t *testing.T, e Effective) {
-			if e.SecondFactor != Optional || len(e.AllowedMethods) != len(Methods) || e.Source["second_factor"] != LevelConfig {
+			if e.SecondFactor != Optional || len(e.AllowedMethods) != len(storage.Methods()) || e.Source["second_factor"] != LevelConfig {
 				t.Errorf("%+v", e)
 			}
 		}},
@@ -38,16 +38,16 @@ func TestResolve(t *testing.T) {
 					t.Errorf("%+v", e)
 				}
 			}},
-		{name: "global overrides the config, both ways", global: &storage.Policy{SecondFactor: Off, MaxAttempts: ptr(10), AllowedMethods: storage.StringList{"sms", "email"}},
+		{name: "global overrides the config, both ways", global: &storage.Policy{SecondFactor: Off, MaxAttempts: ptr(10), AllowedMethods: storage.MethodList{"sms", "email"}},
 			check: func(t *testing.T, e Effective) {
-				if e.SecondFactor != Off || e.MaxAttempts != 10 || !slices.Equal(e.AllowedMethods, []string{"sms", "email"}) || e.Source["max_attempts"] != LevelGlobal {
+				if e.SecondFactor != Off || e.MaxAttempts != 10 || !slices.Equal(e.AllowedMethods, []storage.Method{"sms", "email"}) || e.Source["max_attempts"] != LevelGlobal {
 					t.Errorf("%+v", e)
 				}
 			}},
-		{name: "methods intersect", global: &storage.Policy{AllowedMethods: storage.StringList{"sms", "email", "totp"}},
-			client: &storage.Policy{AllowedMethods: storage.StringList{"totp", "sms"}}, user: &storage.Policy{AllowedMethods: storage.StringList{"sms", "voice"}},
+		{name: "methods intersect", global: &storage.Policy{AllowedMethods: storage.MethodList{"sms", "email", "totp"}},
+			client: &storage.Policy{AllowedMethods: storage.MethodList{"totp", "sms"}}, user: &storage.Policy{AllowedMethods: storage.MethodList{"sms", "voice"}},
 			check: func(t *testing.T, e Effective) {
-				if !slices.Equal(e.AllowedMethods, []string{"sms"}) || e.Source["allowed_methods"] != LevelUser {
+				if !slices.Equal(e.AllowedMethods, []storage.Method{"sms"}) || e.Source["allowed_methods"] != LevelUser {
 					t.Errorf("methods %v from %s", e.AllowedMethods, e.Source["allowed_methods"])
 				}
 			}},
@@ -80,7 +80,7 @@ func TestResolve(t *testing.T) {
 }
 
 func BenchmarkResolve(b *testing.B) {
-	client := &storage.Policy{SecondFactor: Required, AllowedMethods: storage.StringList{"sms", "totp"}}
+	client := &storage.Policy{SecondFactor: Required, AllowedMethods: storage.MethodList{"sms", "totp"}}
 	user := &storage.Policy{SessionLifetimeSeconds: ptr(int64(3600))}
 	for b.Loop() {
 		Resolve(defaults, nil, client, user)

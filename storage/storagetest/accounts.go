@@ -138,8 +138,8 @@ func testUsers(t *testing.T, s *storage.Store) {
 	}
 
 	later := at.Add(time.Minute)
-	ok(t, "UpdateUser", s.UpdateUser(ctx, "u-alice", map[string]any{
-		"name": "Alice A.", "email_verified": true, "phone": "+15550100", "disabled": true,
+	ok(t, "UpdateUser", s.UpdateUser(ctx, "u-alice", storage.UserUpdate{
+		Name: new("Alice A."), EmailVerified: new(true), Phone: new("+15550100"), Disabled: new(true),
 	}, later))
 	u, err := s.User(ctx, "u-alice")
 	ok(t, "User", err)
@@ -147,14 +147,14 @@ func testUsers(t *testing.T, s *storage.Store) {
 		t.Errorf("after UpdateUser: %+v", u)
 	}
 	sameTime(t, s, "UpdatedAt", u.UpdatedAt, later)
-	wantErr(t, "UpdateUser unknown", s.UpdateUser(ctx, "nope", map[string]any{"name": "x"}, later), storage.ErrNotFound)
+	wantErr(t, "UpdateUser unknown", s.UpdateUser(ctx, "nope", storage.UserUpdate{Name: new("x")}, later), storage.ErrNotFound)
 
 	// A renamed user is still found case-insensitively.
-	ok(t, "UpdateUser username", s.UpdateUser(ctx, "u-bob", map[string]any{"username": "Robert"}, later))
+	ok(t, "UpdateUser username", s.UpdateUser(ctx, "u-bob", storage.UserUpdate{Username: new("Robert")}, later))
 	if u, err := s.UserByUsername(ctx, "robert"); err != nil || u.ID != "u-bob" {
 		t.Errorf("UserByUsername after rename = %+v, %v", u, err)
 	}
-	err = s.UpdateUser(ctx, "u-bob", map[string]any{"username": "ALICE"}, later)
+	err = s.UpdateUser(ctx, "u-bob", storage.UserUpdate{Username: new("ALICE")}, later)
 	wantErr(t, "UpdateUser to a taken username", err, storage.ErrConflict)
 
 	// A rehash replaces the hash it was computed from, and only that one.

@@ -16,7 +16,7 @@ var adminTests = []struct {
 	fn   func(t *testing.T, s *storage.Store)
 }{
 	{"UsersAfter", testUsersAfter},
-	{"AuditEventsBefore", testAuditEventsBefore},
+	{"AuditEvents pages", testAuditEventsPages},
 	{"UpdateClient", testUpdateClient},
 	{"SetFactorDestination", testSetFactorDestination},
 }
@@ -44,7 +44,7 @@ func testUsersAfter(t *testing.T, s *storage.Store) {
 	}
 }
 
-func testAuditEventsBefore(t *testing.T, s *storage.Store) {
+func testAuditEventsPages(t *testing.T, s *storage.Store) {
 	ctx := t.Context()
 	t0 := now().Add(-time.Hour)
 	var ids []int64
@@ -56,18 +56,18 @@ func testAuditEventsBefore(t *testing.T, s *storage.Store) {
 		ok(t, "Audit", s.Audit(ctx, e))
 		ids = append(ids, e.ID)
 	}
-	page, err := s.AuditEventsBefore(ctx, storage.AuditFilter{Type: "policy_set", Limit: 2}, 0)
-	ok(t, "AuditEventsBefore", err)
+	page, err := s.AuditEvents(ctx, storage.AuditFilter{Type: "policy_set", Limit: 2})
+	ok(t, "AuditEvents", err)
 	if len(page) != 2 || page[0].ID != ids[4] || page[1].ID != ids[3] {
 		t.Fatalf("first page = %+v", page)
 	}
-	page, err = s.AuditEventsBefore(ctx, storage.AuditFilter{Type: "policy_set", Limit: 2}, page[1].ID)
-	ok(t, "AuditEventsBefore", err)
+	page, err = s.AuditEvents(ctx, storage.AuditFilter{Type: "policy_set", Limit: 2, Before: page[1].ID})
+	ok(t, "AuditEvents", err)
 	if len(page) != 2 || page[0].ID != ids[1] || page[1].ID != ids[0] {
 		t.Fatalf("second page = %+v", page)
 	}
-	page, err = s.AuditEventsBefore(ctx, storage.AuditFilter{UserID: "u1", Since: t0.Add(150 * time.Second)}, 0)
-	ok(t, "AuditEventsBefore", err)
+	page, err = s.AuditEvents(ctx, storage.AuditFilter{UserID: "u1", Since: t0.Add(150 * time.Second)})
+	ok(t, "AuditEvents", err)
 	if len(page) != 2 || page[1].ID != ids[3] {
 		t.Fatalf("since page = %+v", page)
 	}
@@ -103,8 +103,8 @@ func testSetFactorDestination(t *testing.T, s *storage.Store) {
 		{ID: newID(), UserID: "u1", Method: "voice", Destination: "+14155550100", CreatedAt: at},
 		{ID: newID(), UserID: "u1", Method: "email", Destination: "a@example.com", CreatedAt: at},
 	}))
-	ok(t, "SetFactorDestination", s.SetFactorDestination(ctx, "u1", []string{"sms", "voice"}, "+14155550111", at))
-	ok(t, "SetFactorDestination", s.SetFactorDestination(ctx, "u1", []string{"email"}, "", at))
+	ok(t, "SetFactorDestination", s.SetFactorDestination(ctx, "u1", []storage.Method{"sms", "voice"}, "+14155550111", at))
+	ok(t, "SetFactorDestination", s.SetFactorDestination(ctx, "u1", []storage.Method{"email"}, "", at))
 	got, err := s.SecondFactors(ctx, "u1")
 	ok(t, "SecondFactors", err)
 	if len(got) != 2 {
@@ -120,14 +120,14 @@ func testSetFactorDestination(t *testing.T, s *storage.Store) {
 	// move, the new number stays unverified.
 	u := &storage.User{ID: newID(), Username: "erin", Phone: "+14155550122", Email: "erin@example.com", CreatedAt: at, UpdatedAt: at}
 	ok(t, "CreateUser", s.CreateUser(ctx, u))
-	ok(t, "SetFactorDestination without methods", s.SetFactorDestination(ctx, u.ID, []string{"sms", "voice"}, u.Phone, at))
+	ok(t, "SetFactorDestination without methods", s.SetFactorDestination(ctx, u.ID, []storage.Method{"sms", "voice"}, u.Phone, at))
 	if got, _ := s.User(ctx, u.ID); got.PhoneVerified {
 		t.Error("a phone no method uses became verified")
 	}
 	ok(t, "ReplaceSecondFactors", s.ReplaceSecondFactors(ctx, u.ID, []storage.SecondFactor{
 		{ID: newID(), UserID: u.ID, Method: "sms", Destination: "+14155550100", VerifiedAt: &at, CreatedAt: at},
 	}))
-	ok(t, "SetFactorDestination", s.SetFactorDestination(ctx, u.ID, []string{"sms", "voice"}, u.Phone, at))
+	ok(t, "SetFactorDestination", s.SetFactorDestination(ctx, u.ID, []storage.Method{"sms", "voice"}, u.Phone, at))
 	if got, _ := s.User(ctx, u.ID); !got.PhoneVerified || got.EmailVerified {
 		t.Errorf("after moving sms to the user's phone: phone_verified %v, email_verified %v; want true, false", got.PhoneVerified, got.EmailVerified)
 	}

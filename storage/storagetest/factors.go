@@ -134,7 +134,7 @@ func testReplaceVerifiesContact(t *testing.T, s *storage.Store) {
 func factorMethods(list []storage.SecondFactor) []string {
 	out := make([]string, len(list))
 	for i, f := range list {
-		out[i] = f.Method
+		out[i] = string(f.Method)
 	}
 	return out
 }

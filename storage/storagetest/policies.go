@@ -46,7 +46,7 @@ func testPolicies(t *testing.T, s *storage.Store) {
 
 	full := newPolicy(storage.ScopeGlobal, "", at)
 	full.SecondFactor = "optional"
-	full.AllowedMethods = storage.StringList{"sms", "totp"}
+	full.AllowedMethods = storage.MethodList{"sms", "totp"}
 	full.SMSFallback = ptr(true)
 	full.CodeDigits = ptr(6)
 	full.CodeTTLSeconds = ptr(int64(300))

@@ -123,20 +123,6 @@ func testRevokeFamily(t *testing.T, s *storage.Store) {
 		t.Error("RevokeFamily revoked another family")
 	}
 	ok(t, "RevokeFamily unknown", s.RevokeFamily(ctx, "nope", at))
-
-	// Revocation by refresh token checks the presenting client.
-	a3 := newAccessToken(at, "app", "f2", "")
-	ok(t, "CreateAccessToken", s.CreateAccessToken(ctx, a3))
-	wantErr(t, "RevokeRefreshFamilyOf other client",
-		s.RevokeRefreshFamilyOf(ctx, r2.TokenHash, "other", at), storage.ErrNotFound)
-	if refreshRevoked(t, s, r2.TokenHash) || !accessActive(t, s, a2.ID, at) {
-		t.Error("another client revoked the family")
-	}
-	ok(t, "RevokeRefreshFamilyOf", s.RevokeRefreshFamilyOf(ctx, r2.TokenHash, "app", at))
-	if !refreshRevoked(t, s, r2.TokenHash) || accessActive(t, s, a2.ID, at) || accessActive(t, s, a3.ID, at) {
-		t.Error("RevokeRefreshFamilyOf left the family active")
-	}
-	wantErr(t, "RevokeRefreshFamilyOf unknown", s.RevokeRefreshFamilyOf(ctx, "nope", "app", at), storage.ErrNotFound)
 }
 
 func testSessions(t *testing.T, s *storage.Store) {

@@ -1,4 +1,10 @@
-package storage
+// Package volume grows a PostgreSQL database to the size of a large
+// deployment's with filler records, for the load driver (`twofold bench
+// --volume-*`) and the tests of the purge job. It is not part of the
+// production store: it writes raw, PostgreSQL-only bulk statements through
+// the store's connection pool (storage.Store.SQLDB), which only packages
+// under storage/ may use.
+package volume
 
 import (
 	"context"
@@ -8,10 +14,15 @@ import (
 	"time"
 )
 
-// Volume is an amount of filler records, for measuring the provider on a
-// database the size of a large deployment's: users named volume-0000001…,
-// live sessions spread over them, and expired records for the purge job.
-type Volume struct {
+// DB is what seeding needs of a *storage.Store.
+type DB interface {
+	IsPostgres() bool
+	SQLDB() (*sql.DB, error)
+}
+
+// Size is an amount of filler records: users named volume-0000001…, live
+// sessions spread over them, and expired records for the purge job.
+type Size struct {
 	Users    int64
 	Sessions int64 // live: expiring in the next month
 	// Expired is split evenly over sessions, auth requests, access tokens,
@@ -113,7 +124,7 @@ type volumeCounts struct {
 	expired     []int64
 }
 
-// SeedVolume fills a PostgreSQL database with v's filler records, adding
+// Seed fills a PostgreSQL database with v's filler records, adding
 // only what is missing (the volume rows already there are counted first),
 // and returns what it added. Each statement inserts at most a million rows
 // with INSERT … SELECT … FROM generate_series, so millions take minutes.
@@ -122,17 +133,17 @@ type volumeCounts struct {
 // a measurement. No volume record can be used: the users' password is
 // unknown and every code, token and session is expired or hashes from no
 // value anyone holds.
-func (s *Store) SeedVolume(ctx context.Context, v Volume, now time.Time) (Volume, error) {
+func Seed(ctx context.Context, s DB, v Size, now time.Time) (Size, error) {
 	if v.Users < 0 || v.Sessions < 0 || v.Expired < 0 {
-		return Volume{}, fmt.Errorf("volume: counts must be ≥ 0 (got %d users, %d sessions, %d expired)", v.Users, v.Sessions, v.Expired)
+		return Size{}, fmt.Errorf("volume: counts must be ≥ 0 (got %d users, %d sessions, %d expired)", v.Users, v.Sessions, v.Expired)
 	}
-	db, have, err := s.volume(ctx, now)
+	db, have, err := open(ctx, s, now)
 	if err != nil {
-		return Volume{}, err
+		return Size{}, err
 	}
-	var added Volume
+	var added Size
 	if v.Users > have.users && v.PasswordHash == "" {
-		return Volume{}, errors.New("volume: users need a password hash")
+		return Size{}, errors.New("volume: users need a password hash")
 	}
 	if added.Users, err = fillVolume(ctx, db, volumeUsersSQL, have.users, v.Users, v.PasswordHash, now); err != nil {
 		return added, fmt.Errorf("volume users: %w", err)
@@ -164,28 +175,26 @@ func (s *Store) SeedVolume(ctx context.Context, v Volume, now time.Time) (Volume
 	return added, nil
 }
 
-// VolumeCounts reports the volume records present at now (PostgreSQL only).
-func (s *Store) VolumeCounts(ctx context.Context, now time.Time) (Volume, error) {
-	_, have, err := s.volume(ctx, now)
+// Count reports the volume records present at now (PostgreSQL only).
+func Count(ctx context.Context, s DB, now time.Time) (Size, error) {
+	_, have, err := open(ctx, s, now)
 	if err != nil {
-		return Volume{}, err
+		return Size{}, err
 	}
-	out := Volume{Users: have.users, Sessions: have.live}
+	out := Size{Users: have.users, Sessions: have.live}
 	for _, n := range have.expired {
 		out.Expired += n
 	}
 	return out, nil
 }
 
-// countVolume counts the volume rows with plain scans: seeding is rare and
-// the marks are not worth an index that every real write would pay for.
-// volume returns the PostgreSQL connection pool and the volume records
+// open returns the PostgreSQL connection pool and the volume records
 // present at now; volume seeding is PostgreSQL-only.
-func (s *Store) volume(ctx context.Context, now time.Time) (*sql.DB, volumeCounts, error) {
-	if !s.postgres {
+func open(ctx context.Context, s DB, now time.Time) (*sql.DB, volumeCounts, error) {
+	if !s.IsPostgres() {
 		return nil, volumeCounts{}, errors.New("volume seeding needs PostgreSQL (database.url postgres://…)")
 	}
-	db, err := s.db.DB()
+	db, err := s.SQLDB()
 	if err != nil {
 		return nil, volumeCounts{}, err
 	}
@@ -193,6 +202,8 @@ func (s *Store) volume(ctx context.Context, now time.Time) (*sql.DB, volumeCount
 	return db, have, err
 }
 
+// countVolume counts the volume rows with plain scans: seeding is rare and
+// the marks are not worth an index that every real write would pay for.
 func countVolume(ctx context.Context, db *sql.DB, now time.Time) (volumeCounts, error) {
 	var c volumeCounts
 	err := db.QueryRowContext(ctx, `SELECT

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twofold-id/twofold/internal/metrics"
+	"github.com/twofold-id/twofold/metrics"
 )
 
 // scrape fetches the exposition text of m.

@@ -1,4 +1,4 @@
-package storage_test
+package volume_test
 
 import (
 	"errors"
@@ -7,16 +7,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twofold-id/twofold/internal/keyring"
 	"github.com/twofold-id/twofold/internal/testkit"
+	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/storage"
+	"github.com/twofold-id/twofold/storage/volume"
 )
 
-// TestSeedVolumePostgres seeds a small volume, seeds it again, checks that
+// TestSeedPostgres seeds a small volume, seeds it again, checks that
 // no volume record is usable and that Purge removes the expired ones in
 // bounded batches.
-func TestSeedVolumePostgres(t *testing.T) {
+func TestSeedPostgres(t *testing.T) {
 	s := open(t, testkit.PostgresURL(t))
 	ctx := t.Context()
 	if _, err := s.Migrate(ctx); err != nil {
@@ -28,30 +29,30 @@ func TestSeedVolumePostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()
-	want := storage.Volume{Users: 1000, Sessions: 2000, Expired: 3003}
+	want := volume.Size{Users: 1000, Sessions: 2000, Expired: 3003}
 	v := want
 	v.PasswordHash = hash
-	if added, err := s.SeedVolume(ctx, v, now); err != nil || added != want {
-		t.Fatalf("SeedVolume = %+v, %v; want %+v added", added, err, want)
+	if added, err := volume.Seed(ctx, s, v, now); err != nil || added != want {
+		t.Fatalf("Seed = %+v, %v; want %+v added", added, err, want)
 	}
-	if have, err := s.VolumeCounts(ctx, now); err != nil || have != want {
-		t.Fatalf("VolumeCounts = %+v, %v; want %+v", have, err, want)
+	if have, err := volume.Count(ctx, s, now); err != nil || have != want {
+		t.Fatalf("Count = %+v, %v; want %+v", have, err, want)
 	}
-	if added, err := s.SeedVolume(ctx, v, now); err != nil || added != (storage.Volume{}) {
-		t.Fatalf("second SeedVolume = %+v, %v; want nothing added", added, err)
+	if added, err := volume.Seed(ctx, s, v, now); err != nil || added != (volume.Size{}) {
+		t.Fatalf("second Seed = %+v, %v; want nothing added", added, err)
 	}
 	v.Users = 1010
-	if added, err := s.SeedVolume(ctx, v, now); err != nil || added != (storage.Volume{Users: 10}) {
-		t.Fatalf("SeedVolume of 10 more users = %+v, %v; want only those added", added, err)
+	if added, err := volume.Seed(ctx, s, v, now); err != nil || added != (volume.Size{Users: 10}) {
+		t.Fatalf("Seed of 10 more users = %+v, %v; want only those added", added, err)
 	}
 	checkVolumeUser(t, s, pw, hash, now)
 	purgeVolume(t, s, now, 3003)
-	if have, err := s.VolumeCounts(ctx, now); err != nil || have != (storage.Volume{Users: 1010, Sessions: 2000}) {
-		t.Fatalf("VolumeCounts after Purge = %+v, %v; want the users and live sessions only", have, err)
+	if have, err := volume.Count(ctx, s, now); err != nil || have != (volume.Size{Users: 1010, Sessions: 2000}) {
+		t.Fatalf("Count after Purge = %+v, %v; want the users and live sessions only", have, err)
 	}
 	// What the purge took is missing again, so a new seeding restores it.
-	if added, err := s.SeedVolume(ctx, v, now); err != nil || added != (storage.Volume{Expired: 3003}) {
-		t.Fatalf("SeedVolume after Purge = %+v, %v; want the expired records back", added, err)
+	if added, err := volume.Seed(ctx, s, v, now); err != nil || added != (volume.Size{Expired: 3003}) {
+		t.Fatalf("Seed after Purge = %+v, %v; want the expired records back", added, err)
 	}
 }
 
@@ -125,10 +126,25 @@ func purgeVolume(t *testing.T, s *storage.Store, now time.Time, want int64) {
 	}
 }
 
-func TestSeedVolumeNeedsPostgres(t *testing.T) {
+func TestSeedNeedsPostgres(t *testing.T) {
 	s := open(t, "sqlite:"+filepath.Join(t.TempDir(), "twofold.db"))
-	_, err := s.SeedVolume(t.Context(), storage.Volume{Users: 1, PasswordHash: "x"}, time.Now())
+	_, err := volume.Seed(t.Context(), s, volume.Size{Users: 1, PasswordHash: "x"}, time.Now())
 	if err == nil || !strings.Contains(err.Error(), "needs PostgreSQL") {
-		t.Fatalf("SeedVolume on SQLite = %v; want an error saying it needs PostgreSQL", err)
+		t.Fatalf("Seed on SQLite = %v; want an error saying it needs PostgreSQL", err)
 	}
+}
+
+func open(t *testing.T, url string) *storage.Store {
+	t.Helper()
+	s, err := storage.Open(url, storage.Options{})
+	if err != nil {
+		t.Fatalf("Open(%q): %v", url, err)
+	}
+	// Registered after testkit's drop, so it runs before it.
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
 }

@@ -1,7 +1,10 @@
 // Package faketwilio is a fake of Twilio's REST API (Messages and Calls of
-// API 2010-04-01), enough for the real twilio-go client. The tests use it
-// through testkit.NewTwilio; the load driver (twofold bench) runs one so
-// that sign-ins can read their SMS codes. It imports no test packages.
+// API 2010-04-01), enough for the real twilio-go client. It belongs to the
+// load driver: `twofold bench` runs one so that its sign-ins can read their
+// SMS codes, which is why it sits under internal/loadtest and is linked into
+// the binary. The tests reach it through testkit.NewTwilio (testkit imports
+// this leaf, never the other way). It imports no test packages and nothing
+// of ours.
 package faketwilio
 
 import (
