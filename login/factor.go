@@ -141,10 +141,11 @@ func (s *Service) codeWait(w http.ResponseWriter, r *http.Request, u *storage.Us
 	return errAccountHeld(w, wait), nil
 }
 
-// sendCode creates a challenge for the method and delivers its code,
-// falling back along the configured chain when a channel fails, but only
-// to a number or an address that is verified. from names the method that
-// failed before this one, if any.
+// sendCode delivers a code for the method, falling back along the
+// configured chain when a channel fails, but only to a number or an address
+// that is verified, and then creates its challenge: a code that never went
+// out is no challenge, and does not count against the per-sign-in cap. from
+// names the method that failed before this one, if any.
 func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.User, f storage.SecondFactor, from storage.Method) error {
 	ctx := r.Context()
 	o, err := s.otpFor(ctx, a, u)
@@ -169,18 +170,15 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 		ID: keyring.RandomToken(16), AuthRequestID: a.ID, UserID: u.ID, Method: f.Method, Channel: f.Method,
 		Destination: f.Destination, FallbackFrom: from, MaxAttempts: o.MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(o.TTL),
 	}
-	ch.CodeHash = s.cfg.Codes.Hash(ch.ID, code)
 	create := s.cfg.Store.CreateChallenge
 	if sent == 0 {
 		create = s.cfg.Store.CreateFirstChallenge // no earlier code to end
 	}
 	if f.Method == storage.MethodTOTP { // nothing to send: the challenge only counts the guesses
-		ch.CodeHash, ch.Destination = "", ""
+		ch.Destination = ""
 		return create(ctx, ch)
 	}
-	if err := create(ctx, ch); err != nil {
-		return err
-	}
+	ch.CodeHash = s.cfg.Codes.Hash(ch.ID, code)
 	own := sender.Channel(f.Method) // a code method's own channel has its name
 	chain := append([]sender.Channel{own}, o.Fallback[own]...)
 	var refused error // the last send a limit refused for now (a country allow-list is not for now)
@@ -215,26 +213,20 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 			s.cfg.Metrics.CodeSent(string(channel), "failed")
 			continue
 		}
-		var from storage.Method
 		outcome := "sent"
 		if channel != own {
-			from, outcome = f.Method, "fallback"
+			ch.Channel, ch.Destination, ch.FallbackFrom, outcome = storage.Method(channel), dest, f.Method, "fallback"
 			s.auditDetail(r, "code_fallback", u.ID, a.ClientID, "ok", fmt.Sprintf("from=%s to=%s", f.Method, channel))
 		}
 		s.cfg.Metrics.CodeSent(string(channel), outcome)
-		// The challenge names the method's channel and destination from
-		// the start; only a fallback changes them. The provider's message
-		// id goes to the audit event.
-		if from != "" {
-			if err := s.cfg.Store.SetChallengeDelivery(ctx, ch.ID, storage.Method(channel), dest, from, id); err != nil {
-				return err
-			}
+		// The challenge is stored once its code went out, with the channel
+		// and destination that delivered it.
+		ch.ProviderID = id
+		if err := create(ctx, ch); err != nil {
+			return err
 		}
 		s.auditDetail(r, "code_sent", u.ID, a.ClientID, "ok", fmt.Sprintf("channel=%s provider_id=%s", channel, id))
 		return nil
-	}
-	if err := s.cfg.Store.UseChallenge(ctx, ch.ID, now); err != nil && !errors.Is(err, storage.ErrAlreadyUsed) {
-		return err
 	}
 	if refused != nil {
 		return refused

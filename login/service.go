@@ -40,7 +40,6 @@ type Store interface {
 	SecondFactors(ctx context.Context, userID string) ([]storage.SecondFactor, error)
 	SetPendingUser(ctx context.Context, authRequestID, userID string) error
 	CreateChallenge(ctx context.Context, c *storage.Challenge) error
-	SetChallengeDelivery(ctx context.Context, id string, channel storage.Method, destination string, fallbackFrom storage.Method, providerID string) error
 	LatestChallenge(ctx context.Context, authRequestID string) (*storage.Challenge, error)
 	CountChallenges(ctx context.Context, authRequestID string) (int64, error)
 	CreateFirstChallenge(ctx context.Context, c *storage.Challenge) error

@@ -79,13 +79,6 @@ func (s *Store) CreateFirstChallenge(ctx context.Context, c *Challenge) error {
 	return translate(s.db.WithContext(ctx).Create(c).Error)
 }
 
-// SetChallengeDelivery records the channel that delivered a challenge.
-func (s *Store) SetChallengeDelivery(ctx context.Context, id string, channel Method, destination string, fallbackFrom Method, providerID string) error {
-	return translate(s.db.WithContext(ctx).Model(&Challenge{}).Where("id = ?", id).Updates(map[string]any{
-		"channel": channel, "destination": destination, "fallback_from": fallbackFrom, "provider_id": providerID,
-	}).Error)
-}
-
 // LatestChallenge returns the live challenge of a request, or its newest
 // one when none is live. Live first, because two challenges can share a
 // timestamp.

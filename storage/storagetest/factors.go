@@ -216,22 +216,13 @@ func testChallenges(t *testing.T, s *storage.Store) {
 		t.Errorf("CountChallenges(r2) = %d, %v; want 1", n, err)
 	}
 
-	// Delivery is recorded on the challenge, after a fallback too.
-	ok(t, "SetChallengeDelivery", s.SetChallengeDelivery(ctx, c2.ID, "voice", "+15550101", "sms", "CA123"))
-	got, err = s.LatestChallenge(ctx, "r1")
-	ok(t, "LatestChallenge", err)
-	if got.ID != c2.ID || got.Channel != "voice" || got.Destination != "+15550101" || got.FallbackFrom != "sms" ||
-		got.ProviderID != "CA123" || got.Method != "sms" || got.CodeHash != c2.CodeHash || got.UsedAt != nil {
-		t.Errorf("after SetChallengeDelivery: %+v", got)
-	}
-	ok(t, "SetChallengeDelivery clearing", s.SetChallengeDelivery(ctx, c2.ID, "sms", "+15550100", "", ""))
-	got, err = s.LatestChallenge(ctx, "r1")
-	ok(t, "LatestChallenge", err)
-	if got.Channel != "sms" || got.Destination != "+15550100" || got.FallbackFrom != "" || got.ProviderID != "" {
-		t.Errorf("after SetChallengeDelivery with empty fields: %+v", got)
-	}
-	if got, _ := s.LatestChallenge(ctx, "r2"); got == nil || got.Channel != "sms" || got.ProviderID != "" {
-		t.Errorf("SetChallengeDelivery changed another challenge: %+v", got)
+	// A fallback's delivery is stored with its challenge.
+	fb := newChallenge("r4", t2)
+	fb.Channel, fb.Destination, fb.FallbackFrom, fb.ProviderID = "email", "alice@example.com", "sms", "<m1@example.com>"
+	ok(t, "CreateFirstChallenge after a fallback", s.CreateFirstChallenge(ctx, fb))
+	if got, err := s.LatestChallenge(ctx, "r4"); err != nil || got.Method != "sms" || got.Channel != "email" ||
+		got.Destination != "alice@example.com" || got.FallbackFrom != "sms" || got.ProviderID != "<m1@example.com>" {
+		t.Errorf("a fallback's challenge = %+v, %v", got, err)
 	}
 
 	// Used once; when none is live the newest is the latest.
