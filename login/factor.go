@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login/contact"
 	"github.com/twofold-id/twofold/login/guard"
 	"github.com/twofold-id/twofold/login/otp"
@@ -104,18 +103,9 @@ func (s *Service) startSecondFactor(w http.ResponseWriter, r *http.Request, a *s
 	} else if err != nil {
 		return err
 	}
-	var err error
 	// A method that a limit refuses or that cannot deliver gives way to
-	// the next; from names the first that failed, for the page to say so.
-	var from storage.Method
-	for _, f := range factors {
-		if err = s.sendCode(r, a, u, f, from); !errors.Is(err, guard.ErrRefused) && !errors.Is(err, errNoChannel) {
-			break
-		}
-		if from == "" {
-			from = f.Method
-		}
-	}
+	// the next.
+	err := s.sendCode(r, a, u, factors)
 	if errors.Is(err, guard.ErrRefused) {
 		return errSendLimited(w, err)
 	} else if err != nil {
@@ -139,116 +129,6 @@ func (s *Service) codeWait(w http.ResponseWriter, r *http.Request, u *storage.Us
 		return nil, err
 	}
 	return errAccountHeld(w, wait), nil
-}
-
-// sendCode delivers a code for the method, falling back along the
-// configured chain when a channel fails, but only to a number or an address
-// that is verified, and then creates its challenge: a code that never went
-// out is no challenge, and does not count against the per-sign-in cap. from
-// names the method that failed before this one, if any.
-func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.User, f storage.SecondFactor, from storage.Method) error {
-	ctx := r.Context()
-	o, err := s.otpFor(ctx, a, u)
-	if err != nil {
-		return err
-	}
-	sent, err := s.cfg.Store.CountChallenges(ctx, a.ID)
-	if err != nil {
-		return err
-	}
-	if sent > int64(o.MaxResends) {
-		s.audit(r, "code_send_refused", u.ID, a.ClientID, "per-login cap")
-		s.cfg.Metrics.SendBlocked(string(f.Method), "resend")
-		return errTooManySends
-	}
-	code, err := otp.Generate(o.Digits)
-	if err != nil {
-		return err
-	}
-	now := s.cfg.Now()
-	ch := &storage.Challenge{
-		ID: keyring.RandomToken(16), AuthRequestID: a.ID, UserID: u.ID, Method: f.Method, Channel: f.Method,
-		Destination: f.Destination, FallbackFrom: from, MaxAttempts: o.MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(o.TTL),
-	}
-	create := s.cfg.Store.CreateChallenge
-	if sent == 0 {
-		create = s.cfg.Store.CreateFirstChallenge // no earlier code to end
-	}
-	if f.Method == storage.MethodTOTP { // nothing to send: the challenge only counts the guesses
-		ch.Destination = ""
-		return create(ctx, ch)
-	}
-	ch.CodeHash = s.cfg.Codes.Hash(ch.ID, code)
-	own := sender.Channel(f.Method) // a code method's own channel has its name
-	chain := append([]sender.Channel{own}, o.Fallback[own]...)
-	var refused error // the last send a limit refused for now (a country allow-list is not for now)
-	for _, channel := range chain {
-		dest, verified := f.Destination, true // a method's own destination was proven when it was set
-		if channel != own {
-			dest, verified = destinationFor(u, channel)
-		}
-		snd := s.cfg.Senders[channel]
-		if dest == "" || snd == nil {
-			continue
-		}
-		if !verified { // nobody vouched for it: a code there could sign in whoever owns it
-			s.auditDetail(r, "code_fallback_skipped", u.ID, a.ClientID, "skipped",
-				fmt.Sprintf("from=%s to=%s reason=unverified", f.Method, channel))
-			continue
-		}
-		if err := s.allowSend(r, u.ID, a.ClientID, string(channel), dest); err != nil {
-			if !errors.Is(err, guard.ErrRefused) {
-				return err
-			}
-			if !refusedBy(err, guard.LimitCountry) {
-				refused = err
-			}
-			continue
-		}
-		id, err := snd.Send(ctx, sender.Message{Channel: channel, To: dest, Code: code, Issuer: s.cfg.Issuer,
-			AppName: s.cfg.AppName, TTL: o.TTL, Purpose: sender.PurposeSignIn})
-		if err != nil {
-			s.cfg.Logger.WarnContext(ctx, "code delivery failed", "channel", channel, "err", err)
-			s.auditDetail(r, "code_send_failed", u.ID, a.ClientID, "failed", fmt.Sprintf("channel=%s", channel))
-			s.cfg.Metrics.CodeSent(string(channel), "failed")
-			continue
-		}
-		outcome := "sent"
-		if channel != own {
-			ch.Channel, ch.Destination, ch.FallbackFrom, outcome = storage.Method(channel), dest, f.Method, "fallback"
-			s.auditDetail(r, "code_fallback", u.ID, a.ClientID, "ok", fmt.Sprintf("from=%s to=%s", f.Method, channel))
-		}
-		s.cfg.Metrics.CodeSent(string(channel), outcome)
-		// The challenge is stored once its code went out, with the channel
-		// and destination that delivered it.
-		ch.ProviderID = id
-		if err := create(ctx, ch); err != nil {
-			return err
-		}
-		s.auditDetail(r, "code_sent", u.ID, a.ClientID, "ok", fmt.Sprintf("channel=%s provider_id=%s", channel, id))
-		return nil
-	}
-	if refused != nil {
-		return refused
-	}
-	s.audit(r, "code_send_failed", u.ID, a.ClientID, "no channel worked")
-	return errNoChannel
-}
-
-// refusedBy reports whether a send was refused by the given limit.
-func refusedBy(err error, limit guard.Limit) bool {
-	var refused *guard.RefusedError
-	return errors.As(err, &refused) && refused.Limit == limit
-}
-
-// destinationFor returns where a fallback channel reaches the user, and
-// whether the user (at enrolment) or an admin (by setting a method on it)
-// vouched for that number or address.
-func destinationFor(u *storage.User, ch sender.Channel) (string, bool) {
-	if ch == sender.Email {
-		return u.Email, u.EmailVerified
-	}
-	return u.Phone, u.PhoneVerified
 }
 
 // codePage is what the code page shows.
@@ -465,7 +345,7 @@ func (s *Service) switchTo(w http.ResponseWriter, r *http.Request, a *storage.Au
 		}
 		return s.renderCode(w, r, a, u, held.status, held.message)
 	}
-	if err := s.sendCode(r, a, u, factors[i], ""); errors.Is(err, guard.ErrRefused) {
+	if err := s.sendCode(r, a, u, factors[i:i+1]); errors.Is(err, guard.ErrRefused) {
 		pe := errSendLimited(w, err)
 		return s.renderCode(w, r, a, u, pe.status, pe.message)
 	} else if err != nil {

@@ -109,6 +109,7 @@ type Service struct {
 	cfg     Config
 	pages   *template.Template
 	binding keyring.Hasher
+	chain   *sender.Chain // delivers sign-in codes over cfg.Senders
 }
 
 // New parses the templates once; a missing template fails here, not on a request.
@@ -123,7 +124,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}
 	}
-	return &Service{cfg: cfg, pages: pages, binding: cfg.Keyring.Hasher(keyring.PurposeBinding)}, nil
+	return &Service{cfg: cfg, pages: pages, binding: cfg.Keyring.Hasher(keyring.PurposeBinding),
+		chain: sender.NewChain(cfg.Senders)}, nil
 }
 
 // ParseTemplates parses every page template from web.FS.
