@@ -270,7 +270,7 @@ func (s *Service) enrolCooldown(r *http.Request, e *enrolee, method storage.Meth
 	if err != nil {
 		return 0, nil, err
 	}
-	wait := ch.CreatedAt.Add(eff.ResendCooldown).Sub(s.cfg.Now())
+	wait := rulesOf(eff).resendWait(ch, s.cfg.Now())
 	if wait <= 0 {
 		return 0, nil, nil
 	}
@@ -286,13 +286,13 @@ func (s *Service) sendVerification(r *http.Request, u *storage.User, f *storage.
 	if err := s.allowSend(r, u.ID, "", string(f.Method), f.Destination); err != nil {
 		return nil, err
 	}
-	code, err := otp.Generate(s.cfg.OTP.Digits)
+	rules := s.cfg.OTP.rules()
+	code, err := otp.Generate(rules.digits)
 	if err != nil {
 		return nil, err
 	}
-	now := s.cfg.Now()
-	ch := &storage.Challenge{ID: keyring.RandomToken(16), AuthRequestID: "enrol:" + f.ID, UserID: u.ID, Method: f.Method,
-		Channel: f.Method, Destination: f.Destination, MaxAttempts: s.cfg.OTP.MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(s.cfg.OTP.TTL)}
+	ch := rules.challenge(keyring.RandomToken(16), s.cfg.Now())
+	ch.AuthRequestID, ch.UserID, ch.Method, ch.Channel, ch.Destination = "enrol:"+f.ID, u.ID, f.Method, f.Method, f.Destination
 	ch.CodeHash = s.cfg.Codes.Hash(ch.ID, code)
 	if err := s.cfg.Store.CreateChallenge(r.Context(), ch); err != nil {
 		return nil, err
@@ -303,7 +303,7 @@ func (s *Service) sendVerification(r *http.Request, u *storage.User, f *storage.
 		return nil, errNoChannel
 	}
 	id, err := snd.Send(r.Context(), sender.Message{Channel: channel, To: f.Destination, Code: code,
-		Issuer: s.cfg.Issuer, AppName: s.cfg.AppName, TTL: s.cfg.OTP.TTL, Purpose: sender.PurposeVerify})
+		Issuer: s.cfg.Issuer, AppName: s.cfg.AppName, TTL: rules.ttl, Purpose: sender.PurposeVerify})
 	if err != nil {
 		s.cfg.Logger.WarnContext(r.Context(), "verification code delivery failed", "channel", channel, "err", err)
 		s.auditDetail(r, "verification_send_failed", u.ID, "", "failed", "channel="+string(channel))

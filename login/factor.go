@@ -162,7 +162,7 @@ func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, a *storage.
 	} else if err != nil {
 		return err
 	}
-	o, err := s.otpFor(r.Context(), a, u)
+	rules, _, err := s.rulesFor(r.Context(), a, u)
 	if err != nil {
 		return err
 	}
@@ -174,18 +174,15 @@ func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, a *storage.
 	if err != nil {
 		return err
 	}
-	p := codePage{Title: "Enter your code", AuthRequestID: a.ID, Error: msg, Digits: o.Digits,
-		Notice:    notice(ch, o.Digits),
-		CanResend: sent <= int64(o.MaxResends) && ch.Method != storage.MethodTOTP}
-	if ch.Method == storage.MethodTOTP {
-		p.Digits = 6
-	}
+	p := codePage{Title: "Enter your code", AuthRequestID: a.ID, Error: msg, Digits: rules.digitsOf(ch),
+		Notice:    notice(ch, rules.digits),
+		CanResend: rules.maySend(sent) && ch.Method != storage.MethodTOTP}
 	left, err := s.cfg.Store.RecoveryCodesLeft(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
 	p.Recovery = left > 0
-	if wait := ch.CreatedAt.Add(o.ResendCooldown).Sub(s.cfg.Now()); wait > 0 {
+	if wait := rules.resendWait(ch, s.cfg.Now()); wait > 0 {
 		p.Cooldown = int(wait.Seconds() + 0.999)
 	}
 	for _, f := range factors {
@@ -262,13 +259,7 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 		if err := s.release(r, u.ID); err != nil { // nothing was compared
 			return err
 		}
-		// Judged by what the refusal can have been, not by the count read
-		// before it: parallel guesses may have spent the attempts since.
-		msg := "Too many wrong codes. Send a new code."
-		if ch.UsedAt != nil || !now.Before(ch.ExpiresAt) {
-			msg = "This code has expired. Send a new code."
-		}
-		return s.renderCode(w, r, a, u, http.StatusUnauthorized, msg)
+		return s.renderCode(w, r, a, u, http.StatusUnauthorized, spentMessage(ch, now))
 	} else if err != nil {
 		return err
 	}
@@ -281,15 +272,9 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 		if err := s.failure(r, string(ch.Channel), u.ID, a.ClientID); err != nil {
 			return err
 		}
-		left := ch.MaxAttempts - attempts // this guess's own count: exact under parallel guesses
+		left := attemptsLeft(ch, attempts)
 		s.auditDetail(r, "code_failed", u.ID, a.ClientID, "rejected", fmt.Sprintf("channel=%s attempts_left=%d", ch.Channel, left))
-		msg := fmt.Sprintf("That code is not right. %d attempts left.", left)
-		if left == 1 {
-			msg = "That code is not right. 1 attempt left."
-		} else if left <= 0 {
-			msg = "That code is not right, and it was the last attempt. Send a new code."
-		}
-		return s.renderCode(w, r, a, u, http.StatusUnauthorized, msg)
+		return s.renderCode(w, r, a, u, http.StatusUnauthorized, wrongCodeMessage(left))
 	}
 	if err := s.cfg.Store.UseChallenge(r.Context(), ch.ID, now); errors.Is(err, storage.ErrAlreadyUsed) {
 		return s.renderCode(w, r, a, u, http.StatusUnauthorized, "This code has already been used. Send a new code.")
@@ -310,11 +295,11 @@ func (s *Service) postResend(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.otpFor(r.Context(), a, u)
+	rules, _, err := s.rulesFor(r.Context(), a, u)
 	if err != nil {
 		return err
 	}
-	if s.cfg.Now().Before(ch.CreatedAt.Add(o.ResendCooldown)) {
+	if rules.resendWait(ch, s.cfg.Now()) > 0 {
 		return s.renderCode(w, r, a, u, http.StatusTooManyRequests, "Please wait a little before asking for a new code.")
 	}
 	return s.switchTo(w, r, a, u, ch.Method)
@@ -355,19 +340,17 @@ func (s *Service) switchTo(w http.ResponseWriter, r *http.Request, a *storage.Au
 	return nil
 }
 
-// otpFor returns the code parameters of the effective policy of the user at
-// the request's client.
-func (s *Service) otpFor(ctx context.Context, a *storage.AuthRequest, u *storage.User) (OTPSettings, error) {
+// rulesFor returns the code rules of the effective policy of the user at
+// the request's client, and the fallback channels it allows.
+func (s *Service) rulesFor(ctx context.Context, a *storage.AuthRequest, u *storage.User) (codeRules, map[sender.Channel][]sender.Channel, error) {
 	eff, err := s.policyFor(ctx, a.ClientID, u.ID)
 	if err != nil {
-		return OTPSettings{}, err
+		return codeRules{}, nil, err
 	}
-	o := OTPSettings{Digits: eff.CodeDigits, TTL: eff.CodeTTL, MaxAttempts: eff.MaxAttempts,
-		ResendCooldown: eff.ResendCooldown, MaxResends: eff.MaxResends, Fallback: s.cfg.OTP.Fallback}
 	if !eff.SMSFallback {
-		o.Fallback = nil
+		return rulesOf(eff), nil, nil
 	}
-	return o, nil
+	return rulesOf(eff), s.cfg.OTP.Fallback, nil
 }
 
 // allowedFactors returns the user's code methods that the effective policy

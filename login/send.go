@@ -22,7 +22,7 @@ import (
 // deliver.
 func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.User, try []storage.SecondFactor) error {
 	ctx := r.Context()
-	o, err := s.otpFor(ctx, a, u)
+	rules, fallback, err := s.rulesFor(ctx, a, u)
 	if err != nil {
 		return err
 	}
@@ -30,28 +30,26 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 	if err != nil {
 		return err
 	}
-	if sent > int64(o.MaxResends) {
+	if !rules.maySend(sent) {
 		s.audit(r, "code_send_refused", u.ID, a.ClientID, "per-login cap")
 		s.cfg.Metrics.SendBlocked(string(try[0].Method), "resend")
 		return errTooManySends
 	}
-	code, err := otp.Generate(o.Digits)
+	code, err := otp.Generate(rules.digits)
 	if err != nil {
 		return err
 	}
-	d, err := s.chain.Deliver(ctx, s.plan(u, try, o), s.sendLimits(r), sender.Message{Code: code,
-		Issuer: s.cfg.Issuer, AppName: s.cfg.AppName, TTL: o.TTL, Purpose: sender.PurposeSignIn})
+	d, err := s.chain.Deliver(ctx, plan(u, try, fallback), s.sendLimits(r), sender.Message{Code: code,
+		Issuer: s.cfg.Issuer, AppName: s.cfg.AppName, TTL: rules.ttl, Purpose: sender.PurposeSignIn})
 	s.report(r, a, u, d)
 	if errors.Is(err, sender.ErrUndeliverable) {
 		return errNoChannel
 	} else if err != nil {
 		return err
 	}
-	now := s.cfg.Now()
-	ch := &storage.Challenge{ID: keyring.RandomToken(16), AuthRequestID: a.ID, UserID: u.ID,
-		Method: storage.Method(d.Method), Channel: storage.Method(d.Channel), Destination: d.To,
-		FallbackFrom: storage.Method(d.FallbackFrom), ProviderID: d.ProviderID,
-		MaxAttempts: o.MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(o.TTL)}
+	ch := rules.challenge(keyring.RandomToken(16), s.cfg.Now())
+	ch.AuthRequestID, ch.UserID, ch.Method, ch.Channel = a.ID, u.ID, storage.Method(d.Method), storage.Method(d.Channel)
+	ch.Destination, ch.FallbackFrom, ch.ProviderID = d.To, storage.Method(d.FallbackFrom), d.ProviderID
 	if d.Channel == "" { // an authenticator app: the challenge only counts the guesses
 		ch.Channel = ch.Method
 	} else {
@@ -66,9 +64,9 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 // plan is how a code may reach u: the methods to try in order, the
 // configured fallbacks when the policy allows them, and the user's phone
 // and address with whether anyone vouched for them.
-func (s *Service) plan(u *storage.User, try []storage.SecondFactor, o OTPSettings) sender.Plan {
+func plan(u *storage.User, try []storage.SecondFactor, fallback map[sender.Channel][]sender.Channel) sender.Plan {
 	phone := sender.Contact{To: u.Phone, Verified: u.PhoneVerified}
-	p := sender.Plan{Fallback: o.Fallback, Contacts: map[sender.Channel]sender.Contact{
+	p := sender.Plan{Fallback: fallback, Contacts: map[sender.Channel]sender.Contact{
 		sender.SMS: phone, sender.Voice: phone, sender.Email: {To: u.Email, Verified: u.EmailVerified},
 	}}
 	for _, f := range try {
