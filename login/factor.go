@@ -156,21 +156,17 @@ func (s *Service) showCode(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, status int, msg string) error {
-	ch, err := s.cfg.Store.LatestChallenge(r.Context(), a.ID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return errUnknownRequest
-	} else if err != nil {
+	ch, sent, err := s.cfg.Store.LatestChallengeAndCount(r.Context(), a.ID)
+	if err != nil {
 		return err
+	} else if ch == nil {
+		return errUnknownRequest
 	}
 	rules, _, err := s.rulesFor(r.Context(), a, u)
 	if err != nil {
 		return err
 	}
 	factors, err := s.allowedFactors(r.Context(), a, u)
-	if err != nil {
-		return err
-	}
-	sent, err := s.cfg.Store.CountChallenges(r.Context(), a.ID)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 	if err != nil {
 		return err
 	}
-	sent, err := s.cfg.Store.CountChallenges(ctx, a.ID)
+	_, sent, err := s.cfg.Store.LatestChallengeAndCount(ctx, a.ID)
 	if err != nil {
 		return err
 	}

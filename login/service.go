@@ -41,7 +41,7 @@ type Store interface {
 	SetPendingUser(ctx context.Context, authRequestID, userID string) error
 	CreateChallenge(ctx context.Context, c *storage.Challenge) error
 	LatestChallenge(ctx context.Context, authRequestID string) (*storage.Challenge, error)
-	CountChallenges(ctx context.Context, authRequestID string) (int64, error)
+	LatestChallengeAndCount(ctx context.Context, authRequestID string) (*storage.Challenge, int64, error)
 	CreateFirstChallenge(ctx context.Context, c *storage.Challenge) error
 	SpendAttempt(ctx context.Context, id string, now time.Time) (int, error)
 	UseChallenge(ctx context.Context, id string, now time.Time) error

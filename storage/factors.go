@@ -92,11 +92,24 @@ func (s *Store) LatestChallenge(ctx context.Context, authRequestID string) (*Cha
 	return &c, nil
 }
 
-// CountChallenges counts the codes sent for a request.
-func (s *Store) CountChallenges(ctx context.Context, authRequestID string) (int64, error) {
-	var n int64
-	err := s.db.WithContext(ctx).Model(&Challenge{}).Where("auth_request_id = ?", authRequestID).Count(&n).Error
-	return n, translate(err)
+// LatestChallengeAndCount returns what LatestChallenge does (nil when the
+// request has none yet) and how many challenges the request has had, in
+// one statement: what a sign-in's code step needs to know of its codes.
+func (s *Store) LatestChallengeAndCount(ctx context.Context, authRequestID string) (*Challenge, int64, error) {
+	var row struct {
+		Challenge `gorm:"embedded"`
+		Sent      int64
+	}
+	err := s.db.WithContext(ctx).Table("challenges").
+		Select("challenges.*, (SELECT count(*) FROM challenges c WHERE c.auth_request_id = challenges.auth_request_id) AS sent").
+		Where("auth_request_id = ?", authRequestID).
+		Order("(used_at IS NULL) DESC, created_at DESC, id").Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, 0, nil
+	} else if err != nil {
+		return nil, 0, translate(err)
+	}
+	return &row.Challenge, row.Sent, nil
 }
 
 // SpendAttempt counts one guess against a live challenge and returns the

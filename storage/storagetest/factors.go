@@ -176,8 +176,8 @@ func testChallenges(t *testing.T, s *storage.Store) {
 	at := now()
 	_, err := s.LatestChallenge(ctx, "r1")
 	wantErr(t, "LatestChallenge with none", err, storage.ErrNotFound)
-	if n, err := s.CountChallenges(ctx, "r1"); err != nil || n != 0 {
-		t.Errorf("CountChallenges with none = %d, %v", n, err)
+	if got, n, err := s.LatestChallengeAndCount(ctx, "r1"); err != nil || got != nil || n != 0 {
+		t.Errorf("LatestChallengeAndCount with none = %+v, %d, %v", got, n, err)
 	}
 
 	c1 := newChallenge("r1", at)
@@ -209,11 +209,16 @@ func testChallenges(t *testing.T, s *storage.Store) {
 	}
 	ok(t, "SpendAttempt other request", spend(ctx, s, other.ID, t2))
 
-	if n, err := s.CountChallenges(ctx, "r1"); err != nil || n != 2 {
-		t.Errorf("CountChallenges(r1) = %d, %v; want 2", n, err)
+	// The latest and the count at once, the attempts as they stand.
+	ok(t, "SpendAttempt", spend(ctx, s, c2.ID, t2))
+	if got, n, err := s.LatestChallengeAndCount(ctx, "r1"); err != nil || got == nil || got.ID != c2.ID || got.UsedAt != nil ||
+		got.CodeHash != c2.CodeHash || got.MaxAttempts != 5 || got.Attempts != 1 || n != 2 {
+		t.Errorf("LatestChallengeAndCount(r1) = %+v, %d, %v; want the live %s of 2", got, n, err, c2.ID)
+	} else {
+		sameTime(t, s, "ExpiresAt", got.ExpiresAt, c2.ExpiresAt)
 	}
-	if n, err := s.CountChallenges(ctx, "r2"); err != nil || n != 1 {
-		t.Errorf("CountChallenges(r2) = %d, %v; want 1", n, err)
+	if got, n, err := s.LatestChallengeAndCount(ctx, "r2"); err != nil || got == nil || got.ID != other.ID || n != 1 {
+		t.Errorf("LatestChallengeAndCount(r2) = %+v, %d, %v; want %s of 1", got, n, err, other.ID)
 	}
 
 	// A fallback's delivery is stored with its challenge.
