@@ -75,7 +75,9 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ch, err := s.cfg.Store.LatestChallenge(r.Context(), a.ID)
-	if err != nil {
+	if errors.Is(err, storage.ErrNotFound) { // no code was sent: an enrolling sign-in
+		return errUnknownRequest
+	} else if err != nil {
 		return err
 	}
 	now := s.cfg.Now()
