@@ -66,13 +66,7 @@ func (s *Service) enrolMethods(r *http.Request, e *enrolee) ([]storage.Method, e
 	if err != nil {
 		return nil, err
 	}
-	var out []storage.Method
-	for _, m := range []storage.Method{storage.MethodTOTP, storage.MethodSMS, storage.MethodEmail} {
-		if eff.Allows(m) {
-			out = append(out, m)
-		}
-	}
-	return out, nil
+	return enrollable(eff), nil
 }
 
 // showEnrolChoice is where a sign-in that requires a factor the user lacks
@@ -367,7 +361,7 @@ func (s *Service) enrolled(w http.ResponseWriter, r *http.Request, e *enrolee, m
 		methodLabels[method]+" can now be used as your second factor when you sign in.")
 	next := "/account"
 	if e.a != nil {
-		callback, err := s.signInTo(w, r, e.a, e.u, []string{"pwd", amr, "mfa"}, ACRTwoFactor, true)
+		callback, err := s.signInTo(w, r, s.newState(stepCode, e.a, e.u), []string{"pwd", amr, "mfa"}, ACRTwoFactor, true)
 		if err != nil {
 			return err
 		}

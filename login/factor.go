@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/twofold-id/twofold/login/contact"
-	"github.com/twofold-id/twofold/login/guard"
 	"github.com/twofold-id/twofold/login/otp"
 	"github.com/twofold-id/twofold/login/sender"
 	"github.com/twofold-id/twofold/storage"
@@ -78,61 +77,8 @@ func (s *Service) pendingRequest(r *http.Request) (*storage.AuthRequest, *storag
 	return a, u, err
 }
 
-// errNoChannel answers a sign-in whose every method failed to deliver a
-// code. It says plainly that nothing else is left: codes go only to a
-// number or an address that the user or an admin vouched for.
-var errNoChannel = &pageError{http.StatusServiceUnavailable, "We couldn't send you a code",
-	"None of your sign-in methods could deliver a code just now, and there is no other way to reach you: " +
-		"codes go only to a phone number or email address that you or your administrator have verified. " +
-		"Try again in a few minutes, or contact your administrator."}
-
-var errTooManySends = &pageError{http.StatusTooManyRequests, "Too many codes",
-	"You asked for too many codes for this sign-in. Start the sign-in again from the application."}
-
-// startSecondFactor is where a correct password leads when the user has a
-// second factor: the request remembers the user, and a code goes out.
-func (s *Service) startSecondFactor(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, factors []storage.SecondFactor) error {
-	if held, err := s.codeWait(w, r, u); held != nil || err != nil {
-		if err != nil {
-			return err
-		}
-		return held
-	}
-	if err := s.cfg.Store.SetPendingUser(r.Context(), a.ID, u.ID); errors.Is(err, storage.ErrAlreadyUsed) {
-		return errUnknownRequest
-	} else if err != nil {
-		return err
-	}
-	// A method that a limit refuses or that cannot deliver gives way to
-	// the next.
-	err := s.sendCode(r, a, u, factors)
-	if errors.Is(err, guard.ErrRefused) {
-		return errSendLimited(w, err)
-	} else if err != nil {
-		return err
-	}
-	http.Redirect(w, r, "/login/code?authRequestID="+a.ID, http.StatusSeeOther)
-	return nil
-}
-
-// codeWait is the one decision, shared by every send (after the password,
-// a step-up, a resend, another method), that a code may go out: not while
-// the account must wait before its next guess, or is locked, since the
-// code step would refuse the code until then (and it may expire first).
-// It claims nothing: the code step takes the slot when the code comes.
-func (s *Service) codeWait(w http.ResponseWriter, r *http.Request, u *storage.User) (*pageError, error) {
-	if s.cfg.Guard == nil {
-		return nil, nil
-	}
-	wait, locked, err := s.cfg.Guard.AccountPending(r.Context(), u.ID)
-	if err != nil || (wait == 0 && !locked) {
-		return nil, err
-	}
-	return errAccountHeld(w, wait), nil
-}
-
-// codePage is what the code page shows.
-type codePage struct {
+// codePageData is what the code page shows.
+type codePageData struct {
 	Title, AuthRequestID, Notice, Error string
 	Digits                              int
 	Cooldown                            int // seconds until "Send a new code" works
@@ -148,40 +94,35 @@ type methodOption struct {
 
 // showCode renders the code page for the request's newest challenge.
 func (s *Service) showCode(w http.ResponseWriter, r *http.Request) error {
-	a, u, err := s.pendingRequest(r)
+	st, err := s.pending(r, stepCode)
 	if err != nil {
 		return err
 	}
-	return s.renderCode(w, r, a, u, http.StatusOK, "")
+	return s.renderCode(w, r, st, http.StatusOK, "")
 }
 
-func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, status int, msg string) error {
-	ch, sent, err := s.cfg.Store.LatestChallengeAndCount(r.Context(), a.ID)
-	if err != nil {
+// renderCode renders the code page of a sign-in, with msg as its error.
+func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, st *state, status int, msg string) error {
+	if err := s.load(r, st, partFactors|partChallenge); err != nil {
 		return err
-	} else if ch == nil {
+	}
+	ch := st.challenge
+	if ch == nil { // no code was sent: an enrolling sign-in
 		return errUnknownRequest
 	}
-	rules, _, err := s.rulesFor(r.Context(), a, u)
-	if err != nil {
-		return err
-	}
-	factors, err := s.allowedFactors(r.Context(), a, u)
-	if err != nil {
-		return err
-	}
-	p := codePage{Title: "Enter your code", AuthRequestID: a.ID, Error: msg, Digits: rules.digitsOf(ch),
+	rules := rulesOf(st.policy)
+	p := codePageData{Title: "Enter your code", AuthRequestID: st.req.ID, Error: msg, Digits: rules.digitsOf(ch),
 		Notice:    notice(ch, rules.digits),
-		CanResend: rules.maySend(sent) && ch.Method != storage.MethodTOTP}
-	left, err := s.cfg.Store.RecoveryCodesLeft(r.Context(), u.ID)
+		CanResend: rules.maySend(st.sent) && ch.Method != storage.MethodTOTP}
+	left, err := s.cfg.Store.RecoveryCodesLeft(r.Context(), st.user.ID)
 	if err != nil {
 		return err
 	}
 	p.Recovery = left > 0
-	if wait := rules.resendWait(ch, s.cfg.Now()); wait > 0 {
+	if wait := rules.resendWait(ch, st.now); wait > 0 {
 		p.Cooldown = int(wait.Seconds() + 0.999)
 	}
-	for _, f := range factors {
+	for _, f := range st.factors {
 		if f.Method != ch.Method {
 			p.Methods = append(p.Methods, methodOption{f.Method, methodLabels[f.Method]})
 		}
@@ -234,35 +175,32 @@ func couldNot(method storage.Method) string {
 // postCode checks a code. Every guess is counted with one conditional
 // UPDATE before the comparison, so parallel guesses cannot exceed the limit.
 func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
-	a, u, err := s.pendingRequest(r)
+	st, err := s.pending(r, stepCode)
 	if err != nil {
 		return err
 	}
 	code, ok := otp.Normalize(r.PostFormValue("code"))
 	if !ok {
-		return s.renderCode(w, r, a, u, http.StatusBadRequest, "Enter the code you received, digits only.")
+		return s.renderCode(w, r, st, http.StatusBadRequest, "Enter the code you received, digits only.")
 	}
-	if held, err := s.guardFactor(w, r, a, u); held || err != nil {
+	if held, err := s.guardFactor(w, r, st); held || err != nil {
 		return err
 	}
-	ch, err := s.cfg.Store.LatestChallenge(r.Context(), a.ID)
-	if errors.Is(err, storage.ErrNotFound) { // no code was sent: an enrolling sign-in
-		return errUnknownRequest
-	} else if err != nil {
+	ch, err := s.liveChallenge(r, st)
+	if err != nil {
 		return err
 	}
-	now := s.cfg.Now()
-	attempts, err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, now)
+	a, u := st.req, st.user
+	attempts, err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, st.now)
 	if errors.Is(err, storage.ErrAlreadyUsed) {
 		if err := s.release(r, u.ID); err != nil { // nothing was compared
 			return err
 		}
-		return s.renderCode(w, r, a, u, http.StatusUnauthorized, spentMessage(ch, now))
+		return s.renderCode(w, r, st, http.StatusUnauthorized, spentMessage(ch, st.now))
 	} else if err != nil {
 		return err
 	}
-	amr := amrOf(ch.Channel)
-	ok, err = s.checkCode(r.Context(), ch, u, code, now)
+	ok, err = s.checkCode(r.Context(), ch, u, code, st.now)
 	if err != nil {
 		return err
 	}
@@ -272,99 +210,46 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 		}
 		left := attemptsLeft(ch, attempts)
 		s.auditDetail(r, "code_failed", u.ID, a.ClientID, "rejected", fmt.Sprintf("channel=%s attempts_left=%d", ch.Channel, left))
-		return s.renderCode(w, r, a, u, http.StatusUnauthorized, wrongCodeMessage(left))
+		return s.renderCode(w, r, st, http.StatusUnauthorized, wrongCodeMessage(left))
 	}
-	if err := s.cfg.Store.UseChallenge(r.Context(), ch.ID, now); errors.Is(err, storage.ErrAlreadyUsed) {
-		return s.renderCode(w, r, a, u, http.StatusUnauthorized, "This code has already been used. Send a new code.")
+	if err := s.cfg.Store.UseChallenge(r.Context(), ch.ID, st.now); errors.Is(err, storage.ErrAlreadyUsed) {
+		return s.renderCode(w, r, st, http.StatusUnauthorized, "This code has already been used. Send a new code.")
 	} else if err != nil {
 		return err
 	}
 	s.auditDetail(r, "code_ok", u.ID, a.ClientID, "accepted", "channel="+string(ch.Channel))
-	return s.signIn(w, r, a, u, []string{"pwd", amr, "mfa"}, ACRTwoFactor, true)
+	return s.signIn(w, r, st, []string{"pwd", amrOf(ch.Channel), "mfa"}, ACRTwoFactor, true)
+}
+
+// liveChallenge returns the sign-in's latest challenge, which a guess
+// counts against.
+func (s *Service) liveChallenge(r *http.Request, st *state) (*storage.Challenge, error) {
+	if err := s.load(r, st, partChallenge); err != nil {
+		return nil, err
+	}
+	if st.challenge == nil { // no code was sent: an enrolling sign-in
+		return nil, errUnknownRequest
+	}
+	return st.challenge, nil
 }
 
 // postResend sends a new code by the same method, after the cooldown.
 func (s *Service) postResend(w http.ResponseWriter, r *http.Request) error {
-	a, u, err := s.pendingRequest(r)
+	st, err := s.pending(r, stepResend)
 	if err != nil {
 		return err
 	}
-	ch, err := s.cfg.Store.LatestChallenge(r.Context(), a.ID)
-	if errors.Is(err, storage.ErrNotFound) { // no code was sent: an enrolling sign-in
-		return errUnknownRequest
-	} else if err != nil {
-		return err
-	}
-	rules, _, err := s.rulesFor(r.Context(), a, u)
-	if err != nil {
-		return err
-	}
-	if rules.resendWait(ch, s.cfg.Now()) > 0 {
-		return s.renderCode(w, r, a, u, http.StatusTooManyRequests, "Please wait a little before asking for a new code.")
-	}
-	return s.switchTo(w, r, a, u, ch.Method)
+	return s.run(w, r, st)
 }
 
 // postMethod sends a code by another of the user's methods.
 func (s *Service) postMethod(w http.ResponseWriter, r *http.Request) error {
-	a, u, err := s.pendingRequest(r)
+	st, err := s.pending(r, stepMethod)
 	if err != nil {
 		return err
 	}
-	method, _ := storage.ParseMethod(r.PostFormValue("method")) // "" for no method: not available
-	return s.switchTo(w, r, a, u, method)
-}
-
-func (s *Service) switchTo(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, method storage.Method) error {
-	factors, err := s.allowedFactors(r.Context(), a, u)
-	if err != nil {
-		return err
-	}
-	i := slices.IndexFunc(factors, func(f storage.SecondFactor) bool { return f.Method == method })
-	if i < 0 {
-		return s.renderCode(w, r, a, u, http.StatusBadRequest, "That method is not available.")
-	}
-	if held, err := s.codeWait(w, r, u); held != nil || err != nil {
-		if err != nil {
-			return err
-		}
-		return s.renderCode(w, r, a, u, held.status, held.message)
-	}
-	if err := s.sendCode(r, a, u, factors[i:i+1]); errors.Is(err, guard.ErrRefused) {
-		pe := errSendLimited(w, err)
-		return s.renderCode(w, r, a, u, pe.status, pe.message)
-	} else if err != nil {
-		return err
-	}
-	http.Redirect(w, r, "/login/code?authRequestID="+a.ID, http.StatusSeeOther)
-	return nil
-}
-
-// rulesFor returns the code rules of the effective policy of the user at
-// the request's client, and the fallback channels it allows.
-func (s *Service) rulesFor(ctx context.Context, a *storage.AuthRequest, u *storage.User) (codeRules, map[sender.Channel][]sender.Channel, error) {
-	eff, err := s.policyFor(ctx, a.ClientID, u.ID)
-	if err != nil {
-		return codeRules{}, nil, err
-	}
-	if !eff.SMSFallback {
-		return rulesOf(eff), nil, nil
-	}
-	return rulesOf(eff), s.cfg.OTP.Fallback, nil
-}
-
-// allowedFactors returns the user's code methods that the effective policy
-// allows.
-func (s *Service) allowedFactors(ctx context.Context, a *storage.AuthRequest, u *storage.User) ([]storage.SecondFactor, error) {
-	eff, err := s.policyFor(ctx, a.ClientID, u.ID)
-	if err != nil {
-		return nil, err
-	}
-	factors, err := s.codeFactors(ctx, u.ID)
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(factors, func(f storage.SecondFactor) bool { return !eff.Allows(f.Method) }), nil
+	st.method, _ = storage.ParseMethod(r.PostFormValue("method")) // "" for no method: not available
+	return s.run(w, r, st)
 }
 
 // checkCode compares a submitted code with a challenge: the keyed hash of
@@ -404,18 +289,18 @@ func (s *Service) openTOTPSecret(f *storage.SecondFactor) (string, error) {
 
 // guardFactor applies the IP limit and the account's backoff before a code
 // is checked; the user passed the password step, so the page may say so.
-func (s *Service) guardFactor(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User) (bool, error) {
+func (s *Service) guardFactor(w http.ResponseWriter, r *http.Request, st *state) (bool, error) {
 	if wait, err := s.ipBlocked(r); err != nil || wait > 0 {
 		if err != nil {
 			return true, err
 		}
 		pe := tooManyFromIP(w, wait)
-		return true, s.renderCode(w, r, a, u, pe.status, pe.message)
+		return true, s.renderCode(w, r, st, pe.status, pe.message)
 	}
-	wait, held, err := s.accountHeld(r, u.ID)
+	wait, held, err := s.accountHeld(r, st.user.ID)
 	if err != nil || !held {
 		return held, err
 	}
 	pe := errAccountHeld(w, wait)
-	return true, s.renderCode(w, r, a, u, pe.status, pe.message)
+	return true, s.renderCode(w, r, st, pe.status, pe.message)
 }

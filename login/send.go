@@ -9,37 +9,35 @@ import (
 	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login/guard"
 	"github.com/twofold-id/twofold/login/otp"
+	"github.com/twofold-id/twofold/login/policy"
 	"github.com/twofold-id/twofold/login/sender"
 	"github.com/twofold-id/twofold/storage"
 )
 
+// errNoChannel answers a sign-in whose every method failed to deliver a
+// code. It says plainly that nothing else is left: codes go only to a
+// number or an address that the user or an admin vouched for.
+var errNoChannel = &pageError{http.StatusServiceUnavailable, "We couldn't send you a code",
+	"None of your sign-in methods could deliver a code just now, and there is no other way to reach you: " +
+		"codes go only to a phone number or email address that you or your administrator have verified. " +
+		"Try again in a few minutes, or contact your administrator."}
+
 // sendCode delivers a code by the first of the methods that can (the
 // delivery chain of login/sender: each method's channel, its fallbacks to
 // verified destinations, then the next method) and stores its challenge
-// once it went out: a code that never went out is no challenge. It
+// once it went out: a code that never went out is no challenge. decide
+// checked the per-sign-in cap (st.sent) and the account's backoff. It
 // returns a refusal of the limits (errors.Is guard.ErrRefused) when the
 // last method was refused for now, errNoChannel when nothing could
 // deliver.
-func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.User, try []storage.SecondFactor) error {
-	ctx := r.Context()
-	rules, fallback, err := s.rulesFor(ctx, a, u)
-	if err != nil {
-		return err
-	}
-	_, sent, err := s.cfg.Store.LatestChallengeAndCount(ctx, a.ID)
-	if err != nil {
-		return err
-	}
-	if !rules.maySend(sent) {
-		s.audit(r, "code_send_refused", u.ID, a.ClientID, "per-login cap")
-		s.cfg.Metrics.SendBlocked(string(try[0].Method), "resend")
-		return errTooManySends
-	}
+func (s *Service) sendCode(r *http.Request, st *state, try []storage.SecondFactor) error {
+	ctx, a, u := r.Context(), st.req, st.user
+	rules := rulesOf(st.policy)
 	code, err := otp.Generate(rules.digits)
 	if err != nil {
 		return err
 	}
-	d, err := s.chain.Deliver(ctx, plan(u, try, fallback), s.sendLimits(r), sender.Message{Code: code,
+	d, err := s.chain.Deliver(ctx, plan(u, try, s.fallback(st.policy)), s.sendLimits(r), sender.Message{Code: code,
 		Issuer: s.cfg.Issuer, AppName: s.cfg.AppName, TTL: rules.ttl, Purpose: sender.PurposeSignIn})
 	s.report(r, a, u, d)
 	if errors.Is(err, sender.ErrUndeliverable) {
@@ -47,7 +45,7 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 	} else if err != nil {
 		return err
 	}
-	ch := rules.challenge(keyring.RandomToken(16), s.cfg.Now())
+	ch := rules.challenge(keyring.RandomToken(16), st.now)
 	ch.AuthRequestID, ch.UserID, ch.Method, ch.Channel = a.ID, u.ID, storage.Method(d.Method), storage.Method(d.Channel)
 	ch.Destination, ch.FallbackFrom, ch.ProviderID = d.To, storage.Method(d.FallbackFrom), d.ProviderID
 	if d.Channel == "" { // an authenticator app: the challenge only counts the guesses
@@ -55,10 +53,19 @@ func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.U
 	} else {
 		ch.CodeHash = s.cfg.Codes.Hash(ch.ID, code)
 	}
-	if sent == 0 {
+	if st.sent == 0 {
 		return s.cfg.Store.CreateFirstChallenge(ctx, ch) // no earlier code to end
 	}
 	return s.cfg.Store.CreateChallenge(ctx, ch)
+}
+
+// fallback returns the configured fallback channels when the policy
+// allows a failed text to go elsewhere.
+func (s *Service) fallback(eff policy.Effective) map[sender.Channel][]sender.Channel {
+	if !eff.SMSFallback {
+		return nil
+	}
+	return s.cfg.OTP.Fallback
 }
 
 // plan is how a code may reach u: the methods to try in order, the

@@ -1,7 +1,10 @@
 // Package login is twofold's sign-in flow: the login pages, the password
 // step, the SSO session cookie and the binding of an authorization request
-// to one browser. It completes an authorization request in exactly one
-// place (complete), after every required step.
+// to one browser. A sign-in request loads its state once into one value
+// (state.go), a pure function of that state says what happens next
+// (decide.go), and act does it (act.go); the handlers parse, call and
+// render. It completes an authorization request in exactly one place
+// (completeRequest), after every required step.
 package login
 
 import (
