@@ -172,8 +172,9 @@ func couldNot(method storage.Method) string {
 	return "We couldn't reach you the way you chose"
 }
 
-// postCode checks a code. Every guess is counted with one conditional
-// UPDATE before the comparison, so parallel guesses cannot exceed the limit.
+// postCode checks a code. Every guess is counted against the sign-in's
+// latest challenge with one conditional UPDATE before the comparison, so
+// parallel guesses cannot exceed the limit.
 func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 	st, err := s.pending(r, stepCode)
 	if err != nil {
@@ -186,14 +187,14 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 	if held, err := s.guardFactor(w, r, st); held || err != nil {
 		return err
 	}
-	ch, err := s.liveChallenge(r, st)
-	if err != nil {
-		return err
-	}
 	a, u := st.req, st.user
-	attempts, err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, st.now)
+	ch, err := s.cfg.Store.SpendLatestAttempt(r.Context(), a.ID, st.now)
 	if errors.Is(err, storage.ErrAlreadyUsed) {
 		if err := s.release(r, u.ID); err != nil { // nothing was compared
+			return err
+		}
+		ch, err := s.latestChallenge(r, st)
+		if err != nil {
 			return err
 		}
 		return s.renderCode(w, r, st, http.StatusUnauthorized, spentMessage(ch, st.now))
@@ -208,7 +209,7 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 		if err := s.failure(r, string(ch.Channel), u.ID, a.ClientID); err != nil {
 			return err
 		}
-		left := attemptsLeft(ch, attempts)
+		left := attemptsLeft(ch, ch.Attempts)
 		s.auditDetail(r, "code_failed", u.ID, a.ClientID, "rejected", fmt.Sprintf("channel=%s attempts_left=%d", ch.Channel, left))
 		return s.renderCode(w, r, st, http.StatusUnauthorized, wrongCodeMessage(left))
 	}
@@ -221,9 +222,9 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 	return s.signIn(w, r, st, []string{"pwd", amrOf(ch.Channel), "mfa"}, ACRTwoFactor, true)
 }
 
-// liveChallenge returns the sign-in's latest challenge, which a guess
-// counts against.
-func (s *Service) liveChallenge(r *http.Request, st *state) (*storage.Challenge, error) {
+// latestChallenge returns the sign-in's latest challenge, to say why a
+// guess was refused.
+func (s *Service) latestChallenge(r *http.Request, st *state) (*storage.Challenge, error) {
 	if err := s.load(r, st, partChallenge); err != nil {
 		return nil, err
 	}

@@ -75,13 +75,13 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 	if held, err := s.guardFactor(w, r, st); held || err != nil {
 		return err
 	}
-	ch, err := s.liveChallenge(r, st)
-	if err != nil {
-		return err
-	}
 	now := st.now
-	if _, err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, now); errors.Is(err, storage.ErrAlreadyUsed) {
+	ch, err := s.cfg.Store.SpendLatestAttempt(r.Context(), a.ID, now)
+	if errors.Is(err, storage.ErrAlreadyUsed) {
 		if err := s.release(r, u.ID); err != nil { // nothing was compared
+			return err
+		}
+		if _, err := s.latestChallenge(r, st); err != nil {
 			return err
 		}
 		return page(http.StatusUnauthorized, "Too many wrong codes for this sign-in. Start again from the application.")

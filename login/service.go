@@ -47,6 +47,7 @@ type Store interface {
 	LatestChallengeAndCount(ctx context.Context, authRequestID string) (*storage.Challenge, int64, error)
 	CreateFirstChallenge(ctx context.Context, c *storage.Challenge) error
 	SpendAttempt(ctx context.Context, id string, now time.Time) (int, error)
+	SpendLatestAttempt(ctx context.Context, authRequestID string, now time.Time) (*storage.Challenge, error)
 	UseChallenge(ctx context.Context, id string, now time.Time) error
 	GlobalNotBefore(ctx context.Context) (time.Time, error)
 	AddSessionClient(ctx context.Context, sessionID, clientID string) error

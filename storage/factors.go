@@ -130,6 +130,28 @@ func (s *Store) SpendAttempt(ctx context.Context, id string, now time.Time) (int
 	return attempts, nil
 }
 
+// SpendLatestAttempt is SpendAttempt on the request's latest challenge
+// (LatestChallenge's), found and counted in one statement: it returns the
+// challenge with this guess counted in Attempts. ErrAlreadyUsed when the
+// latest is used, expired or out of attempts, or there is none. The
+// conditions are those of SpendAttempt's UPDATE, checked on the row as it
+// is when the UPDATE takes it, so parallel guesses cannot exceed the limit.
+func (s *Store) SpendLatestAttempt(ctx context.Context, authRequestID string, now time.Time) (*Challenge, error) {
+	var c Challenge
+	tx := s.db.WithContext(ctx).Table("challenges").Raw(`UPDATE challenges SET attempts = attempts + 1
+		WHERE id = (SELECT id FROM challenges WHERE auth_request_id = ?
+			ORDER BY (used_at IS NULL) DESC, created_at DESC, id LIMIT 1)
+		AND used_at IS NULL AND attempts < max_attempts AND expires_at > ?
+		RETURNING *`, authRequestID, now).Scan(&c)
+	if tx.Error != nil {
+		return nil, translate(tx.Error)
+	}
+	if tx.RowsAffected == 0 {
+		return nil, ErrAlreadyUsed
+	}
+	return &c, nil
+}
+
 // UseChallenge consumes a challenge whose code was right: exactly once.
 func (s *Store) UseChallenge(ctx context.Context, id string, now time.Time) error {
 	tx := s.db.WithContext(ctx).Model(&Challenge{}).Where("id = ? AND used_at IS NULL", id).Update("used_at", now)

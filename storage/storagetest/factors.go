@@ -24,6 +24,8 @@ var factorTests = []struct {
 	{"LatestChallengeSameCreatedAt", testLatestChallengeTie},
 	{"SpendAttempt", testSpendAttempt},
 	{"ConcurrentSpendAttempt", testConcurrentSpendAttempt},
+	{"SpendLatestAttempt", testSpendLatestAttempt},
+	{"ConcurrentSpendLatestAttempt", testConcurrentSpendLatestAttempt},
 	{"ConcurrentUseChallenge", testConcurrentUseChallenge},
 }
 
@@ -372,6 +374,65 @@ func testConcurrentSpendAttempt(t *testing.T, s *storage.Store) {
 	if won := contend(t, func(int) error { return spend(ctx, s, u.ID, at) }); won != 0 {
 		t.Errorf("%d concurrent guesses counted after use, want 0", won)
 	}
+}
+
+// testSpendLatestAttempt: SpendAttempt's rules, on the challenge that
+// LatestChallenge names, returned as counted.
+func testSpendLatestAttempt(t *testing.T, s *storage.Store) {
+	ctx := t.Context()
+	at := now()
+	_, err := s.SpendLatestAttempt(ctx, "r1", at)
+	wantErr(t, "SpendLatestAttempt with no challenge", err, storage.ErrAlreadyUsed)
+	old := newChallenge("r1", at)
+	ok(t, "CreateFirstChallenge", s.CreateFirstChallenge(ctx, old))
+	c := newChallenge("r1", at.Add(time.Second))
+	c.MaxAttempts, c.Channel, c.FallbackFrom = 2, "email", "sms"
+	ok(t, "CreateChallenge", s.CreateChallenge(ctx, c))
+	ok(t, "CreateChallenge other request", s.CreateChallenge(ctx, newChallenge("r2", at)))
+	for i := range 2 {
+		got, err := s.SpendLatestAttempt(ctx, "r1", at)
+		ok(t, fmt.Sprintf("SpendLatestAttempt %d", i+1), err)
+		if got.ID != c.ID || got.Attempts != i+1 || got.MaxAttempts != 2 || got.CodeHash != c.CodeHash ||
+			got.Channel != "email" || got.FallbackFrom != "sms" || got.UsedAt != nil {
+			t.Errorf("SpendLatestAttempt %d = %+v, want %s with %d attempts", i+1, got, c.ID, i+1)
+		} else {
+			sameTime(t, s, "ExpiresAt", got.ExpiresAt, c.ExpiresAt)
+		}
+	}
+	_, err = s.SpendLatestAttempt(ctx, "r1", at)
+	wantErr(t, "SpendLatestAttempt past max_attempts", err, storage.ErrAlreadyUsed)
+	wantErr(t, "the replaced challenge took no guess", spend(ctx, s, old.ID, at), storage.ErrAlreadyUsed)
+	if got, err := s.LatestChallenge(ctx, "r2"); err != nil || got.Attempts != 0 {
+		t.Errorf("another request's challenge: %+v, %v", got, err)
+	}
+
+	e := newChallenge("r3", at)
+	ok(t, "CreateChallenge", s.CreateChallenge(ctx, e))
+	_, err = s.SpendLatestAttempt(ctx, "r3", e.ExpiresAt)
+	wantErr(t, "SpendLatestAttempt at expiry", err, storage.ErrAlreadyUsed)
+	ok(t, "UseChallenge", s.UseChallenge(ctx, e.ID, at))
+	_, err = s.SpendLatestAttempt(ctx, "r3", at)
+	wantErr(t, "SpendLatestAttempt after use", err, storage.ErrAlreadyUsed)
+}
+
+func testConcurrentSpendLatestAttempt(t *testing.T, s *storage.Store) {
+	ctx := t.Context()
+	at := now()
+	c := newChallenge("r1", at)
+	c.MaxAttempts = 5
+	ok(t, "CreateChallenge", s.CreateChallenge(ctx, c))
+	counts := make([]int, racers)
+	won := contend(t, func(i int) error {
+		got, err := s.SpendLatestAttempt(ctx, "r1", at)
+		if err == nil {
+			counts[i] = got.Attempts
+		}
+		return err
+	})
+	if won != 5 {
+		t.Errorf("%d of %d concurrent guesses counted, want exactly 5 (max_attempts)", won, racers)
+	}
+	wantPermutation(t, slices.DeleteFunc(counts, func(n int) bool { return n == 0 }), 5)
 }
 
 func testConcurrentUseChallenge(t *testing.T, s *storage.Store) {
