@@ -120,8 +120,10 @@ func decideStart(st *state) decision {
 	return decision{act: actPassword, note: n}
 }
 
-// fromSession decides from a live session, when one may answer the
-// request (ok), or says why it may not (a note to audit).
+// fromSession decides from the browser's live session when it may answer
+// the request (ok): the request's max_age, its id_token_hint, the user,
+// and the policy's lifetime, idle timeout and session marks. When it may
+// not, the decision may hold a note to audit.
 func fromSession(st *state) (decision, bool) {
 	sess, a := st.session, st.req
 	switch {
@@ -146,31 +148,39 @@ func fromSession(st *state) (decision, bool) {
 	if !sessionLive(sess, st.user, st.policy, st.notBefore, st.now) {
 		return decision{}, false
 	}
+	return inSession(st), true
+}
+
+// inSession: a live session that may answer completes the request, unless
+// a second factor is due and the session's is not fresh (nor remembered
+// by the browser). Then it steps up: the session vouches for the password
+// and a code is asked, except of prompt=none.
+func inSession(st *state) decision {
 	due, m := secondFactorDue(st)
 	if m != 0 {
-		return need(m), true
+		return need(m)
 	}
-	fresh := mfaFreshAt(sess, st.now)
+	fresh := mfaFreshAt(st.session, st.now)
 	if due && !fresh && !wantsTwoFactors(st) {
 		remembered, m := deviceRemembered(st)
 		if m != 0 {
-			return need(m), true
+			return need(m)
 		}
 		due = !remembered
 	}
 	if !due || fresh {
-		return decision{act: actSSO}, true
+		return decision{act: actSSO}
 	}
-	if slices.Contains(a.Prompt, "none") {
+	if slices.Contains(st.req.Prompt, "none") {
 		// A code or an enrolment is an interaction the client said it
 		// cannot show (OIDC Core 3.1.2.6).
-		return decision{act: actOAuthError, oauth: [2]string{"interaction_required", "a second factor is required"}}, true
+		return decision{act: actOAuthError, oauth: [2]string{"interaction_required", "a second factor is required"}}
 	}
 	d := askCode(st)
-	if len(st.factors) > 0 { // the session vouches for the password
+	if len(st.factors) > 0 {
 		d.note = note{"step_up", st.user.ID, "second factor asked in a live session"}
 	}
-	return d, true
+	return d
 }
 
 // afterPassword: the password was right. A user the policy asks nothing
