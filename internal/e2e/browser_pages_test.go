@@ -148,7 +148,8 @@ func walkPages(t *testing.T, b *tab, s *testkit.Server, sites *sites, check func
 	b.load("authorize with prompt=none", chromedp.Navigate(authURL(app, rp.WithPrompt("none"), rp.AuthURLOpt(rp.WithURLParam("response_mode", "form_post")))))
 	check("form_post, error")
 
-	// A recovery code instead of the second factor.
+	// A recovery code instead of the second factor, and the code goes
+	// back by form_post, again without JavaScript.
 	b.load("authorize with form_post", chromedp.Navigate(authURL(app, rp.AuthURLOpt(rp.WithURLParam("response_mode", "form_post")))))
 	b.signIn(user, pass)
 	b.load("use a recovery code", chromedp.Click(chromedp.ID("use-recovery")))
@@ -156,8 +157,11 @@ func walkPages(t *testing.T, b *tab, s *testkit.Server, sites *sites, check func
 	b.do("type a recovery code", chromedp.SendKeys(chromedp.ID("code"), recovery[0]))
 	b.load("submit the recovery code", chromedp.Click(chromedp.CSS(`form[action="/login/recovery"] button`)))
 	check("recovery code accepted")
-	b.load("continue to the application", chromedp.Click(chromedp.ID("continue")))
-	b.do("wait for the application", chromedp.WaitVisible(chromedp.ID("done")))
+	resp := b.load("continue to the application", chromedp.Click(chromedp.ID("continue")))
+	b.wantPath(s.URL, "/authorize/callback")
+	wantHeaders(b, resp)
+	check("form_post")
+	b.load("continue without JavaScript", chromedp.Click(chromedp.CSS(`form[method="post"] button[type="submit"]`)))
 	b.wantPath(sites.app, "/cb")
 
 	// A newcomer whose application requires a second factor enrols.
