@@ -116,8 +116,8 @@ func New(o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Pages == nil || o.Pages.Lookup("logout.html") == nil || o.PageHeaders == nil {
-		return nil, errors.New("op: Options.Pages (with logout.html) and PageHeaders are required")
+	if o.Pages == nil || o.Pages.Lookup("logout.html") == nil || o.Pages.Lookup("form_post.html") == nil || o.PageHeaders == nil {
+		return nil, errors.New("op: Options.Pages (with logout.html and form_post.html) and PageHeaders are required")
 	}
 	p := &Provider{inner: inner, opts: o, storage: st, csrf: http.NewCrossOriginProtection()}
 	p.handler = p.wrap(inner)
@@ -198,7 +198,12 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			return
 		}
 		if r.URL.Path == "/authorize" && r.Form.Get("response_mode") == string(oidc.ResponseModeFormPost) {
-			w = &formPostErrors{ResponseWriter: w, redirectURI: r.Form.Get("redirect_uri")}
+			w = &formPostErrors{ResponseWriter: w, pages: p.opts.Pages, redirectURI: r.Form.Get("redirect_uri")}
+		}
+		if r.URL.Path == "/authorize/callback" {
+			answer := &formPostAnswer{ResponseWriter: w}
+			defer answer.finish(p.opts.Pages)
+			w = answer
 		}
 		rw := &errorRewriter{ResponseWriter: w, out: out}
 		next.ServeHTTP(rw, r)

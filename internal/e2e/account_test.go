@@ -95,7 +95,7 @@ func TestAccountPageBehindSignInWithSecondFactor(t *testing.T) {
 		if strings.Contains(s.Log.String(), "account code exchange failed") {
 			t.Fatalf("the account client's code was not redeemed:\n%s", s.Log)
 		}
-		for _, want := range []string{`id="username">alice<`, "Text message (SMS)", "+1 ••• ••• •• 23", "(preferred)", `id="this-device"`} {
+		for _, want := range []string{`id="username">alice<`, "Text message (SMS)", "+1\u00a0•••\u00a0•••\u00a0••\u00a023", "(preferred)", `id="this-device"`} {
 			if !strings.Contains(html.UnescapeString(p.Body), want) {
 				t.Errorf("account page lacks %q", want)
 			}
