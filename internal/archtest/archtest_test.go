@@ -86,18 +86,11 @@ var rules = []rule{
 		why: "no test helper is linked into the binary"},
 	{from: "...", to: "gorm.io/...", except: []string{"twofold/storage/..."}, tests: true,
 		why: "GORM stays inside storage"},
-	{from: "twofold/...", to: "net/http/httptest", except: append([]string{"twofold/internal/testkit"}, httptestOffenders...),
+	{from: "twofold/...", to: "net/http/httptest", except: []string{"twofold/internal/testkit"},
 		why: "net/http/httptest is for tests (testkit is test code)"},
-	{from: "twofold/cmd/...", to: "net/http/httptest", except: httptestOffenders, deep: true,
+	{from: "twofold/cmd/...", to: "net/http/httptest", deep: true,
 		why: "the binary links no test server"},
 }
-
-// httptestOffenders are the known exceptions to the httptest rules: the
-// demo (demo/demo.go) talks to the provider through the whole handler in
-// process, which pulls httptest into the binary (cmd/twofold). Phase B of
-// the house issue removes them; the test fails once an entry is no longer
-// needed, so that the list only ever shrinks.
-var httptestOffenders = []string{"twofold/demo", "twofold/cmd/twofold"}
 
 // A sourceRule forbids what imports cannot show: a line matching pattern
 // in the production files of the packages matching one of from (but none
@@ -148,7 +141,6 @@ func TestImportArrows(t *testing.T) {
 			}
 		}
 	}
-	checkOffenders(t, pkgs)
 }
 
 func TestSourceRules(t *testing.T) {
@@ -174,20 +166,6 @@ func TestSourceRules(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-// checkOffenders says what httptestOffenders allow, and fails once an
-// entry is no longer needed.
-func checkOffenders(t *testing.T, pkgs []pkg) {
-	t.Helper()
-	for _, o := range httptestOffenders {
-		i := slices.IndexFunc(pkgs, func(p pkg) bool { return p.ImportPath == o })
-		if i < 0 || !slices.Contains(pkgs[i].Deps, "net/http/httptest") {
-			t.Errorf("%s no longer links net/http/httptest: remove it from httptestOffenders", o)
-			continue
-		}
-		t.Logf("allowed for now (phase B removes it): %s links net/http/httptest", o)
 	}
 }
 

@@ -67,7 +67,7 @@ func (a *App) Handler() (http.Handler, error) {
 		Issuer: a.Cfg.Issuer, Secure: secure, ClientIP: ips, Now: a.Now, Logger: a.Log}).Mount(mux)
 	a.Admin(provider, ips).Mount(mux)
 	if a.Cfg.Dev {
-		demo.New(a.Cfg.Issuer, provider, pages, a.Ring, secure, a.Log).Mount(mux, login.BrowserHeaders)
+		demo.New(a.Cfg.Issuer, a.demoClient, pages, a.Ring, secure, a.Log).Mount(mux, login.BrowserHeaders)
 	}
 	mountOps(mux, a)
 	mountMetrics(mux, a)
