@@ -97,6 +97,17 @@ func TestAccountPageBehindSignInWithSecondFactor(t *testing.T) {
 		if strings.Contains(s.Log.String(), "account code exchange failed") {
 			t.Fatalf("the account client's code was not redeemed:\n%s", s.Log)
 		}
+		// The callback spent its code: presented at the token endpoint, it
+		// is a replay (a live code would be spent as a PKCE failure instead).
+		callback, _ := url.Parse(chain[len(chain)-2])
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {callback.Query().Get("code")}, "client_id": {account.ClientID},
+			"redirect_uri": {s.URL + account.CallbackPath}, "code_verifier": {strings.Repeat("v", 43)}}
+		replay := send(t, &http.Client{Transport: s.Transport()}, http.MethodPost, s.URL+"/oauth/token", strings.NewReader(form.Encode()),
+			http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+		events, _ := s.App.Store.AuditEvents(context.Background(), storage.AuditFilter{ClientID: account.ClientID, Type: "code_replay"})
+		if replay.Status != http.StatusBadRequest || !strings.Contains(replay.Body, "invalid_grant") || len(events) != 1 {
+			t.Fatalf("the account's code at the token endpoint = %s, %d code_replay events; want invalid_grant as a replay", replay, len(events))
+		}
 		for _, want := range []string{`id="username">alice<`, "Text message (SMS)", "+1\u00a0•••\u00a0•••\u00a0••\u00a023", "(preferred)", `id="this-device"`} {
 			if !strings.Contains(html.UnescapeString(p.Body), want) {
 				t.Errorf("account page lacks %q", want)
