@@ -174,16 +174,18 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			// zitadel/oidc does not say so.
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
-			r = r.WithContext(withTokenClient(r.Context())) // the signing key follows the client
+			// The signing key follows the client; AuthRequestByCode checks
+			// the verifier first (see RedeemCode, the same path without HTTP).
+			verifier := r.Form.Get("code_verifier")
+			r = r.WithContext(tokenContext(r.Context(), verifier))
 			var ok bool
 			if r, ok = p.authenticateAssertion(w, r); !ok {
 				return
 			}
-			if v := r.Form.Get("code_verifier"); v != "" && !verifierRE.MatchString(v) {
-				writeError(w, false, http.StatusBadRequest, "invalid_grant", "code_verifier must be 43 to 128 characters of [A-Za-z0-9._~-]")
+			if e := verifierSyntax(verifier); e != nil {
+				writeError(w, false, http.StatusBadRequest, string(e.ErrorType), e.Description)
 				return
 			}
-			r = r.WithContext(withVerifier(r.Context(), r.Form.Get("code_verifier")))
 		case "/revoke":
 			r = r.WithContext(withRevokedToken(r.Context(), r.PostForm.Get("token")))
 		case "/userinfo", "/oauth/introspect":
