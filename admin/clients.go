@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twofold-id/twofold/account"
 	"github.com/twofold-id/twofold/keyring"
-	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -208,7 +208,7 @@ func (a *Admin) UpdateClient(ctx context.Context, actor Actor, id string, p Clie
 // here: it exists only in development mode and is seeded again at each
 // start, and a production database may hold a leftover one worth removing.)
 var builtInClients = map[string]string{
-	login.AccountClientID: "the account pages (/account) sign in with it",
+	account.ClientID: "the account pages (/account) sign in with it",
 }
 
 // DeleteClient removes a client and revokes its tokens. Built-in clients

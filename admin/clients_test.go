@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/account"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -28,7 +28,7 @@ func TestDeleteBuiltInClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()
-	for _, id := range []string{login.AccountClientID, "demo"} {
+	for _, id := range []string{account.ClientID, "demo"} {
 		c := &storage.Client{ID: id, Name: id, AuthMethod: "none", ApplicationType: "web", GrantTypes: storage.StringList{"authorization_code"},
 			RedirectURIs: storage.StringList{"http://localhost:8080/" + id}, AccessTokenFormat: "opaque", CreatedAt: now, UpdatedAt: now}
 		if err := store.CreateClient(ctx, c); err != nil {
@@ -45,8 +45,8 @@ func TestDeleteBuiltInClient(t *testing.T) {
 		status             int
 		code               string // the error code, "" for success
 	}{
-		{"delete the account client", "DELETE", "/clients/" + login.AccountClientID, http.StatusConflict, CodeConflict},
-		{"rotate the account client", "POST", "/clients/" + login.AccountClientID + "/rotate-secret", http.StatusConflict, CodeConflict}, // public: no secret
+		{"delete the account client", "DELETE", "/clients/" + account.ClientID, http.StatusConflict, CodeConflict},
+		{"rotate the account client", "POST", "/clients/" + account.ClientID + "/rotate-secret", http.StatusConflict, CodeConflict}, // public: no secret
 		{"delete the demo client", "DELETE", "/clients/demo", http.StatusNoContent, ""},
 		{"delete an unknown client", "DELETE", "/clients/nope", http.StatusNotFound, CodeNotFound},
 	}
@@ -66,11 +66,11 @@ func TestDeleteBuiltInClient(t *testing.T) {
 			}
 		})
 	}
-	if _, err := store.Client(ctx, login.AccountClientID); err != nil {
+	if _, err := store.Client(ctx, account.ClientID); err != nil {
 		t.Errorf("the account client after the refused delete: %v", err)
 	}
-	err = a.DeleteClient(ctx, CLI, login.AccountClientID)
+	err = a.DeleteClient(ctx, CLI, account.ClientID)
 	if e, ok := AsError(err); !ok || e.Message != `client "twofold-account" is built in and cannot be deleted: the account pages (/account) sign in with it` {
-		t.Errorf("DeleteClient(%s) = %v, want the built-in refusal", login.AccountClientID, err)
+		t.Errorf("DeleteClient(%s) = %v, want the built-in refusal", account.ClientID, err)
 	}
 }
