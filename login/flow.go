@@ -59,10 +59,8 @@ func (s *Service) showPassword(w http.ResponseWriter, r *http.Request, a *storag
 	return nil
 }
 
-// postPassword checks username and password. Unknown users, disabled users
-// and wrong passwords get the same answer after the same work; so does a
-// locked account. A name in backoff, whether an account has it or not, is
-// told to wait.
+// postPassword parses the password form, checks the password, and lets
+// decide say what the sign-in still needs.
 func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.loadRequest(r)
 	if err != nil {
@@ -85,14 +83,29 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 	case len(password) > MaxPasswordBytes:
 		return s.showPassword(w, r, a, http.StatusBadRequest, username, "That password is too long (at most 1024 bytes).")
 	}
-	if wait, err := s.ipBlocked(r); err != nil {
+	u, err := s.checkPassword(w, r, a, username, password)
+	if u == nil || err != nil { // answered
 		return err
+	}
+	s.rehash(r, u, password)
+	return s.run(w, r, s.newState(stepPassword, a, u))
+}
+
+// checkPassword returns the user whose password this is, or nil once it
+// answered otherwise. Unknown users, disabled users and wrong passwords get
+// the same answer after the same work; so does a locked account. A name in
+// backoff, whether an account has it or not, is told to wait. Each check
+// claims the account's backoff slot first and ends in a failure counted or
+// the slot given back.
+func (s *Service) checkPassword(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, username, password string) (*storage.User, error) {
+	if wait, err := s.ipBlocked(r); err != nil {
+		return nil, err
 	} else if wait > 0 {
-		return tooManyFromIP(w, wait)
+		return nil, tooManyFromIP(w, wait)
 	}
 	u, err := s.cfg.Store.UserByUsername(r.Context(), username)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return err
+		return nil, err
 	}
 	if u != nil && u.Disabled { // answered as no account at all
 		u = nil
@@ -100,9 +113,9 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 	key := s.backoffKey(u, username)
 	wait, held, err := s.accountHeld(r, key)
 	if err != nil {
-		return err
+		return nil, err
 	} else if wait > 0 {
-		return s.passwordBackoff(w, r, a, u, username, wait)
+		return nil, s.passwordBackoff(w, r, a, u, username, wait)
 	}
 	locked := held // a wait was answered above
 	hash := ""
@@ -112,25 +125,21 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 	ok, err := s.cfg.Passwords.Verify(r.Context(), hash, password)
 	if errors.Is(err, ErrBusy) {
 		if err := s.release(r, key); err != nil { // nothing was tried
-			return err
+			return nil, err
 		}
 		w.Header().Set("Retry-After", "2")
-		return s.showPassword(w, r, a, http.StatusTooManyRequests, username, "Too many sign-ins right now. Try again in a few seconds.")
+		return nil, s.showPassword(w, r, a, http.StatusTooManyRequests, username, "Too many sign-ins right now. Try again in a few seconds.")
 	} else if err != nil {
-		return err
+		return nil, err
 	}
 	if !ok {
-		return s.wrongPassword(w, r, a, u, key, locked, username)
+		return nil, s.wrongPassword(w, r, a, u, key, locked, username)
 	}
 	s.audit(r, "password_ok", u.ID, a.ClientID, "accepted")
 	// The password step let this sign-in through the backoff: its next step
 	// (a code sent now) takes the slot at once instead of waiting out this
 	// step's claim.
-	if err := s.release(r, key); err != nil {
-		return err
-	}
-	s.rehash(r, u, password)
-	return s.run(w, r, s.newState(stepPassword, a, u))
+	return u, s.release(r, key)
 }
 
 // wrongPassword counts and answers a wrong password (or any password of a
