@@ -10,6 +10,10 @@ import (
 	"gorm.io/gorm"
 )
 
+// MaxUsernameBytes bounds a username: the sign-in form refuses a longer
+// one before any lookup, and the admin service never stores one.
+const MaxUsernameBytes = 256
+
 // NormalUsername is the form usernames are stored and looked up in:
 // usernames are case-insensitive. Whatever else keys on a username (the
 // sign-in's backoff) uses it too, so that it names what the lookup finds.
