@@ -100,8 +100,8 @@ type Config struct {
 	// nothing.
 	Metrics Metrics
 
-	// Policy returns the effective policy of a user at a client; without
-	// it, the OTP settings and session lifetime above apply.
+	// Policy returns the effective policy of a user at a client, resolved
+	// on top of policy.Defaults (required).
 	Policy func(ctx context.Context, clientID, userID string) (policy.Effective, error)
 }
 
@@ -117,6 +117,9 @@ func New(cfg Config) (*Service, error) {
 	pages, err := ParseTemplates()
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Policy == nil {
+		return nil, errors.New("login: Config.Policy is required")
 	}
 	if cfg.ClientIP == nil {
 		cfg.ClientIP = func(r *http.Request) string { return r.RemoteAddr }

@@ -7,6 +7,7 @@ import (
 	"github.com/twofold-id/twofold/admin"
 	"github.com/twofold-id/twofold/demo"
 	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/login/policy"
 	"github.com/twofold-id/twofold/op"
 	"github.com/twofold-id/twofold/storage"
 )
@@ -77,7 +78,8 @@ func (a *App) Handler() (http.Handler, error) {
 // commands with a nil verify. clientIP may be nil.
 func (a *App) Admin(verify admin.Verifier, clientIP func(*http.Request) string) *admin.Admin {
 	return admin.New(admin.Config{
-		Store: a.Store, Ring: a.Ring, Passwords: a.Passwords(), PolicyDefaults: a.PolicyDefaults,
+		Store: a.Store, Ring: a.Ring, Passwords: a.Passwords(),
+		PolicyDefaults: func() policy.Effective { return policy.Defaults(a.Cfg) },
 		NewClient: func(s admin.ClientSpec) (*storage.Client, string, error) {
 			return NewClient(ClientSpec{ID: s.ID, Name: s.Name, RedirectURIs: s.RedirectURIs,
 				PostLogoutRedirectURIs: s.PostLogoutRedirectURIs, GrantTypes: s.GrantTypes, Public: s.Public,
