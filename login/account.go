@@ -14,6 +14,7 @@ import (
 
 	"github.com/twofold-id/twofold/login/contact"
 	"github.com/twofold-id/twofold/login/policy"
+	"github.com/twofold-id/twofold/password"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -27,10 +28,6 @@ type accountStore interface {
 	EndUserSession(ctx context.Context, userID, sessionID string, now time.Time) error
 	ChangePassword(ctx context.Context, userID, hash, keepSessionID string, now time.Time) error
 }
-
-// MinPasswordBytes is the shortest password a user may choose, as the
-// admin CLI requires.
-const MinPasswordBytes = 8
 
 // mountAccount registers the account pages. provider serves the OIDC
 // endpoints; the callback redeems its code there, in-process.
@@ -96,6 +93,7 @@ type accountPage struct {
 	RecoveryLeft                         int64
 	Sessions                             []sessionRow
 	CurrentError, NewError               string // password form
+	PasswordMin                          int    // the rule's fewest characters, for the form's hint
 }
 
 func (s *Service) showAccount(w http.ResponseWriter, r *http.Request) error {
@@ -116,7 +114,7 @@ func (s *Service) renderAccount(w http.ResponseWriter, r *http.Request, u *stora
 	if err != nil {
 		return err
 	}
-	p.Title, p.Username, p.Name = "Your account", u.Username, u.Name
+	p.Title, p.Username, p.Name, p.PasswordMin = "Your account", u.Username, u.Name, s.cfg.PasswordRule.Min()
 	p.Methods, p.Verified = methodRows(factors), slices.ContainsFunc(factors, func(f storage.SecondFactor) bool { return f.VerifiedAt != nil })
 	p.Add = addLinks(eff, factors)
 	if p.RecoveryLeft, err = s.cfg.Store.RecoveryCodesLeft(ctx, u.ID); err != nil {
@@ -273,11 +271,12 @@ func (s *Service) accountChangePassword(w http.ResponseWriter, r *http.Request) 
 	}
 	current, next, again := r.PostFormValue("current_password"), r.PostFormValue("new_password"), r.PostFormValue("new_password_again")
 	fail := func(status int, p accountPage) error { return s.renderAccount(w, r, u, sess, status, p) }
+	refused, _ := password.AsError(s.cfg.PasswordRule.Check(next, u.Username)) // the one password rule
 	switch {
 	case current == "":
 		return fail(http.StatusBadRequest, accountPage{CurrentError: "Enter your current password."})
-	case len(next) < MinPasswordBytes || len(next) > MaxPasswordBytes:
-		return fail(http.StatusBadRequest, accountPage{NewError: fmt.Sprintf("Choose a password of %d to %d characters.", MinPasswordBytes, MaxPasswordBytes)})
+	case refused != nil:
+		return fail(http.StatusBadRequest, accountPage{NewError: "Your new password " + refused.Message + "."})
 	case next != again:
 		return fail(http.StatusBadRequest, accountPage{NewError: "The new passwords do not match. Type the same password twice."})
 	}

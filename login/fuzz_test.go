@@ -17,6 +17,7 @@ import (
 	"github.com/twofold-id/twofold/login/guard"
 	"github.com/twofold-id/twofold/login/otp"
 	"github.com/twofold-id/twofold/login/policy"
+	"github.com/twofold-id/twofold/password"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -46,7 +47,7 @@ func fuzzService(t testing.TB) (http.Handler, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	passwords := NewPasswords(64, 1, 1, 4, 5*time.Second)
+	passwords := password.NewHasher(64, 1, 1, 4, 5*time.Second)
 	now := time.Now().UTC()
 	hash, err := passwords.Hash(ctx, "alice-password")
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/twofold-id/twofold/login/otp"
 	"github.com/twofold-id/twofold/login/policy"
 	"github.com/twofold-id/twofold/login/sender"
+	"github.com/twofold-id/twofold/password"
 	"github.com/twofold-id/twofold/storage"
 	"github.com/twofold-id/twofold/web"
 )
@@ -75,7 +76,8 @@ var ACRValues = []string{ACRPassword, ACRTwoFactor}
 // Config wires the service.
 type Config struct {
 	Store           Store
-	Passwords       *Passwords
+	Passwords       *password.Hasher
+	PasswordRule    password.Rule // what a new password must satisfy (the account page)
 	Keyring         *keyring.Keyring
 	CookieName      string
 	Secure          bool // Secure cookies (everywhere but development on http)

@@ -48,16 +48,6 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*User, err
 	return &u, nil
 }
 
-// Users lists users by username, at most limit (0 means all).
-func (s *Store) Users(ctx context.Context, limit int) ([]User, error) {
-	q := s.db.WithContext(ctx).Order("username")
-	if limit > 0 {
-		q = q.Limit(limit)
-	}
-	var out []User
-	return out, translate(q.Find(&out).Error)
-}
-
 // UserUpdate is a change to a user: each non-nil field is set, the others
 // are left alone, so that callers never name a column.
 type UserUpdate struct {

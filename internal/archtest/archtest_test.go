@@ -64,6 +64,8 @@ var rules = []rule{
 		why: "storage is the lowest floor but the leaves: nothing above it"},
 	{from: "twofold/login/...", to: "twofold/admin/...", tests: true, deep: true,
 		why: "the sign-in does not reach into administration"},
+	{from: "twofold/admin/...", to: "twofold/login", tests: true, deep: true,
+		why: "administration does not reach into the sign-in (its parts below, policy and contact, are shared)"},
 	{from: "twofold/op/...", to: "twofold/login/...", tests: true, deep: true,
 		why: "the OIDC glue knows the sign-in only through the functions it is given"},
 	{from: "twofold/op/...", to: "twofold/admin/...", tests: true, deep: true,

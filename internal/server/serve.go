@@ -7,9 +7,7 @@ import (
 	"github.com/twofold-id/twofold/admin"
 	"github.com/twofold-id/twofold/demo"
 	"github.com/twofold-id/twofold/login"
-	"github.com/twofold-id/twofold/login/policy"
 	"github.com/twofold-id/twofold/op"
-	"github.com/twofold-id/twofold/storage"
 )
 
 // Handler composes the provider, the login pages, the demo (development
@@ -33,7 +31,7 @@ func (a *App) Handler() (http.Handler, error) {
 	svc, err := login.New(login.Config{
 		Senders: senders, Codes: codes, OTP: a.otpSettings(), Issuer: a.Cfg.Issuer, AppName: "twofold",
 		Policy: a.EffectivePolicy, Guard: a.Guard(),
-		Store: a.Store, Passwords: a.Passwords(), Keyring: a.Ring,
+		Store: a.Store, Passwords: a.Passwords(), PasswordRule: a.PasswordRule(), Keyring: a.Ring,
 		CookieName: a.Cfg.Session.CookieName, Secure: secure,
 		SessionLifetime: a.Cfg.Session.Lifetime.D(),
 		CallbackURL:     func(id string) string { return provider.CallbackURL(id) },
@@ -74,19 +72,14 @@ func (a *App) Handler() (http.Handler, error) {
 }
 
 // Admin returns the administration service over this app: the admin API
-// when verify (the provider) is given, and the CLI's policy and session
-// commands with a nil verify. clientIP may be nil.
+// when verify (the provider) is given, and the command line's with a nil
+// verify. clientIP may be nil.
 func (a *App) Admin(verify admin.Verifier, clientIP func(*http.Request) string) *admin.Admin {
 	return admin.New(admin.Config{
-		Store: a.Store, Ring: a.Ring, Passwords: a.Passwords(),
-		PolicyDefaults: func() policy.Effective { return policy.Defaults(a.Cfg) },
-		NewClient: func(s admin.ClientSpec) (*storage.Client, string, error) {
-			return NewClient(ClientSpec{ID: s.ID, Name: s.Name, RedirectURIs: s.RedirectURIs,
-				PostLogoutRedirectURIs: s.PostLogoutRedirectURIs, GrantTypes: s.GrantTypes, Public: s.Public,
-				AuthMethod: s.AuthMethod, ApplicationType: s.ApplicationType, AccessTokenFormat: s.AccessTokenFormat,
-				JWKS: s.JWKS, BackchannelLogoutURI: s.BackchannelLogoutURI,
-				IDTokenSignedResponseAlg: s.IDTokenSignedResponseAlg}, a.Ring, a.Now())
-		},
+		Store: a.Store, Ring: a.Ring, Passwords: a.Passwords(), PasswordRule: a.PasswordRule(),
+		Policy:         a.EffectivePolicy,
+		BuiltInClients: map[string]string{login.AccountClientID: "the account pages (/account) sign in with it"},
+		Guard:          a.Guard(), Keys: a.Keys, KeyOrder: op.KeyAlgorithms,
 		Verify: verify, ErrInvalidToken: op.ErrInvalidToken, ClientIP: clientIP, Now: a.Now, Log: a.Log,
 	})
 }
