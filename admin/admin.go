@@ -1,8 +1,11 @@
-// Package admin is twofold's administration: one service for clients,
-// users, policies, sessions and the audit log, used by both the JSON API
-// under /admin/api/v1 and the twofold command line, so that both validate
-// input, record audit events and end sessions the same way. The API is
-// authenticated with bearer tokens this provider issued itself.
+// Package admin is twofold's administration and the only door for its
+// writes: one service for clients, users, policies, sessions, signing keys
+// and the audit log, used by both the JSON API under /admin/api/v1 and the
+// twofold command line, so that both validate input (the client rules
+// live here), record one audit event per change and end sessions the same
+// way. Input errors name the field as the API does; the command line maps
+// fields to its flags. The API is authenticated with bearer tokens this
+// provider issued itself.
 package admin
 
 import (

@@ -67,13 +67,6 @@ func (p *problems) add(field, format string, args ...any) {
 	*p = append(*p, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
-// addError records an input *Error (normalizeContact's, say).
-func (p *problems) addError(err error) {
-	if e, ok := AsError(err); ok {
-		*p = append(*p, FieldError{Field: e.Field, Message: e.Message})
-	}
-}
-
 // err is nil without problems, else one invalid_argument Error naming the
 // first field and listing them all.
 func (p problems) err() error {

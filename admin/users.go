@@ -116,24 +116,22 @@ func (a *Admin) User(ctx context.Context, ref string) (*storage.User, []storage.
 }
 
 // normalizeContact puts an email address or a phone number in the form
-// it is stored in; a problem names field.
-func normalizeContact(field, value string) (string, error) {
+// it is stored in; a bad one is a problem of field, and not ok.
+func normalizeContact(p *problems, field, value string) (out string, ok bool) {
 	if value == "" {
-		return "", nil
+		return "", true
 	}
-	var (
-		out string
-		err error
-	)
+	var err error
 	if field == "email" {
 		out, err = contact.NormalizeEmail(value)
 	} else {
 		out, err = contact.NormalizePhone(value, "")
 	}
 	if err != nil {
-		return "", invalid(field, "%v", err)
+		p.add(field, "%v", err)
+		return "", false
 	}
-	return out, nil
+	return out, true
 }
 
 // checkPassword applies the password rule to a new password of username;
@@ -156,17 +154,13 @@ func (a *Admin) CreateUser(ctx context.Context, actor Actor, s UserSpec) (*stora
 		p.add("username", "%v", err)
 	}
 	u := &storage.User{ID: uuid.NewString(), Username: s.Username, Name: s.Name, APIAccount: s.APIAccount, Admin: s.Admin}
-	var err error
-	if u.Email, err = normalizeContact("email", s.Email); err != nil {
-		p.addError(err)
-	}
-	if u.Phone, err = normalizeContact("phone", s.Phone); err != nil {
-		p.addError(err)
-	}
+	u.Email, _ = normalizeContact(&p, "email", s.Email)
+	u.Phone, _ = normalizeContact(&p, "phone", s.Phone)
 	a.checkPassword(&p, s.Password, s.Username, "the user's first password")
 	if err := p.err(); err != nil {
 		return nil, err
 	}
+	var err error
 	if u.PasswordHash, err = a.cfg.Passwords.Hash(ctx, s.Password); err != nil {
 		return nil, err
 	}
@@ -206,9 +200,8 @@ func (a *Admin) UpdateUser(ctx context.Context, actor Actor, ref string, p UserP
 		if c.in == nil {
 			continue
 		}
-		v, err := normalizeContact(c.field, *c.in)
-		if err != nil {
-			pr.addError(err)
+		v, ok := normalizeContact(&pr, c.field, *c.in)
+		if !ok {
 			continue
 		}
 		if v != c.cur {
