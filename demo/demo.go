@@ -1,8 +1,10 @@
 // Package demo is the built-in relying party of development mode: /demo runs
 // a real authorization-code + PKCE sign-in against the provider with
 // zitadel/oidc's rp package and shows the ID token's claims and the userinfo
-// response. It talks to the provider in-process, so it works whatever
-// address the issuer names.
+// response. It is a relying party like any other: it talks HTTP to the
+// issuer (discovery, token, JWKS, userinfo), so the issuer must be
+// reachable from the server itself, as development mode's issuer, its own
+// listen address, is.
 package demo
 
 import (
@@ -13,7 +15,6 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
@@ -31,25 +32,24 @@ const RedirectPath = "/demo/callback"
 
 // Demo serves /demo.
 type Demo struct {
-	issuer   string
-	provider http.Handler
-	pages    *template.Template
-	cookies  *httphelper.CookieHandler
-	log      *slog.Logger
+	issuer  string
+	client  *http.Client
+	pages   *template.Template
+	cookies *httphelper.CookieHandler
+	log     *slog.Logger
 
-	once sync.Once
-	rp   rp.RelyingParty
-	err  error
+	mu sync.Mutex
+	rp rp.RelyingParty // set once discovery succeeded
 }
 
-// New returns the demo; provider is the handler serving the OIDC endpoints.
-func New(issuer string, provider http.Handler, pages *template.Template, ring *keyring.Keyring, secure bool, log *slog.Logger) *Demo {
+// New returns the demo; client is its HTTP client to the issuer.
+func New(issuer string, client *http.Client, pages *template.Template, ring *keyring.Keyring, secure bool, log *slog.Logger) *Demo {
 	var opts []httphelper.CookieHandlerOpt
 	if !secure {
 		opts = append(opts, httphelper.WithUnsecure())
 	}
 	key := ring.Derive("twofold demo cookies v1")
-	return &Demo{issuer: issuer, provider: provider, pages: pages, log: log,
+	return &Demo{issuer: issuer, client: client, pages: pages, log: log,
 		cookies: httphelper.NewCookieHandler(key, key, opts...)}
 }
 
@@ -60,25 +60,24 @@ func (d *Demo) Mount(mux *http.ServeMux, wrap func(http.Handler) http.Handler) {
 	mux.Handle("GET "+RedirectPath, wrap(http.HandlerFunc(d.callback)))
 }
 
-// inProcess is a RoundTripper that serves requests with the provider's
-// handler directly.
-type inProcess struct{ h http.Handler }
-
-func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
-	return rec.Result(), nil
-}
-
+// relyingParty returns the relying party, reading the issuer's discovery
+// document the first time; a failed attempt (the issuer not reachable yet)
+// is tried again on the next request.
 func (d *Demo) relyingParty(ctx context.Context) (rp.RelyingParty, error) {
-	d.once.Do(func() {
-		client := &http.Client{Transport: inProcess{d.provider}}
-		d.rp, d.err = rp.NewRelyingPartyOIDC(ctx, d.issuer, ClientID, "", d.issuer+RedirectPath,
-			[]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone},
-			rp.WithPKCE(d.cookies), rp.WithHTTPClient(client),
-			rp.WithErrorHandler(d.rpError))
-	})
-	return d.rp, d.err
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.rp != nil {
+		return d.rp, nil
+	}
+	party, err := rp.NewRelyingPartyOIDC(ctx, d.issuer, ClientID, "", d.issuer+RedirectPath,
+		[]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone},
+		rp.WithPKCE(d.cookies), rp.WithHTTPClient(d.client),
+		rp.WithErrorHandler(d.rpError))
+	if err != nil {
+		return nil, err
+	}
+	d.rp = party
+	return party, nil
 }
 
 func (d *Demo) home(w http.ResponseWriter, r *http.Request) {

@@ -20,21 +20,107 @@ import (
 	"github.com/twofold-id/twofold/storage"
 )
 
-// enrolee is who enrols a method: a user in the middle of a sign-in whose
-// policy requires a factor they lack (a is set), or a signed-in user on the
-// account page (a is nil).
+// Enrolment is written once and serves two places: the sign-in's forced
+// enrolment under /login/enrol (a user whose policy requires a factor they
+// lack, in the middle of a sign-in), and the account pages' "add a method"
+// (a signed-in user, see MountEnrolment). Both show the same pages and
+// prove a number, an address or an app the same way; only who enrols, the
+// client whose policy applies and where the browser goes afterwards differ.
+
+// signInEnrolPath is where the sign-in's forced enrolment lives.
+const signInEnrolPath = "/login/enrol"
+
+// enrolee is who enrols a method, and where: a user in the middle of a
+// sign-in (a is set), or a user signed in elsewhere (at is set).
 type enrolee struct {
-	u *storage.User
-	a *storage.AuthRequest
+	u  *storage.User
+	a  *storage.AuthRequest
+	at *Enrolment
 }
 
-// clientID is the client whose policy applies: the sign-in's, or the
-// account pages'.
+// Enrolment places the enrolment pages outside a sign-in.
+type Enrolment struct {
+	// Path is where the pages are mounted: Path/totp, Path/phone,
+	// Path/email, and Path/phone/verify, Path/email/verify for the code.
+	Path string
+	// ClientID is the client whose policy says which methods may be
+	// enrolled and how verification codes are sent.
+	ClientID string
+	// Done is where the browser goes once a method is enrolled (after the
+	// new recovery codes, when it gets them), and where the pages' cancel
+	// link leads.
+	Done string
+	// User returns the signed-in user who enrols; its error is the page's.
+	User func(w http.ResponseWriter, r *http.Request) (*storage.User, error)
+}
+
+// MountEnrolment registers the enrolment pages that e places on mux, each
+// made a page by page (Page, or a wrapper of it).
+func (s *Service) MountEnrolment(mux *http.ServeMux, e Enrolment, page func(HandlerFunc) http.Handler) {
+	s.mountEnrolment(mux, e.Path, func(w http.ResponseWriter, r *http.Request) (*enrolee, error) {
+		u, err := e.User(w, r)
+		if err != nil {
+			return nil, err
+		}
+		return &enrolee{u: u, at: &e}, nil
+	}, page)
+}
+
+// enrolHandler is an enrolment page for the enrolee its route resolved.
+type enrolHandler func(w http.ResponseWriter, r *http.Request, e *enrolee) error
+
+func (s *Service) mountEnrolment(mux *http.ServeMux, path string, who func(http.ResponseWriter, *http.Request) (*enrolee, error), page func(HandlerFunc) http.Handler) {
+	route := func(pattern string, h enrolHandler) {
+		mux.Handle(pattern, page(func(w http.ResponseWriter, r *http.Request) error {
+			e, err := who(w, r)
+			if err != nil {
+				return err
+			}
+			return h(w, r, e)
+		}))
+	}
+	route("GET "+path+"/totp", s.showEnrolTOTP)
+	route("POST "+path+"/totp", s.postEnrolTOTP)
+	for _, m := range []storage.Method{storage.MethodSMS, storage.MethodEmail} {
+		route("GET "+path+contactPaths[m], func(w http.ResponseWriter, r *http.Request, e *enrolee) error {
+			return s.showEnrolContact(w, r, e, m)
+		})
+		route("POST "+path+contactPaths[m], func(w http.ResponseWriter, r *http.Request, e *enrolee) error {
+			return s.postEnrolContact(w, r, e, m)
+		})
+		route("POST "+path+contactPaths[m]+"/verify", func(w http.ResponseWriter, r *http.Request, e *enrolee) error {
+			return s.postEnrolVerify(w, r, e, m)
+		})
+	}
+}
+
+// contactPaths are the enrolment pages of the methods proven with a code.
+var contactPaths = map[storage.Method]string{storage.MethodSMS: "/phone", storage.MethodEmail: "/email"}
+
+// signInEnrolee is the user of a sign-in whose policy requires a factor
+// they lack.
+func (s *Service) signInEnrolee(_ http.ResponseWriter, r *http.Request) (*enrolee, error) {
+	a, u, err := s.pendingRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	return &enrolee{u: u, a: a}, nil
+}
+
+// clientID is the client whose policy applies.
 func (e *enrolee) clientID() string {
 	if e.a != nil {
 		return e.a.ClientID
 	}
-	return AccountClientID
+	return e.at.ClientID
+}
+
+// path is where this enrolee's enrolment pages are.
+func (e *enrolee) path() string {
+	if e.a != nil {
+		return signInEnrolPath
+	}
+	return e.at.Path
 }
 
 // query returns the query string that carries the sign-in, if any.
@@ -45,19 +131,14 @@ func (e *enrolee) query() string {
 	return "?authRequestID=" + url.QueryEscape(e.a.ID)
 }
 
-func (s *Service) enrolSubject(w http.ResponseWriter, r *http.Request) (*enrolee, error) {
-	if r.FormValue("authRequestID") != "" {
-		a, u, err := s.pendingRequest(r)
-		if err != nil {
-			return nil, err
-		}
-		return &enrolee{u: u, a: a}, nil
+// pageData is what every enrolment page shows of where it is: the form's
+// path, the sign-in it carries, and the way back outside a sign-in.
+func (e *enrolee) pageData(data map[string]any) map[string]any {
+	data["Path"], data["AuthRequestID"] = e.path(), authRequestID(e)
+	if e.at != nil {
+		data["Back"] = e.at.Done
 	}
-	u, _, err := s.accountUser(w, r)
-	if err != nil {
-		return nil, err
-	}
-	return &enrolee{u: u}, nil
+	return data
 }
 
 // enrolMethods lists the methods the user may enrol here, per policy.
@@ -78,7 +159,7 @@ func (s *Service) enrolMethods(r *http.Request, e *enrolee) ([]storage.Method, e
 // showEnrolChoice is where a sign-in that requires a factor the user lacks
 // leads: the choice of method, the authenticator app first.
 func (s *Service) showEnrolChoice(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.enrolSubject(w, r)
+	e, err := s.signInEnrolee(w, r)
 	if err != nil {
 		return err
 	}
@@ -119,11 +200,7 @@ func (s *Service) pendingTOTP(r *http.Request, u *storage.User) (*storage.Second
 	return f, secret, s.cfg.Store.AddSecondFactor(r.Context(), f)
 }
 
-func (s *Service) showEnrolTOTP(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.enrolSubject(w, r)
-	if err != nil {
-		return err
-	}
+func (s *Service) showEnrolTOTP(w http.ResponseWriter, r *http.Request, e *enrolee) error {
 	return s.renderEnrolTOTP(w, r, e, http.StatusOK, "")
 }
 
@@ -137,19 +214,15 @@ func (s *Service) renderEnrolTOTP(w http.ResponseWriter, r *http.Request, e *enr
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, "enrol_totp.html", map[string]any{"Title": "Set up an authenticator app", "Query": e.query(),
-		"AuthRequestID": authRequestID(e), "QR": template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)), // our own bytes
-		"Secret": groupsOf4(secret), "URI": uri, "Error": msg})
+	s.render(w, r, status, "enrol_totp.html", e.pageData(map[string]any{"Title": "Set up an authenticator app", "Query": e.query(),
+		"QR":     template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)), // our own bytes
+		"Secret": groupsOf4(secret), "URI": uri, "Error": msg}))
 	return nil
 }
 
 // postEnrolTOTP finishes the enrolment only once the app proves it holds the
 // secret with a valid code.
-func (s *Service) postEnrolTOTP(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.enrolSubject(w, r)
-	if err != nil {
-		return err
-	}
+func (s *Service) postEnrolTOTP(w http.ResponseWriter, r *http.Request, e *enrolee) error {
 	f, secret, err := s.pendingTOTP(r, e.u)
 	if err != nil {
 		return err
@@ -164,22 +237,10 @@ func (s *Service) postEnrolTOTP(w http.ResponseWriter, r *http.Request) error {
 	return s.enrolled(w, r, e, storage.MethodTOTP, "otp")
 }
 
-// contactMethod maps an enrolment path to its method.
-func contactMethod(r *http.Request) storage.Method {
-	if strings.Contains(r.URL.Path, "/email") {
-		return storage.MethodEmail
-	}
-	return storage.MethodSMS
-}
-
-func (s *Service) showEnrolContact(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.enrolSubject(w, r)
-	if err != nil {
-		return err
-	}
+func (s *Service) showEnrolContact(w http.ResponseWriter, r *http.Request, e *enrolee, method storage.Method) error {
 	// The form starts with what the account already has: most users verify
 	// the address (or number) they signed up with.
-	method, value := contactMethod(r), e.u.Phone
+	value := e.u.Phone
 	if method == storage.MethodEmail {
 		value = e.u.Email
 	}
@@ -187,12 +248,9 @@ func (s *Service) showEnrolContact(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Service) renderEnrolContact(w http.ResponseWriter, r *http.Request, e *enrolee, method storage.Method, status int, value, msg string, ch *storage.Challenge) error {
-	path := "/login/enrol/phone"
-	if method == storage.MethodEmail {
-		path = "/login/enrol/email"
-	}
-	data := map[string]any{"Title": "Verify your " + map[storage.Method]string{storage.MethodSMS: "phone number", storage.MethodEmail: "email address"}[method],
-		"Method": method, "Path": path, "AuthRequestID": authRequestID(e), "Value": value, "Error": msg}
+	data := e.pageData(map[string]any{"Title": "Verify your " + map[storage.Method]string{storage.MethodSMS: "phone number", storage.MethodEmail: "email address"}[method],
+		"Method": method, "Value": value, "Error": msg})
+	data["Action"] = e.path() + contactPaths[method]
 	if ch != nil {
 		data["Notice"] = notice(ch, s.cfg.OTP.Digits)
 		data["Sent"] = true
@@ -203,14 +261,10 @@ func (s *Service) renderEnrolContact(w http.ResponseWriter, r *http.Request, e *
 
 // postEnrolContact sends a verification code to a phone number or address;
 // nothing is texted a sign-in code before it is verified.
-func (s *Service) postEnrolContact(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.enrolSubject(w, r)
-	if err != nil {
-		return err
-	}
-	method := contactMethod(r)
+func (s *Service) postEnrolContact(w http.ResponseWriter, r *http.Request, e *enrolee, method storage.Method) error {
 	raw := strings.TrimSpace(r.PostFormValue("destination"))
 	var dest string
+	var err error
 	if method == storage.MethodEmail {
 		dest, err = contact.NormalizeEmail(raw)
 	} else {
@@ -316,12 +370,7 @@ func (s *Service) sendVerification(r *http.Request, u *storage.User, f *storage.
 }
 
 // postEnrolVerify checks the verification code and enrols the destination.
-func (s *Service) postEnrolVerify(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.enrolSubject(w, r)
-	if err != nil {
-		return err
-	}
-	method := contactMethod(r)
+func (s *Service) postEnrolVerify(w http.ResponseWriter, r *http.Request, e *enrolee, method storage.Method) error {
 	f, err := s.cfg.Store.SecondFactor(r.Context(), e.u.ID, method)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && f.VerifiedAt != nil) {
 		return s.renderEnrolContact(w, r, e, method, http.StatusBadRequest, "", "Start again: enter the number or address to verify.", nil)
@@ -356,17 +405,19 @@ func (s *Service) postEnrolVerify(w http.ResponseWriter, r *http.Request) error 
 }
 
 // enrolled finishes an enrolment: an audit event, recovery codes with the
-// first factor, then the sign-in completes (or the account page returns).
+// first factor, then the sign-in completes (or the browser goes to Done).
 func (s *Service) enrolled(w http.ResponseWriter, r *http.Request, e *enrolee, method storage.Method, amr string) error {
 	clientID := ""
 	if e.a != nil {
 		clientID = e.a.ClientID
 	}
 	s.auditDetail(r, "second_factor_enrolled", e.u.ID, clientID, "ok", "method="+string(method))
-	s.notify(r, e.u, "A sign-in method was added to your account",
-		methodLabels[method]+" can now be used as your second factor when you sign in.")
-	next := "/account"
-	if e.a != nil {
+	s.Notify(r, e.u, "A sign-in method was added to your account",
+		MethodLabel(method)+" can now be used as your second factor when you sign in.")
+	var next string
+	if e.a == nil {
+		next = e.at.Done
+	} else {
 		callback, err := s.signInTo(w, r, e.a, e.u, []string{"pwd", amr, "mfa"}, ACRTwoFactor, true)
 		if err != nil {
 			return err
@@ -381,14 +432,16 @@ func (s *Service) enrolled(w http.ResponseWriter, r *http.Request, e *enrolee, m
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}
-	codes, err := s.newRecoveryCodes(r.Context(), e.u.ID)
-	if err != nil {
-		return err
+	_, err = s.ShowNewRecoveryCodes(w, r, e.u, next)
+	return err
+}
+
+// MethodLabel names a method as the pages do ("Authenticator app").
+func MethodLabel(m storage.Method) string {
+	if l, ok := methodLabels[m]; ok {
+		return l
 	}
-	s.render(w, r, http.StatusOK, "recovery_codes.html", map[string]any{"Title": "Save your recovery codes", "Codes": codes,
-		"Download": recoveryDownload(s.cfg.Issuer, e.u.Username, codes),
-		"Continue": next})
-	return nil
+	return string(m)
 }
 
 func authRequestID(e *enrolee) string {

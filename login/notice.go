@@ -7,10 +7,10 @@ import (
 	"github.com/twofold-id/twofold/storage"
 )
 
-// notify tells a user, at their verified email address, about a change to
+// Notify tells a user, at their verified email address, about a change to
 // how they sign in. A notice that cannot be sent is logged, never fatal:
 // the change itself is already made and audited.
-func (s *Service) notify(r *http.Request, u *storage.User, subject, body string) {
+func (s *Service) Notify(r *http.Request, u *storage.User, subject, body string) {
 	if u.Email == "" || !u.EmailVerified {
 		return
 	}

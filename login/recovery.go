@@ -34,6 +34,19 @@ func (s *Service) newRecoveryCodes(ctx context.Context, userID string) ([]string
 	return codes, nil
 }
 
+// ShowNewRecoveryCodes gives u a new set of recovery codes (the old set
+// stops working) and shows them once, with a text download and a link on
+// to next. It returns how many it made.
+func (s *Service) ShowNewRecoveryCodes(w http.ResponseWriter, r *http.Request, u *storage.User, next string) (int, error) {
+	codes, err := s.newRecoveryCodes(r.Context(), u.ID)
+	if err != nil {
+		return 0, err
+	}
+	s.render(w, r, http.StatusOK, "recovery_codes.html", map[string]any{"Title": "Save your recovery codes", "Codes": codes,
+		"Download": recoveryDownload(s.cfg.Issuer, u.Username, codes), "Continue": next})
+	return len(codes), nil
+}
+
 // recoveryFile is the text users download with their codes.
 func recoveryFile(issuer, username string, codes []string) string {
 	return fmt.Sprintf("twofold recovery codes for %s at %s\nEach code works once. Keep them somewhere safe.\n\n%s\n",
@@ -105,7 +118,7 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.auditDetail(r, "recovery_code_used", u.ID, a.ClientID, "accepted", fmt.Sprintf("left=%d", left))
-	s.notify(r, u, "A recovery code was used to sign in",
+	s.Notify(r, u, "A recovery code was used to sign in",
 		fmt.Sprintf("Someone signed in to your account with one of your recovery codes. %d codes are left.", left))
 	callback, err := s.signInTo(w, r, a, u, []string{"pwd", "mfa"}, ACRTwoFactor, true)
 	if err != nil {

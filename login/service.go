@@ -2,6 +2,13 @@
 // step, the SSO session cookie and the binding of an authorization request
 // to one browser. It completes an authorization request in exactly one
 // place (complete), after every required step.
+//
+// The account pages (package account, which this package never imports)
+// sign in through it like any application and share a small exported
+// surface of it: the page wrapper (Page, Render, PageError), who the
+// browser's session signs in (SignedInAt), the password check of a
+// signed-in user (Reauthenticate), the enrolment pages (MountEnrolment),
+// new recovery codes and notices.
 package login
 
 import (
@@ -77,7 +84,6 @@ var ACRValues = []string{ACRPassword, ACRTwoFactor}
 type Config struct {
 	Store           Store
 	Passwords       *password.Hasher
-	PasswordRule    password.Rule // what a new password must satisfy (the account page)
 	Keyring         *keyring.Keyring
 	CookieName      string
 	Secure          bool // Secure cookies (everywhere but development on http)
@@ -112,6 +118,7 @@ type Service struct {
 	cfg     Config
 	pages   *template.Template
 	binding keyring.Hasher
+	csrf    *http.CrossOriginProtection
 }
 
 // New parses the templates once; a missing template fails here, not on a request.
@@ -129,7 +136,10 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}
 	}
-	return &Service{cfg: cfg, pages: pages, binding: cfg.Keyring.Hasher(keyring.PurposeBinding)}, nil
+	s := &Service{cfg: cfg, pages: pages, binding: cfg.Keyring.Hasher(keyring.PurposeBinding), csrf: http.NewCrossOriginProtection()}
+	// A refused cross-site post gets the error page, not the default plain text.
+	s.csrf.SetDenyHandler(s.errorPage(errCrossOrigin))
+	return s, nil
 }
 
 // ParseTemplates parses every page template from web.FS.
@@ -137,15 +147,9 @@ func ParseTemplates() (*template.Template, error) {
 	return template.ParseFS(web.FS, "templates/*.html")
 }
 
-// Mount registers the login routes on mux, behind the browser-page headers
-// and cross-origin protection.
+// Mount registers the login routes on mux, each a Page.
 func (s *Service) Mount(mux *http.ServeMux) {
-	csrf := http.NewCrossOriginProtection()
-	// A refused cross-site post gets the error page, not the default plain text.
-	csrf.SetDenyHandler(s.errorPage(errCrossOrigin))
-	// withSignIn: a page that needs the account sign-in redirects to it.
-	page := func(h handlerFunc) http.Handler { return BrowserHeaders(csrf.Handler(s.adapt(withSignIn(h)))) }
-	s.mountAccount(mux, page, mux)
+	page := s.Page
 	mux.Handle("GET /login", page(s.showLogin))
 	mux.Handle("POST /login/password", page(s.postPassword))
 	mux.Handle("GET /logged-out", page(s.loggedOut))
@@ -155,14 +159,29 @@ func (s *Service) Mount(mux *http.ServeMux) {
 	mux.Handle("POST /login/code/method", page(s.postMethod))
 	mux.Handle("GET /login/recovery", page(s.showRecovery))
 	mux.Handle("POST /login/recovery", page(s.postRecovery))
-	mux.Handle("GET /login/enrol", page(s.showEnrolChoice))
-	mux.Handle("GET /login/enrol/totp", page(s.showEnrolTOTP))
-	mux.Handle("POST /login/enrol/totp", page(s.postEnrolTOTP))
-	for _, path := range []string{"phone", "email"} {
-		mux.Handle("GET /login/enrol/"+path, page(s.showEnrolContact))
-		mux.Handle("POST /login/enrol/"+path, page(s.postEnrolContact))
-		mux.Handle("POST /login/enrol/"+path+"/verify", page(s.postEnrolVerify))
-	}
+	mux.Handle("GET "+signInEnrolPath, page(s.showEnrolChoice))
+	s.mountEnrolment(mux, signInEnrolPath, s.signInEnrolee, page)
+}
+
+// Page makes h a browser page of twofold, as every sign-in page is: the
+// browser-page headers, cross-origin protection of its forms, the form
+// read up front, and a returned error rendered as the error page (a
+// PageError's own, the "try again shortly" page for a database outage, a
+// logged 500 otherwise). The account pages are made of it too.
+func (s *Service) Page(h HandlerFunc) http.Handler {
+	return BrowserHeaders(s.csrf.Handler(s.adapt(h)))
+}
+
+// PageError returns an error that Page renders as the error page with
+// this status, heading and message.
+func PageError(status int, heading, message string) error {
+	return &pageError{status, heading, message}
+}
+
+// Render renders a page template (web/templates) with data, in full or
+// not at all.
+func (s *Service) Render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	s.render(w, r, status, name, data)
 }
 
 // BrowserHeaders sets the headers every browser page of twofold carries:
@@ -180,8 +199,9 @@ func BrowserHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// handlerFunc is a handler that returns its failure for adapt to render.
-type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+// HandlerFunc is a page handler that returns its failure for Page to
+// render.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // pageError is a failure shown to the user as a full error page.
 type pageError struct {
@@ -230,7 +250,7 @@ var errUnknownRequest = &pageError{http.StatusBadRequest, "This sign-in link can
 // adapt renders the error a handler returns: its message for a pageError,
 // the "try again shortly" page (503, Retry-After) for a database outage, a
 // generic page (and a log line with the cause) for anything else.
-func (s *Service) adapt(h handlerFunc) http.Handler {
+func (s *Service) adapt(h HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// One request reads each record once (see storage.WithMemo).
 		r = r.WithContext(storage.WithMemo(r.Context()))

@@ -116,8 +116,8 @@ func New(o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Pages == nil || o.Pages.Lookup("logout.html") == nil || o.PageHeaders == nil {
-		return nil, errors.New("op: Options.Pages (with logout.html) and PageHeaders are required")
+	if o.Pages == nil || o.Pages.Lookup("logout.html") == nil || o.Pages.Lookup("form_post.html") == nil || o.PageHeaders == nil {
+		return nil, errors.New("op: Options.Pages (with logout.html and form_post.html) and PageHeaders are required")
 	}
 	p := &Provider{inner: inner, opts: o, storage: st, csrf: http.NewCrossOriginProtection()}
 	p.handler = p.wrap(inner)
@@ -174,16 +174,18 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			// zitadel/oidc does not say so.
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
-			r = r.WithContext(withTokenClient(r.Context())) // the signing key follows the client
+			// The signing key follows the client; AuthRequestByCode checks
+			// the verifier first (see RedeemCode, the same path without HTTP).
+			verifier := r.Form.Get("code_verifier")
+			r = r.WithContext(tokenContext(r.Context(), verifier))
 			var ok bool
 			if r, ok = p.authenticateAssertion(w, r); !ok {
 				return
 			}
-			if v := r.Form.Get("code_verifier"); v != "" && !verifierRE.MatchString(v) {
-				writeError(w, false, http.StatusBadRequest, "invalid_grant", "code_verifier must be 43 to 128 characters of [A-Za-z0-9._~-]")
+			if e := verifierSyntax(verifier); e != nil {
+				writeError(w, false, http.StatusBadRequest, string(e.ErrorType), e.Description)
 				return
 			}
-			r = r.WithContext(withVerifier(r.Context(), r.Form.Get("code_verifier")))
 		case "/revoke":
 			r = r.WithContext(withRevokedToken(r.Context(), r.PostForm.Get("token")))
 		case "/userinfo", "/oauth/introspect":
@@ -198,7 +200,12 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			return
 		}
 		if r.URL.Path == "/authorize" && r.Form.Get("response_mode") == string(oidc.ResponseModeFormPost) {
-			w = &formPostErrors{ResponseWriter: w, redirectURI: r.Form.Get("redirect_uri")}
+			w = &formPostErrors{ResponseWriter: w, pages: p.opts.Pages, redirectURI: r.Form.Get("redirect_uri")}
+		}
+		if r.URL.Path == "/authorize/callback" {
+			answer := &formPostAnswer{ResponseWriter: w}
+			defer answer.finish(p.opts.Pages)
+			w = answer
 		}
 		rw := &errorRewriter{ResponseWriter: w, out: out}
 		next.ServeHTTP(rw, r)

@@ -1,6 +1,7 @@
 package op
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -88,16 +89,8 @@ func (p *Provider) checkClientAuth(r *http.Request) *oidc.Error {
 	if id == "" {
 		return nil
 	}
-	rec, err := p.opts.Store.Client(r.Context(), id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	} else if err != nil {
-		return serverError(err)
-	}
-	registered := oidc.AuthMethod(rec.AuthMethod)
-	ok := used == registered || (r.URL.Path != "/oauth/token" && withSecret(used) && withSecret(registered))
-	if !ok {
-		return oidc.ErrInvalidClient().WithDescription("the client must authenticate with the method it is registered for (token_endpoint_auth_method)")
+	if e := p.authMethodError(r.Context(), id, used, r.URL.Path == "/oauth/token"); e != nil {
+		return e
 	}
 	if used == oidc.AuthMethodPost && r.URL.Path == "/oauth/introspect" {
 		r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(r.Form.Get("client_secret")))
@@ -107,6 +100,24 @@ func (p *Provider) checkClientAuth(r *http.Request) *oidc.Error {
 		}
 	}
 	return nil
+}
+
+// authMethodError refuses client id authenticating with used when it is
+// registered for another method (at the token endpoint exactly that one,
+// elsewhere either secret method for either); an unknown client is left to
+// zitadel/oidc.
+func (p *Provider) authMethodError(ctx context.Context, id string, used oidc.AuthMethod, tokenEndpoint bool) *oidc.Error {
+	rec, err := p.opts.Store.Client(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return serverError(err)
+	}
+	registered := oidc.AuthMethod(rec.AuthMethod)
+	if used == registered || (!tokenEndpoint && withSecret(used) && withSecret(registered)) {
+		return nil
+	}
+	return oidc.ErrInvalidClient().WithDescription("the client must authenticate with the method it is registered for (token_endpoint_auth_method)")
 }
 
 // withSecret reports whether a method authenticates with the client secret.

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/account"
 	"github.com/twofold-id/twofold/password"
 	"github.com/twofold-id/twofold/storage"
 )
@@ -204,13 +204,13 @@ func TestClientLifecycle(t *testing.T) {
 func TestBuiltInClients(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
-	refused := `client "` + login.AccountClientID + `" is built in and cannot be deleted: the account pages (/account) sign in with it`
-	c.fails("", []string{"client", "delete", login.AccountClientID}, refused) // before serve registered it
-	c.ok("", "client", "create", "--id", login.AccountClientID, "--name", "Your twofold account", "--public",
-		"--redirect-uri", "http://localhost:8080"+login.AccountCallbackPath)
-	c.fails("", []string{"client", "delete", login.AccountClientID}, refused)
-	c.fails("", []string{"client", "rotate-secret", login.AccountClientID}, "has no secret") // public: nothing to break
-	if out := c.ok("", "client", "show", login.AccountClientID); !strings.Contains(out, login.AccountCallbackPath) {
+	refused := `client "` + account.ClientID + `" is built in and cannot be deleted: the account pages (/account) sign in with it`
+	c.fails("", []string{"client", "delete", account.ClientID}, refused) // before serve registered it
+	c.ok("", "client", "create", "--id", account.ClientID, "--name", "Your twofold account", "--public",
+		"--redirect-uri", "http://localhost:8080"+account.CallbackPath)
+	c.fails("", []string{"client", "delete", account.ClientID}, refused)
+	c.fails("", []string{"client", "rotate-secret", account.ClientID}, "has no secret") // public: nothing to break
+	if out := c.ok("", "client", "show", account.ClientID); !strings.Contains(out, account.CallbackPath) {
 		t.Errorf("client show after the refused delete = %s, want the client unchanged", out)
 	}
 	c.ok("", "client", "create", "--id", "demo", "--name", "twofold demo", "--public", "--redirect-uri", "http://localhost:8080/demo/callback")

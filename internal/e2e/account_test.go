@@ -14,8 +14,10 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/twofold-id/twofold/account"
 	"github.com/twofold-id/twofold/internal/testkit"
 	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/login/otp"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -78,7 +80,7 @@ func TestAccountPageBehindSignInWithSecondFactor(t *testing.T) {
 		}
 		authorize, _ := url.Parse(chain[1])
 		q := authorize.Query()
-		if q.Get("client_id") != login.AccountClientID || q.Get("code_challenge_method") != "S256" || q.Get("redirect_uri") != s.URL+"/account/callback" {
+		if q.Get("client_id") != account.ClientID || q.Get("code_challenge_method") != "S256" || q.Get("redirect_uri") != s.URL+"/account/callback" {
 			t.Fatalf("authorize request %v", q)
 		}
 		id := p.Field("authRequestID")
@@ -95,7 +97,18 @@ func TestAccountPageBehindSignInWithSecondFactor(t *testing.T) {
 		if strings.Contains(s.Log.String(), "account code exchange failed") {
 			t.Fatalf("the account client's code was not redeemed:\n%s", s.Log)
 		}
-		for _, want := range []string{`id="username">alice<`, "Text message (SMS)", "+1 ••• ••• •• 23", "(preferred)", `id="this-device"`} {
+		// The callback spent its code: presented at the token endpoint, it
+		// is a replay (a live code would be spent as a PKCE failure instead).
+		callback, _ := url.Parse(chain[len(chain)-2])
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {callback.Query().Get("code")}, "client_id": {account.ClientID},
+			"redirect_uri": {s.URL + account.CallbackPath}, "code_verifier": {strings.Repeat("v", 43)}}
+		replay := send(t, &http.Client{Transport: s.Transport()}, http.MethodPost, s.URL+"/oauth/token", strings.NewReader(form.Encode()),
+			http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+		events, _ := s.App.Store.AuditEvents(context.Background(), storage.AuditFilter{ClientID: account.ClientID, Type: "code_replay"})
+		if replay.Status != http.StatusBadRequest || !strings.Contains(replay.Body, "invalid_grant") || len(events) != 1 {
+			t.Fatalf("the account's code at the token endpoint = %s, %d code_replay events; want invalid_grant as a replay", replay, len(events))
+		}
+		for _, want := range []string{`id="username">alice<`, "Text message (SMS)", "+1\u00a0•••\u00a0•••\u00a0••\u00a023", "(preferred)", `id="this-device"`} {
 			if !strings.Contains(html.UnescapeString(p.Body), want) {
 				t.Errorf("account page lacks %q", want)
 			}
@@ -119,12 +132,12 @@ func TestAccountPagePasswordOnlyUserAndEnrolmentReturn(t *testing.T) {
 	s := testkit.NewServer(t, testkit.ServerOptions{})
 	s.CreateUser(t, "bob", "bob-password")
 	b := s.NewBrowser(t)
-	p := accountSignIn(t, s, b, "/login/enrol/totp", "bob", "bob-password", nil)
+	p := accountSignIn(t, s, b, "/account/methods/add/totp", "bob", "bob-password", nil)
 	if p.Status != http.StatusOK || !strings.Contains(p.Body, "data:image/png;base64,") {
 		t.Fatalf("sign-in from the enrolment page did not return there: %s", p)
 	}
-	if !strings.Contains(p.Body, `href="/account"`) {
-		t.Errorf("the account's enrolment page has no way back to the account")
+	if !strings.Contains(p.Body, `href="/account"`) || !strings.Contains(p.Body, `action="/account/methods/add/totp"`) {
+		t.Errorf("the account's enrolment page has no way back to the account, or posts elsewhere")
 	}
 	p = b.Get("/account")
 	onAccountPage(t, p)
@@ -136,8 +149,9 @@ func TestAccountPagePasswordOnlyUserAndEnrolmentReturn(t *testing.T) {
 	if strings.Contains(p.Body, `action="/account/recovery-codes"`) {
 		t.Error("recovery codes offered to a user without a second factor")
 	}
-	// Signed in, /account/login returns at once, and only to a local account or enrolment page.
-	for next, want := range map[string]string{"/account": "/account", "/login/enrol/email": "/login/enrol/email",
+	// Signed in, /account/login returns at once, and only to a local account page.
+	for next, want := range map[string]string{"/account": "/account", "/account/methods/add/email": "/account/methods/add/email",
+		"/login/enrol/email":     "/account",
 		"//evil.example/account": "/account", "https://evil.example/": "/account", "/authorize": "/account", `/\evil.example`: "/account"} {
 		if p := b.Get("/account/login?next=" + url.QueryEscape(next)); p.Location != want {
 			t.Errorf("next=%s: redirected to %q, want %q", next, p.Location, want)
@@ -153,6 +167,89 @@ func TestAccountPagePasswordOnlyUserAndEnrolmentReturn(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-site POST: status %d", resp.StatusCode)
+	}
+}
+
+// "Add" on the account page enrols with the sign-in's own enrolment
+// pages, under /account: a phone proven by a code sent to it, then (the
+// first method) the recovery codes and back to the account page; an
+// authenticator app proven by its code. The account's session is what
+// vouches for the user: without it, the pages ask for the sign-in first.
+func TestAccountAddMethods(t *testing.T) {
+	s, tw, mail := codeServer(t, testkit.ServerOptions{})
+	alice := s.CreateUser(t, "alice", "alice-password")
+	if p := s.NewBrowser(t).Get("/account/methods/add/phone"); p.Location != "/account/login?next=%2Faccount%2Fmethods%2Fadd%2Fphone" {
+		t.Fatalf("the add page without a session: %s", p)
+	}
+	b := s.NewBrowser(t)
+	onAccountPage(t, accountSignIn(t, s, b, "/account", "alice", "alice-password", nil))
+	p := b.Get("/account")
+	if !strings.Contains(p.Body, `href="/account/methods/add/phone" id="add-sms"`) {
+		t.Fatalf("no add link for a phone: %s", p)
+	}
+	p = b.Get("/account/methods/add/phone")
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, `action="/account/methods/add/phone"`) || p.Field("authRequestID") != "" {
+		t.Fatalf("the phone enrolment page: %s", p)
+	}
+	p = b.Post("/account/methods/add/phone", url.Values{"destination": {"+1 415 555 0123"}})
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, `action="/account/methods/add/phone/verify"`) || len(tw.Messages()) != 1 {
+		t.Fatalf("sending the verification code: %s", p)
+	}
+	if p := b.Post("/account/methods/add/phone/verify", url.Values{"code": {"000000"}}); p.Status != http.StatusUnauthorized {
+		t.Fatalf("a wrong verification code: %s", p)
+	}
+	p = b.Post("/account/methods/add/phone/verify", url.Values{"code": {tw.LastCode(alicePhone)}})
+	recoveryCodes(t, p)
+	if cm := continueRE.FindStringSubmatch(p.Body); cm == nil || cm[1] != "/account" {
+		t.Fatalf("the recovery codes do not lead back to the account: %s", p)
+	}
+	// With a factor now, the account asks for it, as of every user who has one.
+	p, _ = walk(t, s, b, b.Get("/account"))
+	if !strings.Contains(p.Body, `autocomplete="one-time-code"`) {
+		t.Fatalf("the new phone is not asked for: %s", p)
+	}
+	p, _ = walk(t, s, b, b.Post("/login/code", url.Values{"authRequestID": {p.Field("authRequestID")}, "code": {tw.LastCode(alicePhone)}}))
+	onAccountPage(t, p)
+	if !strings.Contains(p.Body, `id="method-sms"`) || !strings.Contains(p.Body, "10 recovery codes left") {
+		t.Fatalf("the phone is not listed, or no recovery codes: %s", p)
+	}
+
+	// The authenticator app: recovery codes exist, so straight back.
+	page := b.Get("/account/methods/add/totp")
+	m := secretRE.FindStringSubmatch(page.Body)
+	if m == nil {
+		t.Fatalf("no secret: %s", page)
+	}
+	code, _ := otp.TOTPCode(strings.ReplaceAll(m[1], " ", ""), s.Clock.Now())
+	if p := b.Post("/account/methods/add/totp", url.Values{"code": {code}}); p.Location != "/account" {
+		t.Fatalf("after the app's code: %s", p)
+	}
+	factors, err := s.App.Store.SecondFactors(context.Background(), alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verified := 0
+	for _, f := range factors {
+		if f.VerifiedAt != nil && (f.Method == storage.MethodSMS || f.Method == storage.MethodTOTP) {
+			verified++
+		}
+	}
+	if verified != 2 {
+		t.Fatalf("factors after adding a phone and an app: %+v", factors)
+	}
+	if ev, _ := s.App.Store.AuditEvents(context.Background(), storage.AuditFilter{UserID: alice, Type: "second_factor_enrolled"}); len(ev) != 2 {
+		t.Errorf("second_factor_enrolled events: %+v", ev)
+	}
+	var subjects []string
+	for _, m := range mail.Messages() {
+		subjects = append(subjects, m.Subject)
+	}
+	if want := []string{"A sign-in method was added to your account", "A sign-in method was added to your account"}; !slices.Equal(subjects, want) {
+		t.Errorf("notices = %q, want %q", subjects, want)
+	}
+	// The sign-in's enrolment pages serve only a sign-in.
+	if p := b.Get("/login/enrol/totp"); p.Status != http.StatusBadRequest {
+		t.Errorf("/login/enrol/totp outside a sign-in: %s", p)
 	}
 }
 

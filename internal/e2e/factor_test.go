@@ -34,7 +34,7 @@ func TestSecondFactorByChannel(t *testing.T) {
 		codeOf  func(tw *testkit.FakeTwilio, mail *testkit.SMTPSink) string
 		wantMsg func(t *testing.T, tw *testkit.FakeTwilio, mail *testkit.SMTPSink)
 	}{
-		{method: "sms", amr: "sms", notice: "We sent a 6-digit code to +1 ••• ••• •• 23",
+		{method: "sms", amr: "sms", notice: "We sent a 6-digit code to +1\u00a0•••\u00a0•••\u00a0••\u00a023",
 			codeOf: func(tw *testkit.FakeTwilio, _ *testkit.SMTPSink) string { return tw.LastCode(alicePhone) },
 			wantMsg: func(t *testing.T, tw *testkit.FakeTwilio, _ *testkit.SMTPSink) {
 				msgs := tw.Messages()
@@ -46,7 +46,7 @@ func TestSecondFactorByChannel(t *testing.T) {
 					t.Errorf("SMS lacks the origin-bound last line: %q", msgs[0].Body)
 				}
 			}},
-		{method: "voice", amr: "tel", notice: "We are calling +1 ••• ••• •• 23",
+		{method: "voice", amr: "tel", notice: "We are calling +1\u00a0•••\u00a0•••\u00a0••\u00a023",
 			codeOf: func(tw *testkit.FakeTwilio, _ *testkit.SMTPSink) string { return tw.LastCode(alicePhone) },
 			wantMsg: func(t *testing.T, tw *testkit.FakeTwilio, _ *testkit.SMTPSink) {
 				if calls := tw.Calls(); len(calls) != 1 || !strings.Contains(calls[0].Twiml, "<Say") {

@@ -493,3 +493,17 @@ func TestDemoCallbackReloaded(t *testing.T) {
 		t.Fatalf("reloaded callback: %s", p)
 	}
 }
+
+// The demo is a relying party like any other: it reads the issuer's
+// discovery over HTTP, through the server's own listener (the access log
+// has the request), not by calling the handler in process.
+func TestDemoTalksHTTPToTheIssuer(t *testing.T) {
+	s := devServer(t)
+	p := s.NewBrowser(t).Get("/demo/login")
+	if loc := strings.TrimPrefix(p.Location, s.URL); !strings.HasPrefix(loc, "/authorize?") || !strings.Contains(loc, "client_id=demo") {
+		t.Fatalf("/demo/login: %s", p)
+	}
+	if !strings.Contains(s.Log.String(), "path=/.well-known/openid-configuration status=200") {
+		t.Fatalf("no discovery request reached the listener:\n%s", s.Log)
+	}
+}

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/twofold-id/twofold/account"
 	"github.com/twofold-id/twofold/admin"
-	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -21,19 +21,19 @@ import (
 // issuer follows the listen port). It is registered only here, at start,
 // so the admin service (API and command line) refuses to delete it.
 func (a *App) EnsureAccountClient(ctx context.Context) error {
-	callback := strings.TrimSuffix(a.Cfg.Issuer, "/") + login.AccountCallbackPath
-	existing, err := a.Store.Client(ctx, login.AccountClientID)
+	callback := strings.TrimSuffix(a.Cfg.Issuer, "/") + account.CallbackPath
+	existing, err := a.Store.Client(ctx, account.ClientID)
 	if err == nil && !slices.Contains(existing.RedirectURIs, callback) {
 		if !a.Cfg.Dev {
 			a.Log.Warn("the account client lacks this issuer's callback; the account pages cannot sign in until it is added",
-				"client_id", login.AccountClientID, "redirect_uri", callback)
+				"client_id", account.ClientID, "redirect_uri", callback)
 			return nil
 		}
 		existing.RedirectURIs, existing.UpdatedAt = append(existing.RedirectURIs, callback), a.Now()
 		if err := a.Store.UpdateClient(ctx, existing); err != nil {
 			return fmt.Errorf("account client: %w", err)
 		}
-		a.Log.Info("added this issuer's callback to the account client", "client_id", login.AccountClientID, "redirect_uri", callback)
+		a.Log.Info("added this issuer's callback to the account client", "client_id", account.ClientID, "redirect_uri", callback)
 		return nil
 	}
 	if err == nil {
@@ -42,7 +42,7 @@ func (a *App) EnsureAccountClient(ctx context.Context) error {
 		return fmt.Errorf("account client: %w", err)
 	}
 	c, _, err := admin.NewClientRecord(admin.ClientSpec{
-		ID: login.AccountClientID, Name: "Your twofold account", Public: true,
+		ID: account.ClientID, Name: "Your twofold account", Public: true,
 		RedirectURIs: []string{callback},
 		GrantTypes:   []string{"authorization_code"},
 	}, a.Ring, a.Now())

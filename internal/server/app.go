@@ -14,6 +14,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,7 +43,8 @@ type App struct {
 	// served at /metrics when metrics.enabled is on.
 	Metrics *metrics.Metrics
 
-	smtpInsecure bool // tests: trust the SMTP sink's self-signed certificate
+	smtpInsecure bool         // tests: trust the SMTP sink's self-signed certificate
+	demoClient   *http.Client // the demo's client to the issuer (tests: one that trusts theirs)
 
 	guardOnce sync.Once
 	guard     *guard.Guard
@@ -61,6 +63,10 @@ type Options struct {
 	SkipMigrationCheck bool
 	// SMTPInsecureSkipVerify trusts any SMTP certificate (tests only).
 	SMTPInsecureSkipVerify bool
+	// DemoClient is the HTTP client the development demo talks to the
+	// issuer with (tests: one that trusts the test server's certificate);
+	// nil is a plain client.
+	DemoClient *http.Client
 }
 
 // Open resolves the master key, opens the database and, unless
@@ -85,7 +91,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (
 		now = func() time.Time { return time.Now().UTC() }
 	}
 	a := &App{Cfg: cfg, Store: store, Ring: ring, Log: log, Now: now, Metrics: metrics.New(),
-		smtpInsecure: o.SMTPInsecureSkipVerify, hurry: make(chan struct{})}
+		smtpInsecure: o.SMTPInsecureSkipVerify, demoClient: o.DemoClient, hurry: make(chan struct{})}
+	if a.demoClient == nil {
+		a.demoClient = &http.Client{Timeout: 10 * time.Second}
+	}
 	if cfg.Database.AutoMigrate {
 		applied, err := store.Migrate(ctx)
 		if err != nil {

@@ -4,14 +4,15 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/twofold-id/twofold/account"
 	"github.com/twofold-id/twofold/admin"
 	"github.com/twofold-id/twofold/demo"
 	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/op"
 )
 
-// Handler composes the provider, the login pages, the demo (development
-// mode) and the operational endpoints (health, readiness, metrics) on one
+// Handler composes the provider, the login pages, the account pages, the
+// demo (development mode) and the operational endpoints (health, readiness, metrics) on one
 // mux, and counts every request in a.Metrics.
 func (a *App) Handler() (http.Handler, error) {
 	if err := a.EnsureAccountClient(context.Background()); err != nil {
@@ -28,10 +29,11 @@ func (a *App) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	passwords := a.Passwords() // one cap on concurrent hashes for the sign-in and the account pages
 	svc, err := login.New(login.Config{
 		Senders: senders, Codes: codes, OTP: a.otpSettings(), Issuer: a.Cfg.Issuer, AppName: "twofold",
 		Policy: a.EffectivePolicy, Guard: a.Guard(),
-		Store: a.Store, Passwords: a.Passwords(), PasswordRule: a.PasswordRule(), Keyring: a.Ring,
+		Store: a.Store, Passwords: passwords, Keyring: a.Ring,
 		CookieName: a.Cfg.Session.CookieName, Secure: secure,
 		SessionLifetime: a.Cfg.Session.Lifetime.D(),
 		CallbackURL:     func(id string) string { return provider.CallbackURL(id) },
@@ -60,9 +62,11 @@ func (a *App) Handler() (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	svc.Mount(mux)
+	account.New(account.Config{Store: a.Store, Login: svc, Redeem: provider, Passwords: passwords, PasswordRule: a.PasswordRule(),
+		Issuer: a.Cfg.Issuer, Secure: secure, ClientIP: ips, Now: a.Now, Logger: a.Log}).Mount(mux)
 	a.Admin(provider, ips).Mount(mux)
 	if a.Cfg.Dev {
-		demo.New(a.Cfg.Issuer, provider, pages, a.Ring, secure, a.Log).Mount(mux, login.BrowserHeaders)
+		demo.New(a.Cfg.Issuer, a.demoClient, pages, a.Ring, secure, a.Log).Mount(mux, login.BrowserHeaders)
 	}
 	mountOps(mux, a)
 	mountMetrics(mux, a)
@@ -78,7 +82,7 @@ func (a *App) Admin(verify admin.Verifier, clientIP func(*http.Request) string) 
 	return admin.New(admin.Config{
 		Store: a.Store, Ring: a.Ring, Passwords: a.Passwords(), PasswordRule: a.PasswordRule(),
 		Policy:         a.EffectivePolicy,
-		BuiltInClients: map[string]string{login.AccountClientID: "the account pages (/account) sign in with it"},
+		BuiltInClients: map[string]string{account.ClientID: "the account pages (/account) sign in with it"},
 		Guard:          a.Guard(), Keys: a.Keys, KeyOrder: op.KeyAlgorithms,
 		Verify: verify, ErrInvalidToken: op.ErrInvalidToken, ClientIP: clientIP, Now: a.Now, Log: a.Log,
 	})

@@ -151,7 +151,8 @@ func (s *Server) start() {
 	}
 	log := slog.New(slog.NewTextHandler(s.Log, &slog.HandlerOptions{Level: level}))
 	ctx, cancel := context.WithCancel(context.Background())
-	app, err := server.Open(ctx, s.cfg, log, server.Options{Now: s.Clock.Now, SMTPInsecureSkipVerify: true})
+	app, err := server.Open(ctx, s.cfg, log, server.Options{Now: s.Clock.Now, SMTPInsecureSkipVerify: true,
+		DemoClient: &http.Client{Transport: s.pool, Timeout: 10 * time.Second}})
 	if err != nil {
 		s.t.Fatalf("open server: %v", err)
 	}

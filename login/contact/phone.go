@@ -33,6 +33,10 @@ const maxE164Digits = 15
 // bullet hides a character in masked output.
 const bullet = "•"
 
+// groupSep separates the groups of a masked number: a no-break space, so a
+// page never wraps a number in the middle ("+1 ••• ••• •• 00" stays whole).
+const groupSep = "\u00a0"
+
 // NormalizePhone parses a number as a user typed it, reading numbers without
 // a leading + in defaultRegion (an ISO 3166 code such as "US"), and returns it
 // in E.164 ("+14155550100") if libphonenumber considers it a number in
@@ -91,8 +95,9 @@ func PhoneRegion(e164 string) string {
 }
 
 // MaskPhone returns e164 for display with only the country code and the last
-// two digits visible, grouped like the national format ("+1 ••• ••• •• 00"),
-// so the user recognises their number and an onlooker learns little.
+// two digits visible, grouped like the national format ("+1 ••• ••• •• 00")
+// with no-break spaces, so the user recognises their number and an onlooker
+// learns little.
 func MaskPhone(e164 string) string {
 	num, ok := parseE164(e164)
 	if !ok {
@@ -111,23 +116,23 @@ func MaskPhone(e164 string) string {
 	}
 	var b strings.Builder
 	b.WriteString(cc)
-	b.WriteByte(' ')
+	b.WriteString(groupSep)
 	seen := 0
 	for _, r := range national {
 		switch {
 		case r >= '0' && r <= '9':
 			seen++
-			if seen == digits-1 && !strings.HasSuffix(b.String(), " ") {
-				b.WriteByte(' ') // set the visible pair apart, as in "•• 00"
+			if seen == digits-1 && !strings.HasSuffix(b.String(), groupSep) {
+				b.WriteString(groupSep) // set the visible pair apart, as in "•• 00"
 			}
 			if seen > digits-2 {
 				b.WriteRune(r)
 			} else {
 				b.WriteString(bullet)
 			}
-		case !strings.HasSuffix(b.String(), " "):
+		case !strings.HasSuffix(b.String(), groupSep):
 			// Hyphens, dots and parentheses become plain group breaks.
-			b.WriteByte(' ')
+			b.WriteString(groupSep)
 		}
 	}
 	return b.String()
@@ -161,5 +166,5 @@ func maskDigits(s string) string {
 	if len(digits) < 6 {
 		return strings.Repeat(bullet, 4)
 	}
-	return strings.Repeat(bullet, 4) + " " + string(digits[len(digits)-2:])
+	return strings.Repeat(bullet, 4) + groupSep + string(digits[len(digits)-2:])
 }
