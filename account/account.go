@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/password"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -57,13 +58,15 @@ type Config struct {
 	Login  *login.Service
 	Redeem Redeemer
 	// Passwords hashes a new password: the sign-in's hasher, so that the
-	// cap on concurrent hashes holds for both.
-	Passwords *login.Passwords
-	Issuer    string
-	Secure    bool // Secure cookies (everywhere but development on http)
-	ClientIP  func(*http.Request) string
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// cap on concurrent hashes holds for both. PasswordRule is what a new
+	// password must satisfy, wherever it is set.
+	Passwords    *password.Hasher
+	PasswordRule password.Rule
+	Issuer       string
+	Secure       bool // Secure cookies (everywhere but development on http)
+	ClientIP     func(*http.Request) string
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 // Account serves the account pages.
@@ -127,6 +130,7 @@ type page struct {
 	RecoveryLeft                         int64
 	Sessions                             []sessionRow
 	CurrentError, NewError               string // password form
+	PasswordMin                          int    // the rule's fewest characters, for the form's hint
 }
 
 func (a *Account) show(w http.ResponseWriter, r *http.Request) error {
@@ -145,7 +149,7 @@ func (a *Account) render(w http.ResponseWriter, r *http.Request, st *login.Signe
 	if err != nil {
 		return err
 	}
-	p.Title, p.Username, p.Name = "Your account", u.Username, u.Name
+	p.Title, p.Username, p.Name, p.PasswordMin = "Your account", u.Username, u.Name, a.cfg.PasswordRule.Min()
 	p.Methods, p.Verified = methodRows(factors), slices.ContainsFunc(factors, func(f storage.SecondFactor) bool { return f.VerifiedAt != nil })
 	p.Add = addLinks(st.Policy, factors)
 	if p.RecoveryLeft, err = a.cfg.Store.RecoveryCodesLeft(ctx, u.ID); err != nil {

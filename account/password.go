@@ -2,15 +2,11 @@ package account
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/password"
 )
-
-// MinPasswordBytes is the shortest password a user may choose, as the
-// admin CLI requires.
-const MinPasswordBytes = 8
 
 // changePassword changes the password after checking the current one
 // (login.Reauthenticate: asked again, within the sign-in's limits), then
@@ -23,23 +19,24 @@ func (a *Account) changePassword(w http.ResponseWriter, r *http.Request) error {
 	u := st.User
 	current, next, again := r.PostFormValue("current_password"), r.PostFormValue("new_password"), r.PostFormValue("new_password_again")
 	fail := func(status int, p page) error { return a.render(w, r, st, status, p) }
+	refused, _ := password.AsError(a.cfg.PasswordRule.Check(next, u.Username)) // the one password rule
 	switch {
 	case current == "":
 		return fail(http.StatusBadRequest, page{CurrentError: "Enter your current password."})
-	case len(next) < MinPasswordBytes || len(next) > login.MaxPasswordBytes:
-		return fail(http.StatusBadRequest, page{NewError: fmt.Sprintf("Choose a password of %d to %d characters.", MinPasswordBytes, login.MaxPasswordBytes)})
+	case refused != nil:
+		return fail(http.StatusBadRequest, page{NewError: "Your new password " + refused.Message + "."})
 	case next != again:
 		return fail(http.StatusBadRequest, page{NewError: "The new passwords do not match. Type the same password twice."})
 	}
-	var refused *login.PasswordRefused
-	if err := a.cfg.Login.Reauthenticate(w, r, u, current); errors.As(err, &refused) {
-		if refused.Wrong {
+	var wrong *login.PasswordRefused
+	if err := a.cfg.Login.Reauthenticate(w, r, u, current); errors.As(err, &wrong) {
+		if wrong.Wrong {
 			a.audit(r, "password_change_failed", u, "rejected", "reason=wrong_current_password")
 		}
-		if refused.Busy {
-			return fail(refused.Status, page{Error: refused.Message})
+		if wrong.Busy {
+			return fail(wrong.Status, page{Error: wrong.Message})
 		}
-		return fail(refused.Status, page{CurrentError: refused.Message})
+		return fail(wrong.Status, page{CurrentError: wrong.Message})
 	} else if err != nil {
 		return err
 	}

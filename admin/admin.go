@@ -1,8 +1,11 @@
-// Package admin is twofold's administration: one service for clients,
-// users, policies, sessions and the audit log, used by both the JSON API
-// under /admin/api/v1 and the twofold command line, so that both validate
-// input, record audit events and end sessions the same way. The API is
-// authenticated with bearer tokens this provider issued itself.
+// Package admin is twofold's administration and the only door for its
+// writes: one service for clients, users, policies, sessions, signing keys
+// and the audit log, used by both the JSON API under /admin/api/v1 and the
+// twofold command line, so that both validate input (the client rules
+// live here), record one audit event per change and end sessions the same
+// way. Input errors name the field as the API does; the command line maps
+// fields to its flags. The API is authenticated with bearer tokens this
+// provider issued itself.
 package admin
 
 import (
@@ -12,9 +15,11 @@ import (
 	"net/http"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/twofold-id/twofold/keyring"
-	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/login/policy"
+	"github.com/twofold-id/twofold/password"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -35,13 +40,22 @@ type Verifier interface {
 type Config struct {
 	Store *storage.Store
 	Ring  *keyring.Keyring
-	// Passwords hashes new passwords.
-	Passwords *login.Passwords
-	// NewClient validates a client spec and builds the record and its
-	// secret: the same function the CLI uses.
-	NewClient func(ClientSpec) (*storage.Client, string, error)
-	// PolicyDefaults is the policy the configuration implies.
-	PolicyDefaults func() policy.Effective
+	// Passwords hashes new passwords; PasswordRule is what they must be.
+	Passwords    *password.Hasher
+	PasswordRule password.Rule
+	// Policy resolves the effective policy of a user at a client, as the
+	// sign-in does, for explanations.
+	Policy func(ctx context.Context, clientID, userID string) (policy.Effective, error)
+	// BuiltInClients are the clients the provider's own pages sign in
+	// with, and what uses each: the server registers them only at start,
+	// so deleting one would break those pages until a restart.
+	BuiltInClients map[string]string
+	// Guard unlocks accounts.
+	Guard Unlocker
+	// Keys rotates the signing keys; KeyOrder is the order the new keys
+	// are reported in.
+	Keys     KeyRotator
+	KeyOrder []jose.SignatureAlgorithm
 	// Verify authenticates API callers; nil when only the CLI uses the
 	// service.
 	Verify Verifier
@@ -52,6 +66,18 @@ type Config struct {
 	ClientIP func(*http.Request) string
 	Now      func() time.Time
 	Log      *slog.Logger
+}
+
+// Unlocker lifts an account's lock and backoff: the sign-in's guard is one.
+type Unlocker interface {
+	Unlock(ctx context.Context, userID string) error
+}
+
+// KeyRotator makes new signing keys active: op.Keys is one. It returns
+// the new key id of each algorithm, those that were made even when
+// another failed.
+type KeyRotator interface {
+	Rotate(ctx context.Context) (map[jose.SignatureAlgorithm]string, error)
 }
 
 // Admin is the administration service.

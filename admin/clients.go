@@ -3,17 +3,15 @@ package admin
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/twofold-id/twofold/account"
 	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/storage"
 )
 
-// ClientSpec is what a new client is made from (server.ClientSpec's
-// fields, in JSON), plus the extra scopes it may ask for.
+// ClientSpec is what a new client is made from, as the API's JSON names
+// it; NewClientRecord fills in what is left out.
 type ClientSpec struct {
 	ID                       string   `json:"client_id,omitempty"`
 	Name                     string   `json:"name"`
@@ -72,60 +70,16 @@ func ViewClient(c *storage.Client, secret string) ClientView {
 		BackchannelLogoutURI: c.BackchannelLogoutURI, Scopes: nonNil(c.Scopes), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
-// flagFields maps the flags server.NewClient names in its messages onto
-// the API's field names.
-var flagFields = map[string]string{
-	"--id": "client_id", "--redirect-uri": "redirect_uris", "--post-logout-redirect-uri": "post_logout_redirect_uris",
-	"--grant-type": "grant_types", "--auth-method": "token_endpoint_auth_method", "--public": "public",
-	"--application-type": "application_type", "--access-token-format": "access_token_format", "--jwks-file": "jwks",
-	"--backchannel-logout-uri": "backchannel_logout_uri", "--id-token-signed-response-alg": "id_token_signed_response_alg",
-}
-
-// clientError turns server.NewClient's validation error (flag-prefixed
-// lines) into an invalid_argument Error naming the first field.
-func clientError(err error) error {
-	msg := err.Error()
-	field := ""
-	first, _, _ := strings.Cut(msg, "\n")
-	if flag, _, ok := strings.Cut(first, ":"); ok {
-		flag, _, _ = strings.Cut(flag, " ")
-		field = flagFields[flag]
-		if field == "" && strings.HasPrefix(flag, "--") {
-			field = strings.ReplaceAll(strings.TrimPrefix(flag, "--"), "-", "_")
-		}
-	}
-	for flag, f := range flagFields {
-		msg = strings.ReplaceAll(msg, flag, f)
-	}
-	return &Error{Status: 400, Code: CodeInvalidArgument, Field: field, Message: strings.ReplaceAll(msg, "\n", "; ")}
-}
-
-func checkScopes(scopes []string) error {
-	for _, s := range scopes {
-		if !slices.Contains(ExtraScopes, s) {
-			return invalid("scopes", "%q is not a scope twofold grants (known: %s)", s, strings.Join(ExtraScopes, ", "))
-		}
-	}
-	return nil
-}
-
 // Clients lists every client.
 func (a *Admin) Clients(ctx context.Context) ([]storage.Client, error) { return a.store.Clients(ctx) }
 
 // CreateClient validates and registers a client and returns it with its
 // secret (empty for public clients), shown this once.
 func (a *Admin) CreateClient(ctx context.Context, actor Actor, s ClientSpec) (*storage.Client, string, error) {
-	if strings.TrimSpace(s.Name) == "" {
-		return nil, "", invalid("name", "a display name is required")
-	}
-	if err := checkScopes(s.Scopes); err != nil {
+	rec, secret, err := NewClientRecord(s, a.cfg.Ring, a.cfg.Now())
+	if err != nil {
 		return nil, "", err
 	}
-	rec, secret, err := a.cfg.NewClient(s)
-	if err != nil {
-		return nil, "", clientError(err)
-	}
-	rec.Scopes = slices.Clone(s.Scopes)
 	if err := a.store.CreateClient(ctx, rec); errors.Is(err, storage.ErrConflict) {
 		return nil, "", conflict("client_id", "a client with id %q already exists", rec.ID)
 	} else if err != nil {
@@ -155,15 +109,35 @@ func (a *Admin) UpdateClient(ctx context.Context, actor Actor, id string, p Clie
 		GrantTypes: c.GrantTypes, Public: c.AuthMethod == "none", AuthMethod: c.AuthMethod,
 		ApplicationType: c.ApplicationType, AccessTokenFormat: c.AccessTokenFormat, JWKS: c.JWKS,
 		IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg, BackchannelLogoutURI: c.BackchannelLogoutURI, Scopes: c.Scopes}
+	var pr problems
+	p.apply(&s, &pr)
+	if err := pr.err(); err != nil {
+		return nil, err
+	}
+	s = s.withDefaults()
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	c.Name, c.RedirectURIs, c.PostLogoutRedirectURIs = s.Name, s.RedirectURIs, s.PostLogoutRedirectURIs
+	c.GrantTypes, c.AccessTokenFormat, c.Scopes, c.UpdatedAt = s.GrantTypes, s.AccessTokenFormat, s.Scopes, a.cfg.Now()
+	c.BackchannelLogoutURI, c.IDTokenSignedResponseAlg = s.BackchannelLogoutURI, s.IDTokenSignedResponseAlg
+	if err := a.store.UpdateClient(ctx, c); err != nil {
+		return nil, err
+	}
+	a.audit(ctx, actor, "client_updated", "", c.ID, "fields="+strings.Join(p.fields(), ","))
+	return c, nil
+}
+
+// apply overlays the patch on s; what cannot be defaulted (an empty
+// display name, grant list or token format) is a problem here, before the
+// client rules run.
+func (p ClientPatch) apply(s *ClientSpec, pr *problems) {
 	set := func(dst *[]string, src *[]string) {
 		if src != nil {
 			*dst = *src
 		}
 	}
 	if p.Name != nil {
-		if strings.TrimSpace(*p.Name) == "" {
-			return nil, invalid("name", "a display name is required")
-		}
 		s.Name = *p.Name
 	}
 	set(&s.RedirectURIs, p.RedirectURIs)
@@ -174,47 +148,39 @@ func (a *Admin) UpdateClient(ctx context.Context, actor Actor, id string, p Clie
 		s.BackchannelLogoutURI = *p.BackchannelLogoutURI
 	}
 	if p.AccessTokenFormat != nil {
-		s.AccessTokenFormat = *p.AccessTokenFormat
-		if s.AccessTokenFormat == "" {
-			return nil, invalid("access_token_format", "must be opaque or jwt")
+		if s.AccessTokenFormat = *p.AccessTokenFormat; s.AccessTokenFormat == "" {
+			pr.add("access_token_format", "must be opaque or jwt")
 		}
 	}
 	if p.IDTokenSignedResponseAlg != nil {
 		s.IDTokenSignedResponseAlg = *p.IDTokenSignedResponseAlg // empty: back to keys.algorithm
 	}
 	if p.GrantTypes != nil && len(*p.GrantTypes) == 0 {
-		return nil, invalid("grant_types", "name at least one grant type")
+		pr.add("grant_types", "name at least one grant type")
 	}
-	if err := checkScopes(s.Scopes); err != nil {
-		return nil, err
-	}
-	next, _, err := a.cfg.NewClient(s)
-	if err != nil {
-		return nil, clientError(err)
-	}
-	c.Name, c.RedirectURIs, c.PostLogoutRedirectURIs = next.Name, next.RedirectURIs, next.PostLogoutRedirectURIs
-	c.GrantTypes, c.AccessTokenFormat, c.Scopes, c.UpdatedAt = next.GrantTypes, next.AccessTokenFormat, s.Scopes, a.cfg.Now()
-	c.BackchannelLogoutURI, c.IDTokenSignedResponseAlg = next.BackchannelLogoutURI, next.IDTokenSignedResponseAlg
-	if err := a.store.UpdateClient(ctx, c); err != nil {
-		return nil, err
-	}
-	a.audit(ctx, actor, "client_updated", "", c.ID, "")
-	return c, nil
 }
 
-// builtInClients are the clients the provider's own pages sign in with,
-// and what uses each. The server registers them only at start, so deleting
-// one would break those pages until a restart. (The demo client is not
-// here: it exists only in development mode and is seeded again at each
-// start, and a production database may hold a leftover one worth removing.)
-var builtInClients = map[string]string{
-	account.ClientID: "the account pages (/account) sign in with it",
+// fields names the settings a patch changes, for the audit event.
+func (p ClientPatch) fields() []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"name", p.Name != nil}, {"redirect_uris", p.RedirectURIs != nil}, {"post_logout_redirect_uris", p.PostLogoutRedirectURIs != nil},
+		{"grant_types", p.GrantTypes != nil}, {"access_token_format", p.AccessTokenFormat != nil},
+		{"id_token_signed_response_alg", p.IDTokenSignedResponseAlg != nil},
+		{"backchannel_logout_uri", p.BackchannelLogoutURI != nil}, {"scopes", p.Scopes != nil}} {
+		if f.set {
+			out = append(out, f.name)
+		}
+	}
+	return out
 }
 
 // DeleteClient removes a client and revokes its tokens. Built-in clients
 // are refused with a conflict.
 func (a *Admin) DeleteClient(ctx context.Context, actor Actor, id string) error {
-	if use, ok := builtInClients[id]; ok {
+	if use, ok := a.cfg.BuiltInClients[id]; ok {
 		return conflict("id", "client %q is built in and cannot be deleted: %s", id, use)
 	}
 	if err := a.store.DeleteClient(ctx, id, a.cfg.Now()); errors.Is(err, storage.ErrNotFound) {
@@ -233,7 +199,7 @@ func (a *Admin) RotateSecret(ctx context.Context, actor Actor, id string) (strin
 	if err != nil {
 		return "", err
 	}
-	if c.AuthMethod != "client_secret_basic" && c.AuthMethod != "client_secret_post" {
+	if !hasSecret(c.AuthMethod) {
 		return "", conflict("id", "client %q has no secret (auth method %s)", id, c.AuthMethod)
 	}
 	secret := keyring.RandomToken(32)

@@ -9,9 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twofold-id/twofold/account"
 	"github.com/twofold-id/twofold/storage"
 )
+
+// accountClientID is the account pages' client, which the composition
+// root names as built in.
+const accountClientID = "twofold-account"
 
 // TestDeleteBuiltInClient checks the API refuses to delete the account
 // pages' client with a stable conflict error, keeps it, and still deletes
@@ -28,14 +31,14 @@ func TestDeleteBuiltInClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()
-	for _, id := range []string{account.ClientID, "demo"} {
+	for _, id := range []string{accountClientID, "demo"} {
 		c := &storage.Client{ID: id, Name: id, AuthMethod: "none", ApplicationType: "web", GrantTypes: storage.StringList{"authorization_code"},
 			RedirectURIs: storage.StringList{"http://localhost:8080/" + id}, AccessTokenFormat: "opaque", CreatedAt: now, UpdatedAt: now}
 		if err := store.CreateClient(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 	}
-	a := New(Config{Store: store})
+	a := New(Config{Store: store, BuiltInClients: map[string]string{accountClientID: "the account pages (/account) sign in with it"}})
 	mux := http.NewServeMux()
 	mux.Handle("DELETE "+Prefix+"/clients/{id}", a.serve(a.deleteClient, false))
 	mux.Handle("POST "+Prefix+"/clients/{id}/rotate-secret", a.serve(a.rotateSecret, false))
@@ -45,8 +48,8 @@ func TestDeleteBuiltInClient(t *testing.T) {
 		status             int
 		code               string // the error code, "" for success
 	}{
-		{"delete the account client", "DELETE", "/clients/" + account.ClientID, http.StatusConflict, CodeConflict},
-		{"rotate the account client", "POST", "/clients/" + account.ClientID + "/rotate-secret", http.StatusConflict, CodeConflict}, // public: no secret
+		{"delete the account client", "DELETE", "/clients/" + accountClientID, http.StatusConflict, CodeConflict},
+		{"rotate the account client", "POST", "/clients/" + accountClientID + "/rotate-secret", http.StatusConflict, CodeConflict}, // public: no secret
 		{"delete the demo client", "DELETE", "/clients/demo", http.StatusNoContent, ""},
 		{"delete an unknown client", "DELETE", "/clients/nope", http.StatusNotFound, CodeNotFound},
 	}
@@ -66,11 +69,11 @@ func TestDeleteBuiltInClient(t *testing.T) {
 			}
 		})
 	}
-	if _, err := store.Client(ctx, account.ClientID); err != nil {
+	if _, err := store.Client(ctx, accountClientID); err != nil {
 		t.Errorf("the account client after the refused delete: %v", err)
 	}
-	err = a.DeleteClient(ctx, CLI, account.ClientID)
+	err = a.DeleteClient(ctx, CLI, accountClientID)
 	if e, ok := AsError(err); !ok || e.Message != `client "twofold-account" is built in and cannot be deleted: the account pages (/account) sign in with it` {
-		t.Errorf("DeleteClient(%s) = %v, want the built-in refusal", account.ClientID, err)
+		t.Errorf("DeleteClient(%s) = %v, want the built-in refusal", accountClientID, err)
 	}
 }

@@ -1,7 +1,10 @@
 package admin
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
+	"slices"
 
 	"github.com/twofold-id/twofold/storage"
 )
@@ -117,7 +120,7 @@ func (a *Admin) patchUser(w http.ResponseWriter, r *http.Request, actor Actor) e
 }
 
 func (a *Admin) deleteUser(w http.ResponseWriter, r *http.Request, actor Actor) error {
-	if err := a.DeleteUser(r.Context(), actor, r.PathValue("id")); err != nil {
+	if _, err := a.DeleteUser(r.Context(), actor, r.PathValue("id")); err != nil {
 		return err
 	}
 	return noContent(w)
@@ -130,10 +133,34 @@ func (a *Admin) setPassword(w http.ResponseWriter, r *http.Request, actor Actor)
 	if err := decode(r, &body, false); err != nil {
 		return err
 	}
-	if err := a.SetPassword(r.Context(), actor, r.PathValue("id"), body.Password); err != nil {
+	if _, err := a.SetPassword(r.Context(), actor, r.PathValue("id"), body.Password); err != nil {
 		return err
 	}
 	return noContent(w)
+}
+
+// resetSecondFactor removes every method and recovery code of a user.
+func (a *Admin) resetSecondFactor(w http.ResponseWriter, r *http.Request, actor Actor) error {
+	if err := decode(r, &struct{}{}, true); err != nil {
+		return err
+	}
+	u, err := a.ResetSecondFactors(r.Context(), actor, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return ok(w, ViewUser(u, nil))
+}
+
+// unlock lifts an account's lock and backoff.
+func (a *Admin) unlock(w http.ResponseWriter, r *http.Request, actor Actor) error {
+	if err := decode(r, &struct{}{}, true); err != nil {
+		return err
+	}
+	u, err := a.Unlock(r.Context(), actor, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return ok(w, ViewUser(u, nil))
 }
 
 func (a *Admin) setSecondFactors(w http.ResponseWriter, r *http.Request, actor Actor) error {
@@ -226,6 +253,56 @@ func (a *Admin) putPolicy(scope string) handler {
 	}
 }
 
+// patchPolicy changes the settings the body names (null: inherit again)
+// and keeps the others.
+func (a *Admin) patchPolicy(scope string) handler {
+	return func(w http.ResponseWriter, r *http.Request, actor Actor) error {
+		patch, err := decodePolicyPatch(r)
+		if err != nil {
+			return err
+		}
+		l, err := a.ResolveLevel(r.Context(), scope, r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		p, err := a.PatchPolicy(r.Context(), actor, l, patch)
+		if err != nil {
+			return err
+		}
+		return ok(w, p)
+	}
+}
+
+// decodePolicyPatch reads a JSON merge patch (RFC 7396) of one level's
+// policy: a setting with a value is set, a setting given as null inherits
+// again, a setting left out is kept.
+func decodePolicyPatch(r *http.Request) (PolicyPatch, error) {
+	var raw map[string]json.RawMessage
+	if err := decode(r, &raw, false); err != nil {
+		return PolicyPatch{}, err
+	}
+	if raw == nil {
+		return PolicyPatch{}, invalid("", "send a JSON object of the settings to change")
+	}
+	var p PolicyPatch
+	values := map[string]json.RawMessage{}
+	for k, v := range raw {
+		if string(bytes.TrimSpace(v)) == "null" {
+			p.Inherit = append(p.Inherit, k)
+		} else {
+			values[k] = v
+		}
+	}
+	slices.Sort(p.Inherit)
+	body, err := json.Marshal(values)
+	if err != nil {
+		return PolicyPatch{}, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	return p, bodyError(dec.Decode(&p.Set))
+}
+
 func (a *Admin) deletePolicy(scope string) handler {
 	return func(w http.ResponseWriter, r *http.Request, actor Actor) error {
 		l, err := a.ResolveLevel(r.Context(), scope, r.PathValue("id"))
@@ -288,7 +365,7 @@ func (a *Admin) listAudit(w http.ResponseWriter, r *http.Request, _ Actor) error
 	if err != nil {
 		return err
 	}
-	since, err := queryTime(r, "since")
+	since, err := ParseSince(q.Get("since"))
 	if err != nil {
 		return err
 	}
@@ -298,4 +375,23 @@ func (a *Admin) listAudit(w http.ResponseWriter, r *http.Request, _ Actor) error
 		return err
 	}
 	return ok(w, page)
+}
+
+func (a *Admin) listKeys(w http.ResponseWriter, r *http.Request, _ Actor) error {
+	keys, err := a.SigningKeys(r.Context())
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"keys": keys})
+}
+
+func (a *Admin) rotateKeys(w http.ResponseWriter, r *http.Request, actor Actor) error {
+	if err := decode(r, &struct{}{}, true); err != nil {
+		return err
+	}
+	keys, err := a.RotateKeys(r.Context(), actor)
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"keys": keys})
 }

@@ -51,21 +51,28 @@ func (a *Admin) routes() []route {
 		{"PUT", "/users/{id}/second-factors", a.setSecondFactors},
 		{"POST", "/users/{id}/enable", a.enableUser},
 		{"POST", "/users/{id}/disable", a.disableUser},
+		{"POST", "/users/{id}/reset-second-factor", a.resetSecondFactor},
+		{"POST", "/users/{id}/unlock", a.unlock},
 		{"GET", "/policies", a.listPolicies},
 		{"GET", "/policies/effective", a.effectivePolicy},
 		{"GET", "/policies/global", a.getPolicy(storage.ScopeGlobal)},
 		{"PUT", "/policies/global", a.putPolicy(storage.ScopeGlobal)},
+		{"PATCH", "/policies/global", a.patchPolicy(storage.ScopeGlobal)},
 		{"DELETE", "/policies/global", a.deletePolicy(storage.ScopeGlobal)},
 		{"GET", "/policies/clients/{id}", a.getPolicy(storage.ScopeClient)},
 		{"PUT", "/policies/clients/{id}", a.putPolicy(storage.ScopeClient)},
+		{"PATCH", "/policies/clients/{id}", a.patchPolicy(storage.ScopeClient)},
 		{"DELETE", "/policies/clients/{id}", a.deletePolicy(storage.ScopeClient)},
 		{"GET", "/policies/users/{id}", a.getPolicy(storage.ScopeUser)},
 		{"PUT", "/policies/users/{id}", a.putPolicy(storage.ScopeUser)},
+		{"PATCH", "/policies/users/{id}", a.patchPolicy(storage.ScopeUser)},
 		{"DELETE", "/policies/users/{id}", a.deletePolicy(storage.ScopeUser)},
 		{"GET", "/sessions", a.listSessions},
 		{"DELETE", "/sessions/{id}", a.revokeSession},
 		{"POST", "/sessions/revoke", a.revokeSessions},
 		{"GET", "/audit", a.listAudit},
+		{"GET", "/keys", a.listKeys},
+		{"POST", "/keys/rotate", a.rotateKeys},
 	}
 }
 
@@ -259,15 +266,15 @@ func queryInt(r *http.Request, name string) (int, error) {
 	return n, nil
 }
 
-// queryTime reads an optional RFC 3339 time query parameter.
-func queryTime(r *http.Request, name string) (time.Time, error) {
-	s := r.URL.Query().Get(name)
+// ParseSince reads the audit log's since filter: empty, or an RFC 3339
+// time; the API's query parameter and the command line's flag alike.
+func ParseSince(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, invalid(name, "must be an RFC 3339 time like 2025-01-02T15:04:05Z (got %q)", s)
+		return time.Time{}, invalid("since", "must be an RFC 3339 time like 2025-01-02T15:04:05Z (got %q)", s)
 	}
 	return t, nil
 }

@@ -141,6 +141,24 @@ func (d PolicyDoc) record(l Level, now time.Time) (*storage.Policy, error) {
 	return p, nil
 }
 
+// given names the settings d holds a value for, in display order.
+func (d PolicyDoc) given() []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"second_factor", d.SecondFactor != nil}, {"allowed_methods", d.AllowedMethods != nil}, {"sms_fallback", d.SMSFallback != nil},
+		{"code_digits", d.CodeDigits != nil}, {"code_ttl", d.CodeTTL != nil}, {"max_attempts", d.MaxAttempts != nil},
+		{"resend_cooldown", d.ResendCooldown != nil}, {"max_resends", d.MaxResends != nil},
+		{"session_lifetime", d.SessionLifetime != nil}, {"idle_timeout", d.IdleTimeout != nil},
+		{"remember_device", d.RememberDevice != nil}, {"exempt_api_accounts", d.ExemptAPIAccounts != nil}} {
+		if f.set {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
 // docOf is the inverse of record.
 func docOf(p *storage.Policy) PolicyDoc {
 	dur := func(secs *int64) *string {
@@ -230,8 +248,9 @@ func (a *Admin) Policy(ctx context.Context, l Level) (PolicyView, error) {
 	return PolicyView{Level: l, PolicyDoc: docOf(p), UpdatedAt: p.UpdatedAt}, nil
 }
 
-// PutPolicy replaces the policy of one level. It holds on the next
-// request everywhere: nothing caches policies.
+// PutPolicy replaces the policy of one level: every setting d leaves out
+// inherits again. It holds on the next request everywhere: nothing caches
+// policies.
 func (a *Admin) PutPolicy(ctx context.Context, actor Actor, l Level, d PolicyDoc) (PolicyView, error) {
 	now := a.cfg.Now()
 	p, err := d.record(l, now)
@@ -243,6 +262,52 @@ func (a *Admin) PutPolicy(ctx context.Context, actor Actor, l Level, d PolicyDoc
 	}
 	a.audit(ctx, actor, "policy_set", levelUser(l), levelClient(l), "level="+l.Scope)
 	return PolicyView{Level: l, PolicyDoc: docOf(p), UpdatedAt: now}, nil
+}
+
+// PolicyPatch changes some settings of one level: Set holds the new
+// values (its other fields are ignored), Inherit names the settings that
+// inherit again. A setting in neither is kept as stored.
+type PolicyPatch struct {
+	Set     PolicyDoc
+	Inherit []string
+}
+
+// fields names every setting the patch touches, in display order.
+func (p PolicyPatch) fields() []string {
+	given := p.Set.given()
+	return slices.DeleteFunc(policy.Fields(), func(f string) bool {
+		return !slices.Contains(given, f) && !slices.Contains(p.Inherit, f)
+	})
+}
+
+// PatchPolicy changes only the settings the patch names and keeps the
+// others, whoever set them and however (PUT, PATCH or the command line's
+// policy set); a level without a policy gets one. Validated as PutPolicy
+// is; applied in one statement, so concurrent patches of different
+// settings all hold.
+func (a *Admin) PatchPolicy(ctx context.Context, actor Actor, l Level, patch PolicyPatch) (PolicyView, error) {
+	for _, f := range patch.Inherit {
+		if !slices.Contains(policy.Fields(), f) {
+			return PolicyView{}, invalid(f, "not a policy setting (known: %s)", strings.Join(policy.Fields(), ", "))
+		}
+		if slices.Contains(patch.Set.given(), f) {
+			return PolicyView{}, invalid(f, "given a value and set to inherit at once")
+		}
+	}
+	fields := patch.fields()
+	if len(fields) == 0 {
+		return PolicyView{}, invalid("", "nothing to change: give at least one setting")
+	}
+	now := a.cfg.Now()
+	p, err := patch.Set.record(l, now)
+	if err != nil {
+		return PolicyView{}, err
+	}
+	if err := a.store.PatchPolicy(ctx, p, fields); err != nil {
+		return PolicyView{}, err
+	}
+	a.audit(ctx, actor, "policy_set", levelUser(l), levelClient(l), "level="+l.Scope+" fields="+strings.Join(fields, ","))
+	return a.Policy(ctx, l)
 }
 
 // DeletePolicy removes the policy of one level; not_found when none.
@@ -303,11 +368,10 @@ func (a *Admin) Effective(ctx context.Context, userRef, clientID string) (Explan
 		}
 		x.Client = c.ID
 	}
-	global, client, user, err := a.store.PolicyLevels(ctx, x.Client, x.User)
+	e, err := a.cfg.Policy(ctx, x.Client, x.User)
 	if err != nil {
 		return x, err
 	}
-	e := policy.Resolve(a.cfg.PolicyDefaults(), global, client, user)
 	dur := fmtDuration
 	values := map[string]any{
 		"second_factor": e.SecondFactor, "allowed_methods": e.AllowedMethods, "sms_fallback": e.SMSFallback,

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/twofold-id/twofold/login/contact"
+	"github.com/twofold-id/twofold/password"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -114,44 +115,52 @@ func (a *Admin) User(ctx context.Context, ref string) (*storage.User, []storage.
 	return u, factors, err
 }
 
-func normalizeContact(field, value string) (string, error) {
+// normalizeContact puts an email address or a phone number in the form
+// it is stored in; a bad one is a problem of field, and not ok.
+func normalizeContact(p *problems, field, value string) (out string, ok bool) {
 	if value == "" {
-		return "", nil
+		return "", true
 	}
-	var (
-		out string
-		err error
-	)
+	var err error
 	if field == "email" {
 		out, err = contact.NormalizeEmail(value)
 	} else {
 		out, err = contact.NormalizePhone(value, "")
 	}
 	if err != nil {
-		return "", invalid(field, "%v", err)
+		p.add(field, "%v", err)
+		return "", false
 	}
-	return out, nil
+	return out, true
 }
 
-// CreateUser validates and creates a user with a password.
+// checkPassword applies the password rule to a new password of username;
+// what is missing or refused names the password field.
+func (a *Admin) checkPassword(p *problems, pw, username, what string) {
+	if pw == "" {
+		p.add(password.Field, "required: %s (at least %d characters)", what, a.cfg.PasswordRule.Min())
+		return
+	}
+	if e, ok := password.AsError(a.cfg.PasswordRule.Check(pw, username)); ok {
+		p.add(password.Field, "%s", e.Message)
+	}
+}
+
+// CreateUser validates and creates a user with a password; every bad
+// field is reported at once.
 func (a *Admin) CreateUser(ctx context.Context, actor Actor, s UserSpec) (*storage.User, error) {
-	if err := CheckUsername(s.Username); err != nil {
-		return nil, invalid("username", "%v", err)
+	var p problems
+	if err := checkUsername(s.Username); err != nil {
+		p.add("username", "%v", err)
 	}
 	u := &storage.User{ID: uuid.NewString(), Username: s.Username, Name: s.Name, APIAccount: s.APIAccount, Admin: s.Admin}
+	u.Email, _ = normalizeContact(&p, "email", s.Email)
+	u.Phone, _ = normalizeContact(&p, "phone", s.Phone)
+	a.checkPassword(&p, s.Password, s.Username, "the user's first password")
+	if err := p.err(); err != nil {
+		return nil, err
+	}
 	var err error
-	if u.Email, err = normalizeContact("email", s.Email); err != nil {
-		return nil, err
-	}
-	if u.Phone, err = normalizeContact("phone", s.Phone); err != nil {
-		return nil, err
-	}
-	if s.Password == "" {
-		return nil, invalid("password", "required: the user's first password (8 to 1024 bytes)")
-	}
-	if err := CheckPassword(s.Password); err != nil {
-		return nil, invalid("password", "%v", err)
-	}
 	if u.PasswordHash, err = a.cfg.Passwords.Hash(ctx, s.Password); err != nil {
 		return nil, err
 	}
@@ -168,6 +177,7 @@ func (a *Admin) CreateUser(ctx context.Context, actor Actor, s UserSpec) (*stora
 // UpdateUser applies a patch. Disabling ends the user's sessions; a new
 // phone or email moves the methods that used the old one.
 func (a *Admin) UpdateUser(ctx context.Context, actor Actor, ref string, p UserPatch) (*storage.User, error) {
+	var pr problems
 	u, err := a.FindUser(ctx, "id", ref)
 	if err != nil {
 		return nil, err
@@ -190,14 +200,17 @@ func (a *Admin) UpdateUser(ctx context.Context, actor Actor, ref string, p UserP
 		if c.in == nil {
 			continue
 		}
-		v, err := normalizeContact(c.field, *c.in)
-		if err != nil {
-			return nil, err
+		v, ok := normalizeContact(&pr, c.field, *c.in)
+		if !ok {
+			continue
 		}
 		if v != c.cur {
 			*c.set, *c.verified = &v, new(false) // nobody has proven the new one yet
 			moves = append(moves, move{c.methods, v})
 		}
+	}
+	if err := pr.err(); err != nil {
+		return nil, err
 	}
 	if up.IsZero() {
 		return u, nil
@@ -241,44 +254,80 @@ func (a *Admin) SetDisabled(ctx context.Context, actor Actor, ref string, disabl
 	return a.store.User(ctx, u.ID)
 }
 
-// DeleteUser removes a user and ends their sessions and tokens.
-func (a *Admin) DeleteUser(ctx context.Context, actor Actor, ref string) error {
+// DeleteUser removes a user and ends their sessions and tokens; it
+// returns the user as they were.
+func (a *Admin) DeleteUser(ctx context.Context, actor Actor, ref string) (*storage.User, error) {
 	u, err := a.FindUser(ctx, "id", ref)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := a.store.DeleteUser(ctx, u.ID, a.cfg.Now()); err != nil {
-		return err
+		return nil, err
 	}
 	a.audit(ctx, actor, "user_deleted", u.ID, "", "")
-	return nil
+	return u, nil
 }
 
 // SetPassword replaces a user's password and ends their sessions.
-func (a *Admin) SetPassword(ctx context.Context, actor Actor, ref, password string) error {
+func (a *Admin) SetPassword(ctx context.Context, actor Actor, ref, pw string) (*storage.User, error) {
 	u, err := a.FindUser(ctx, "id", ref)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if password == "" {
-		return invalid("password", "required: the new password (8 to 1024 bytes)")
+	var p problems
+	a.checkPassword(&p, pw, u.Username, "the new password")
+	if err := p.err(); err != nil {
+		return nil, err
 	}
-	if err := CheckPassword(password); err != nil {
-		return invalid("password", "%v", err)
-	}
-	hash, err := a.cfg.Passwords.Hash(ctx, password)
+	hash, err := a.cfg.Passwords.Hash(ctx, pw)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	now := a.cfg.Now()
 	if err := a.store.UpdateUser(ctx, u.ID, storage.UserUpdate{PasswordHash: &hash}, now); err != nil {
-		return err
+		return nil, err
 	}
 	if err := a.store.RevokeUser(ctx, u.ID, now); err != nil {
-		return err
+		return nil, err
 	}
 	a.audit(ctx, actor, "password_set", u.ID, "", "")
-	return nil
+	return u, nil
+}
+
+// ResetSecondFactors removes every second-factor method and recovery code
+// of a user and ends their sessions, for someone who lost their phone.
+// Under a policy that requires a second factor, their next sign-in takes
+// them through enrolment.
+func (a *Admin) ResetSecondFactors(ctx context.Context, actor Actor, ref string) (*storage.User, error) {
+	u, err := a.FindUser(ctx, "id", ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.store.ResetSecondFactors(ctx, u.ID); err != nil {
+		return nil, err
+	}
+	if err := a.store.RevokeUser(ctx, u.ID, a.cfg.Now()); err != nil {
+		return nil, err
+	}
+	a.audit(ctx, actor, "second_factor_reset", u.ID, "", "")
+	return u, nil
+}
+
+// Unlock lifts the lock of an account that failed too often in a row
+// (limits.lock_after) and its backoff: the failure count starts again.
+func (a *Admin) Unlock(ctx context.Context, actor Actor, ref string) (*storage.User, error) {
+	u, err := a.FindUser(ctx, "id", ref)
+	if err != nil {
+		return nil, err
+	}
+	if a.cfg.Guard == nil {
+		return nil, errors.New("admin: no guard to unlock accounts with")
+	}
+	if err := a.cfg.Guard.Unlock(ctx, u.ID); err != nil {
+		return nil, err
+	}
+	a.audit(ctx, actor, "account_unlocked", u.ID, "", "")
+	return u, nil
 }
 
 // SetSecondFactors sets a user's code methods (sms, voice, email) to
@@ -297,27 +346,33 @@ func (a *Admin) SetSecondFactors(ctx context.Context, actor Actor, ref string, m
 	if preferred == "" && len(methods) > 0 {
 		preferred = methods[0]
 	}
-	if preferred != "" && !slices.Contains(methods, preferred) {
-		return nil, invalid("preferred", "%q is not one of methods", preferred)
-	}
+	var p problems
 	now := a.cfg.Now()
 	var factors []storage.SecondFactor
 	for _, m := range methods {
 		if !m.SendsCode() {
-			return nil, invalid("methods", "%q is not sms, voice or email", m)
+			p.add("methods", "%q is not sms, voice or email", m)
+			continue
 		}
 		dest, what := u.Phone, "phone number"
 		if m == storage.MethodEmail {
 			dest, what = u.Email, "email address"
 		}
 		if dest == "" {
-			return nil, invalid("methods", "%s: %s has no %s", m, u.Username, what)
+			p.add("methods", "%s: %s has no %s", m, u.Username, what)
+			continue
 		}
 		if slices.ContainsFunc(factors, func(f storage.SecondFactor) bool { return f.Method == m }) {
 			continue
 		}
 		factors = append(factors, storage.SecondFactor{ID: uuid.NewString(), UserID: u.ID, Method: m,
 			Destination: dest, Preferred: m == preferred, VerifiedAt: &now, CreatedAt: now})
+	}
+	if preferred != "" && !slices.Contains(methods, preferred) {
+		p.add("preferred", "%q is not one of methods", preferred)
+	}
+	if err := p.err(); err != nil {
+		return nil, err
 	}
 	if err := a.store.ReplaceSecondFactors(ctx, u.ID, factors); err != nil {
 		return nil, err

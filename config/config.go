@@ -155,6 +155,7 @@ type Password struct {
 	Parallelism   uint8    `yaml:"parallelism" doc:"argon2id lanes."`
 	MaxConcurrent int      `yaml:"max_concurrent" doc:"Password hashes computed at once; more wait in line."`
 	QueueTimeout  Duration `yaml:"queue_timeout" doc:"How long a sign-in waits for a hashing slot before it is answered 429."`
+	MinLength     int      `yaml:"min_length" doc:"Fewest characters of a new password (Unicode characters after NFKC normalisation), 8 to 64."`
 }
 
 // DefaultIssuer is the issuer when none is configured. In development mode
@@ -187,7 +188,7 @@ func Default() Config {
 		Session: Session{Lifetime: Duration(90 * 24 * time.Hour)},
 		Password: Password{
 			MemoryKiB: 19 * 1024, Iterations: 2, Parallelism: 1,
-			MaxConcurrent: 8, QueueTimeout: Duration(2 * time.Second),
+			MaxConcurrent: 8, QueueTimeout: Duration(2 * time.Second), MinLength: 8,
 		},
 		OTP: OTP{
 			Digits: 6, TTL: Duration(5 * time.Minute), MaxAttempts: 5,
@@ -339,6 +340,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Password.MaxConcurrent < 1 {
 		bad("password.max_concurrent", "must be at least 1 (got %d)", c.Password.MaxConcurrent)
+	}
+	if c.Password.MinLength < 8 || c.Password.MinLength > 64 {
+		bad("password.min_length", "must be 8 to 64 (got %d)", c.Password.MinLength)
 	}
 	errs = append(errs, c.validateDelivery()...)
 	errs = append(errs, c.validateLimits()...)

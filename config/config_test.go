@@ -357,6 +357,8 @@ func TestValidate(t *testing.T) {
 			want: `trusted_proxies: "10.0.0.0/33" is not a CIDR`},
 		{name: "weak argon2", env: []string{"TWOFOLD_PASSWORD_ITERATIONS=0"},
 			want: `password: memory_kib must be ≥ 8, iterations ≥ 1`},
+		{name: "short password minimum", env: []string{"TWOFOLD_PASSWORD_MIN_LENGTH=6"},
+			want: `password.min_length: must be 8 to 64 (got 6)`},
 		{name: "metrics.listen without a port", env: []string{"TWOFOLD_METRICS_LISTEN=127.0.0.1"},
 			want: `metrics.listen: must be host:port, e.g. 127.0.0.1:9090 (got "127.0.0.1")`},
 		{name: "metrics.listen on the main listener", env: []string{"TWOFOLD_LISTEN=127.0.0.1:8080", "TWOFOLD_METRICS_LISTEN=127.0.0.1:8080"},

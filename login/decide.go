@@ -18,13 +18,7 @@ const MFAFreshness = 12 * time.Hour
 // policyFor returns the effective policy of a user at a client. Nothing is
 // cached: a policy change holds on the next request on every replica.
 func (s *Service) policyFor(ctx context.Context, clientID, userID string) (policy.Effective, error) {
-	if s.cfg.Policy != nil {
-		return s.cfg.Policy(ctx, clientID, userID)
-	}
-	o := s.cfg.OTP
-	return policy.Effective{SecondFactor: policy.Optional, AllowedMethods: storage.Methods(), SMSFallback: len(o.Fallback) > 0,
-		CodeDigits: o.Digits, CodeTTL: o.TTL, MaxAttempts: o.MaxAttempts, ResendCooldown: o.ResendCooldown,
-		MaxResends: o.MaxResends, SessionLifetime: s.cfg.SessionLifetime, ExemptAPIAccounts: true}, nil
+	return s.cfg.Policy(ctx, clientID, userID)
 }
 
 // act is what a sign-in does next.

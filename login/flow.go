@@ -15,8 +15,8 @@ import (
 	"github.com/twofold-id/twofold/storage"
 )
 
-// MaxUsernameBytes bounds the username field.
-const MaxUsernameBytes = 256
+// MaxUsernameBytes bounds the username field: the store's bound.
+const MaxUsernameBytes = storage.MaxUsernameBytes
 
 // loadRequest loads the auth request named by the form or query and checks
 // that it belongs to this browser.

@@ -12,9 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twofold-id/twofold/config"
 	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login/guard"
 	"github.com/twofold-id/twofold/login/otp"
+	"github.com/twofold-id/twofold/login/policy"
+	"github.com/twofold-id/twofold/password"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -44,7 +47,7 @@ func fuzzService(t testing.TB) (http.Handler, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	passwords := NewPasswords(64, 1, 1, 4, 5*time.Second)
+	passwords := password.NewHasher(64, 1, 1, 4, 5*time.Second)
 	now := time.Now().UTC()
 	hash, err := passwords.Hash(ctx, "alice-password")
 	if err != nil {
@@ -69,6 +72,9 @@ func fuzzService(t testing.TB) (http.Handler, string) {
 		Now:         func() time.Time { return time.Now().UTC() }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Codes: codes, OTP: OTPSettings{Digits: 6, TTL: 5 * time.Minute, MaxAttempts: 5, ResendCooldown: 30 * time.Second, MaxResends: 3},
 		Guard: guard.New(store, limits, ring.Derive(guard.KeyPurpose), nil),
+		Policy: func(context.Context, string, string) (policy.Effective, error) {
+			return policy.Resolve(policy.Defaults(config.Default()), nil, nil, nil), nil
+		},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -30,6 +30,7 @@ import (
 	"github.com/twofold-id/twofold/login/otp"
 	"github.com/twofold-id/twofold/login/policy"
 	"github.com/twofold-id/twofold/login/sender"
+	"github.com/twofold-id/twofold/password"
 	"github.com/twofold-id/twofold/storage"
 	"github.com/twofold-id/twofold/web"
 )
@@ -85,7 +86,7 @@ var ACRValues = []string{ACRPassword, ACRTwoFactor}
 // Config wires the service.
 type Config struct {
 	Store           Store
-	Passwords       *Passwords
+	Passwords       *password.Hasher
 	Keyring         *keyring.Keyring
 	CookieName      string
 	Secure          bool // Secure cookies (everywhere but development on http)
@@ -110,8 +111,8 @@ type Config struct {
 	// nothing.
 	Metrics Metrics
 
-	// Policy returns the effective policy of a user at a client; without
-	// it, the OTP settings and session lifetime above apply.
+	// Policy returns the effective policy of a user at a client, resolved
+	// on top of policy.Defaults (required).
 	Policy func(ctx context.Context, clientID, userID string) (policy.Effective, error)
 }
 
@@ -129,6 +130,9 @@ func New(cfg Config) (*Service, error) {
 	pages, err := ParseTemplates()
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Policy == nil {
+		return nil, errors.New("login: Config.Policy is required")
 	}
 	if cfg.ClientIP == nil {
 		cfg.ClientIP = func(r *http.Request) string { return r.RemoteAddr }

@@ -10,6 +10,10 @@ import (
 	"gorm.io/gorm"
 )
 
+// MaxUsernameBytes bounds a username: the sign-in form refuses a longer
+// one before any lookup, and the admin service never stores one.
+const MaxUsernameBytes = 256
+
 // NormalUsername is the form usernames are stored and looked up in:
 // usernames are case-insensitive. Whatever else keys on a username (the
 // sign-in's backoff) uses it too, so that it names what the lookup finds.
@@ -42,16 +46,6 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*User, err
 		return nil, translate(err)
 	}
 	return &u, nil
-}
-
-// Users lists users by username, at most limit (0 means all).
-func (s *Store) Users(ctx context.Context, limit int) ([]User, error) {
-	q := s.db.WithContext(ctx).Order("username")
-	if limit > 0 {
-		q = q.Limit(limit)
-	}
-	var out []User
-	return out, translate(q.Find(&out).Error)
 }
 
 // UserUpdate is a change to a user: each non-nil field is set, the others

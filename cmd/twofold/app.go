@@ -37,8 +37,3 @@ func openAppWith(ctx context.Context, g *Globals, o server.Options) (*server.App
 	}
 	return server.Open(ctx, cfg, server.NewLogger(cfg.Log, g.stderr), o)
 }
-
-// audit records a change made from the command line.
-func audit(ctx context.Context, a *server.App, typ, userID, clientID, detail string) {
-	a.Audit(ctx, typ, "cli", userID, clientID, detail)
-}

@@ -17,7 +17,7 @@ import (
 	"github.com/twofold-id/twofold/internal/loadtest/faketwilio"
 	"github.com/twofold-id/twofold/internal/server"
 	"github.com/twofold-id/twofold/keyring"
-	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/password"
 	"github.com/twofold-id/twofold/storage/volume"
 )
 
@@ -140,7 +140,7 @@ func (c *BenchCmd) spawn(ctx context.Context, g *Globals, env *loadtest.Env, fak
 	}
 	if c.Floor > 0 {
 		p := cfg.Password
-		pw := login.NewPasswords(p.MemoryKiB, p.Iterations, p.Parallelism, p.MaxConcurrent, p.QueueTimeout.D())
+		pw := password.NewHasher(p.MemoryKiB, p.Iterations, p.Parallelism, p.MaxConcurrent, p.QueueTimeout.D())
 		if n, err := loadtest.HashFloor(ctx, pw, c.Floor); err == nil {
 			fmt.Fprintf(g.stdout, "password floor (argon2id %d KiB, t=%d): %.0f verifications/s on all cores\n", p.MemoryKiB, p.Iterations, n)
 		}

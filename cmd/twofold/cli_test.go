@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/twofold-id/twofold/account"
-	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/password"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -278,11 +278,11 @@ func TestClientCreateRejects(t *testing.T) {
 		{"http on a public host", []string{"--redirect-uri", "http://wiki.example/cb"}, []string{"--redirect-uri", "http://wiki.example/cb", "https"}},
 		{"wildcard", []string{"--redirect-uri", "https://*.example/cb"}, []string{"--redirect-uri", "not an absolute URI"}},
 		{"fragment", []string{"--redirect-uri", "https://wiki.example/cb#top"}, []string{"--redirect-uri", "fragment"}},
-		{"custom scheme for a web app", []string{"--redirect-uri", "com.example.app:/cb"}, []string{"--redirect-uri", "--application-type native"}},
+		{"custom scheme for a web app", []string{"--redirect-uri", "com.example.app:/cb"}, []string{"--redirect-uri: ", "application type native"}},
 		{"relative", []string{"--redirect-uri", "/cb"}, []string{"--redirect-uri"}},
 		{"no redirect URI", nil, []string{"--redirect-uri", "authorization_code"}},
 		{"unknown grant type", []string{"--redirect-uri", "https://wiki.example/cb", "--grant-type", "password"}, []string{"--grant-type", `"password"`}},
-		{"public client_credentials", []string{"--public", "--grant-type", "client_credentials"}, []string{"--grant-type client_credentials", "confidential"}},
+		{"public client_credentials", []string{"--public", "--grant-type", "client_credentials"}, []string{"--grant-type: client_credentials needs a confidential client"}},
 		{"public with a secret method", []string{"--public", "--auth-method", "client_secret_post", "--redirect-uri", "https://wiki.example/cb"}, []string{"--public"}},
 		{"bad post-logout URI", []string{"--redirect-uri", "https://wiki.example/cb", "--post-logout-redirect-uri", "http://wiki.example/"}, []string{"--post-logout-redirect-uri"}},
 		{"bad application type", []string{"--redirect-uri", "https://wiki.example/cb", "--application-type", "desktop"}, []string{"--application-type"}},
@@ -417,11 +417,11 @@ func (c *cliEnv) passwordHash(id string) string {
 	return u.PasswordHash
 }
 
-func (c *cliEnv) checkPassword(id, password string, want bool) {
+func (c *cliEnv) checkPassword(id, pw string, want bool) {
 	c.t.Helper()
-	ok, err := login.NewPasswords(64, 1, 1, 1, time.Second).Verify(context.Background(), c.passwordHash(id), password)
+	ok, err := password.NewHasher(64, 1, 1, 1, time.Second).Verify(context.Background(), c.passwordHash(id), pw)
 	if err != nil || ok != want {
-		c.t.Errorf("password %q verifies = %v, %v; want %v", password, ok, err, want)
+		c.t.Errorf("password %q verifies = %v, %v; want %v", pw, ok, err, want)
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -11,8 +10,6 @@ import (
 
 	"github.com/twofold-id/twofold/admin"
 	"github.com/twofold-id/twofold/internal/server"
-
-	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -21,6 +18,7 @@ type ClientCmd struct {
 	Create       ClientCreateCmd `cmd:"" help:"Register a client; prints its id and secret once."`
 	List         ClientListCmd   `cmd:"" help:"List clients."`
 	Show         ClientShowCmd   `cmd:"" help:"Show one client."`
+	Update       ClientUpdateCmd `cmd:"" help:"Change a client's settings; those not given are kept."`
 	Delete       ClientDeleteCmd `cmd:"" help:"Delete a client and revoke its tokens."`
 	RotateSecret ClientRotateCmd `cmd:"" name:"rotate-secret" help:"Replace a client's secret; prints the new one once."`
 }
@@ -39,18 +37,15 @@ type ClientCreateCmd struct {
 	IDTokenAlg            string   `name:"id-token-signed-response-alg" help:"RS256 or ES256: the algorithm of the client's ID tokens and JWT access tokens (default: keys.algorithm)."`
 	JWKSFile              string   `name:"jwks-file" type:"existingfile" help:"JWK Set of public keys, for private_key_jwt."`
 	BackchannelLogoutURI  string   `name:"backchannel-logout-uri" help:"Where to POST a logout token when a session the client signed in through ends (https, or http on loopback)."`
+	Scope                 []string `name:"scope" help:"Extra scope the client may ask for: twofold:admin (repeatable)."`
 }
 
-// Run creates the client.
+// Run creates the client through the admin service.
 func (c *ClientCreateCmd) Run(ctx context.Context, g *Globals) error {
-	a, err := openApp(ctx, g)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	spec := server.ClientSpec{ID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURI, PostLogoutRedirectURIs: c.PostLogoutRedirectURI,
+	spec := admin.ClientSpec{ID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURI, PostLogoutRedirectURIs: c.PostLogoutRedirectURI,
 		GrantTypes: c.GrantType, Public: c.Public, AuthMethod: c.AuthMethod, ApplicationType: c.ApplicationType,
-		AccessTokenFormat: c.AccessTokenFormat, BackchannelLogoutURI: c.BackchannelLogoutURI, IDTokenSignedResponseAlg: c.IDTokenAlg}
+		AccessTokenFormat: c.AccessTokenFormat, BackchannelLogoutURI: c.BackchannelLogoutURI, IDTokenSignedResponseAlg: c.IDTokenAlg,
+		Scopes: c.Scope}
 	if c.JWKSFile != "" {
 		data, err := os.ReadFile(c.JWKSFile)
 		if err != nil {
@@ -58,17 +53,13 @@ func (c *ClientCreateCmd) Run(ctx context.Context, g *Globals) error {
 		}
 		spec.JWKS = string(data)
 	}
-	rec, secret, err := server.NewClient(spec, a.Ring, a.Now())
-	if err != nil {
-		return err
-	}
-	if err := a.Store.CreateClient(ctx, rec); errors.Is(err, storage.ErrConflict) {
-		return fmt.Errorf("a client with id %q already exists", rec.ID)
-	} else if err != nil {
-		return err
-	}
-	audit(ctx, a, "client_created", "", rec.ID, "")
-	return printClient(g, rec, secret)
+	return withAdmin(ctx, g, func(_ *server.App, svc *admin.Admin) error {
+		rec, secret, err := svc.CreateClient(ctx, admin.CLI, spec)
+		if err != nil {
+			return err
+		}
+		return printClient(g, rec, secret)
+	})
 }
 
 func printClient(g *Globals, c *storage.Client, secret string) error {
@@ -93,6 +84,9 @@ func printClient(g *Globals, c *storage.Client, secret string) error {
 	if c.BackchannelLogoutURI != "" {
 		fmt.Fprintf(w, "back-channel logout:\t%s\n", c.BackchannelLogoutURI)
 	}
+	if len(c.Scopes) > 0 {
+		fmt.Fprintf(w, "extra scopes:\t%s\n", strings.Join(c.Scopes, " "))
+	}
 	return w.Flush()
 }
 
@@ -107,55 +101,93 @@ type ClientListCmd struct{}
 
 // Run lists the clients.
 func (ClientListCmd) Run(ctx context.Context, g *Globals) error {
-	a, err := openApp(ctx, g)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	list, err := a.Store.Clients(ctx)
-	if err != nil {
-		return err
-	}
-	if g.JSON {
-		out := make([]admin.ClientView, len(list))
-		for i := range list {
-			out[i] = admin.ViewClient(&list[i], "")
+	return withAdmin(ctx, g, func(_ *server.App, svc *admin.Admin) error {
+		list, err := svc.Clients(ctx)
+		if err != nil {
+			return err
 		}
-		return printJSON(g, out)
-	}
-	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "CLIENT ID\tNAME\tAUTH\tGRANTS")
-	for _, c := range list {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", c.ID, c.Name, c.AuthMethod, strings.Join(c.GrantTypes, ","))
-	}
-	return w.Flush()
+		if g.JSON {
+			out := make([]admin.ClientView, len(list))
+			for i := range list {
+				out[i] = admin.ViewClient(&list[i], "")
+			}
+			return printJSON(g, out)
+		}
+		w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "CLIENT ID\tNAME\tAUTH\tGRANTS")
+		for _, c := range list {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", c.ID, c.Name, c.AuthMethod, strings.Join(c.GrantTypes, ","))
+		}
+		return w.Flush()
+	})
+}
+
+// clientRef is the positional client argument.
+type clientRef struct {
+	ID string `arg:"" help:"Client id."`
 }
 
 // ClientShowCmd shows a client.
-type ClientShowCmd struct {
-	ID string `arg:"" help:"Client id."`
-}
+type ClientShowCmd struct{ clientRef }
 
 // Run shows the client.
 func (c *ClientShowCmd) Run(ctx context.Context, g *Globals) error {
-	a, err := openApp(ctx, g)
-	if err != nil {
-		return err
+	return withAdmin(ctx, g, func(_ *server.App, svc *admin.Admin) error {
+		rec, err := svc.FindClient(ctx, "id", c.ID)
+		if err != nil {
+			return err
+		}
+		return printClient(g, rec, "")
+	})
+}
+
+// ClientUpdateCmd changes a client, as PATCH /admin/api/v1/clients/{id}
+// does: a flag left out keeps its setting. A list flag given replaces the
+// whole list; given once with an empty value (--post-logout-redirect-uri ”)
+// it empties it.
+type ClientUpdateCmd struct {
+	clientRef
+	Name                  *string  `help:"Display name."`
+	RedirectURI           []string `name:"redirect-uri" help:"The redirect URIs, replacing the registered ones (repeatable)."`
+	PostLogoutRedirectURI []string `name:"post-logout-redirect-uri" help:"The post-logout redirect URIs, replacing the registered ones (repeatable)."`
+	GrantType             []string `name:"grant-type" help:"The grant types, replacing the registered ones (repeatable)."`
+	AccessTokenFormat     *string  `name:"access-token-format" help:"opaque or jwt."`
+	IDTokenAlg            *string  `name:"id-token-signed-response-alg" help:"RS256 or ES256; an empty value follows keys.algorithm again."`
+	BackchannelLogoutURI  *string  `name:"backchannel-logout-uri" help:"Back-channel logout URI; an empty value removes it."`
+	Scope                 []string `name:"scope" help:"The extra scopes, replacing the granted ones (repeatable; an empty value removes them)."`
+}
+
+// Run applies the changes through the admin service.
+func (c *ClientUpdateCmd) Run(ctx context.Context, g *Globals) error {
+	list := func(v []string) *[]string {
+		if v == nil {
+			return nil // not given
+		}
+		out := []string{}
+		for _, s := range v {
+			if s != "" {
+				out = append(out, s)
+			}
+		}
+		return &out
 	}
-	defer a.Close()
-	rec, err := a.Store.Client(ctx, c.ID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("no client with id %q", c.ID)
-	} else if err != nil {
-		return err
+	p := admin.ClientPatch{Name: c.Name, RedirectURIs: list(c.RedirectURI), PostLogoutRedirectURIs: list(c.PostLogoutRedirectURI),
+		GrantTypes: list(c.GrantType), AccessTokenFormat: c.AccessTokenFormat, IDTokenSignedResponseAlg: c.IDTokenAlg,
+		BackchannelLogoutURI: c.BackchannelLogoutURI, Scopes: list(c.Scope)}
+	if p == (admin.ClientPatch{}) {
+		return fmt.Errorf("nothing to change: give at least one setting, e.g. --name %q", "New name")
 	}
-	return printClient(g, rec, "")
+	return withAdmin(ctx, g, func(_ *server.App, svc *admin.Admin) error {
+		rec, err := svc.UpdateClient(ctx, admin.CLI, c.ID, p)
+		if err != nil {
+			return err
+		}
+		return printClient(g, rec, "")
+	})
 }
 
 // ClientDeleteCmd deletes a client.
-type ClientDeleteCmd struct {
-	ID string `arg:"" help:"Client id."`
-}
+type ClientDeleteCmd struct{ clientRef }
 
 // Run deletes the client through the admin service, which refuses the
 // built-in clients as the admin API does.
@@ -164,40 +196,22 @@ func (c *ClientDeleteCmd) Run(ctx context.Context, g *Globals) error {
 		if err := svc.DeleteClient(ctx, admin.CLI, c.ID); err != nil {
 			return err
 		}
-		fmt.Fprintf(g.stdout, "Deleted client %s and revoked its tokens.\n", c.ID)
-		return nil
+		return report(g, map[string]string{"deleted": "client", "client_id": c.ID},
+			fmt.Sprintf("Deleted client %s and revoked its tokens.", c.ID))
 	})
 }
 
 // ClientRotateCmd replaces a client secret.
-type ClientRotateCmd struct {
-	ID string `arg:"" help:"Client id."`
-}
+type ClientRotateCmd struct{ clientRef }
 
 // Run rotates the secret.
 func (c *ClientRotateCmd) Run(ctx context.Context, g *Globals) error {
-	a, err := openApp(ctx, g)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	rec, err := a.Store.Client(ctx, c.ID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("no client with id %q", c.ID)
-	} else if err != nil {
-		return err
-	}
-	if rec.AuthMethod != "client_secret_basic" && rec.AuthMethod != "client_secret_post" {
-		return fmt.Errorf("client %q has no secret (auth method %s)", c.ID, rec.AuthMethod)
-	}
-	secret := keyring.RandomToken(32)
-	if err := a.Store.SetClientSecretHash(ctx, c.ID, a.Ring.Hasher(keyring.PurposeClientSecret).Sum(secret), a.Now()); err != nil {
-		return err
-	}
-	audit(ctx, a, "client_secret_rotated", "", c.ID, "")
-	if g.JSON {
-		return printJSON(g, map[string]string{"client_id": c.ID, "client_secret": secret})
-	}
-	fmt.Fprintf(g.stdout, "client_id:      %s\nclient_secret:  %s  (shown once: store it now; the old secret no longer works)\n", c.ID, secret)
-	return nil
+	return withAdmin(ctx, g, func(_ *server.App, svc *admin.Admin) error {
+		secret, err := svc.RotateSecret(ctx, admin.CLI, c.ID)
+		if err != nil {
+			return err
+		}
+		return report(g, map[string]string{"client_id": c.ID, "client_secret": secret},
+			fmt.Sprintf("client_id:      %s\nclient_secret:  %s  (shown once: store it now; the old secret no longer works)", c.ID, secret))
+	})
 }

@@ -6,7 +6,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/twofold-id/twofold/op"
+	"github.com/twofold-id/twofold/admin"
+	"github.com/twofold-id/twofold/internal/server"
 )
 
 // KeysCmd groups the key commands.
@@ -18,77 +19,49 @@ type KeysCmd struct {
 // KeysRotateCmd rotates the signing keys.
 type KeysRotateCmd struct{}
 
-// Run rotates.
+// Run rotates through the admin service, which audits each new key.
 func (KeysRotateCmd) Run(ctx context.Context, g *Globals) error {
-	a, err := openApp(ctx, g)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	kids, err := a.Keys.Rotate(ctx)
-	type rotated struct {
-		KID       string `json:"kid"`
-		Algorithm string `json:"algorithm"`
-	}
-	var out []rotated
-	for _, alg := range op.KeyAlgorithms { // some may be new even when one failed
-		if kid, ok := kids[alg]; ok {
-			audit(ctx, a, "signing_key_rotated", "", "", string(alg)+" "+kid)
-			out = append(out, rotated{KID: kid, Algorithm: string(alg)})
+	return withAdmin(ctx, g, func(a *server.App, svc *admin.Admin) error {
+		keys, err := svc.RotateKeys(ctx, admin.CLI)
+		if err != nil {
+			return err
 		}
-	}
-	if err != nil {
-		return err
-	}
-	if g.JSON {
-		return printJSON(g, out)
-	}
-	for _, k := range out {
-		fmt.Fprintf(g.stdout, "New %s signing key %s is active.\n", k.Algorithm, k.KID)
-	}
-	fmt.Fprintf(g.stdout, "Clients without an algorithm of their own get %s. Replicas pick the keys up within 10 seconds.\n", a.Cfg.Keys.Algorithm)
-	return nil
+		if g.JSON {
+			return printJSON(g, keys)
+		}
+		for _, k := range keys {
+			fmt.Fprintf(g.stdout, "New %s signing key %s is active.\n", k.Algorithm, k.KID)
+		}
+		fmt.Fprintf(g.stdout, "Clients without an algorithm of their own get %s. Replicas pick the keys up within 10 seconds.\n", a.Cfg.Keys.Algorithm)
+		return nil
+	})
 }
 
 // KeysListCmd lists keys.
 type KeysListCmd struct{}
 
-// Run lists.
+// Run lists the keys still published in JWKS.
 func (KeysListCmd) Run(ctx context.Context, g *Globals) error {
-	a, err := openApp(ctx, g)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	keys, err := a.Store.SigningKeys(ctx, a.Now())
-	if err != nil {
-		return err
-	}
-	type keyJSON struct {
-		KID          string `json:"kid"`
-		Algorithm    string `json:"algorithm"`
-		CreatedAt    string `json:"created_at"`
-		Active       bool   `json:"active"`
-		VisibleUntil string `json:"visible_until,omitempty"`
-	}
-	out := make([]keyJSON, len(keys))
-	for i, k := range keys {
-		out[i] = keyJSON{KID: k.ID, Algorithm: k.Algorithm, CreatedAt: k.CreatedAt.Format(time.RFC3339), Active: k.RetiredAt == nil}
-		if k.VisibleUntil != nil {
-			out[i].VisibleUntil = k.VisibleUntil.Format(time.RFC3339)
+	return withAdmin(ctx, g, func(_ *server.App, svc *admin.Admin) error {
+		keys, err := svc.SigningKeys(ctx)
+		if err != nil {
+			return err
 		}
-	}
-	if g.JSON {
-		return printJSON(g, out)
-	}
-	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "KID\tALG\tCREATED\tSTATE")
-	for _, k := range out {
-		state := "active"
-		if !k.Active {
-			state = "retired, in JWKS until " + k.VisibleUntil
+		if g.JSON {
+			return printJSON(g, keys)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", k.KID, k.Algorithm, k.CreatedAt, state)
-	}
-	return w.Flush()
+		w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "KID\tALG\tCREATED\tSTATE")
+		for _, k := range keys {
+			state := "active"
+			if !k.Active {
+				state = "retired, in JWKS until "
+				if k.VisibleUntil != nil {
+					state += k.VisibleUntil.Format(time.RFC3339)
+				}
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", k.KID, k.Algorithm, k.CreatedAt.Format(time.RFC3339), state)
+		}
+		return w.Flush()
+	})
 }

@@ -1,6 +1,7 @@
 // Command twofold is the twofold identity provider: `serve` runs it, and the
-// admin commands (client, user, keys, migrate) act on the same database,
-// reading the same configuration.
+// admin commands (client, user, policy, session, keys, audit, migrate) act
+// on the same database, reading the same configuration; every
+// administrative one goes through the admin service, as the admin API does.
 package main
 
 import (
@@ -37,6 +38,7 @@ type CLI struct {
 	Keys    KeysCmd    `cmd:"" help:"Manage token signing keys."`
 	Policy  PolicyCmd  `cmd:"" help:"Set, explain and remove sign-in policies."`
 	Session SessionCmd `cmd:"" help:"List and end SSO sessions."`
+	Audit   AuditCmd   `cmd:"" help:"Read the audit log."`
 	Admin   AdminCmd   `cmd:"" help:"Admin API access."`
 	Bench   BenchCmd   `cmd:"" help:"Load driver: seed, start replicas (or drive --target servers) and measure throughput and latency."`
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -16,44 +15,10 @@ import (
 
 // PolicyCmd groups the policy commands.
 type PolicyCmd struct {
-	Set    PolicySetCmd    `cmd:"" help:"Set policy values at one level (global, a client or a user); other values are kept."`
+	Set    PolicySetCmd    `cmd:"" help:"Change policy values at one level (global, a client or a user); the values not given are kept (as the admin API's PATCH)."`
 	Show   PolicyShowCmd   `cmd:"" help:"Explain the effective policy of a user at a client: each value and where it came from."`
 	List   PolicyListCmd   `cmd:"" help:"List the stored policies."`
 	Delete PolicyDeleteCmd `cmd:"" help:"Remove the policy of one level; its values are inherited again."`
-}
-
-// withAdmin opens the app and runs fn with the admin service, which
-// validates and audits exactly as the admin API does.
-func withAdmin(ctx context.Context, g *Globals, fn func(a *server.App, svc *admin.Admin) error) error {
-	a, err := openApp(ctx, g)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	return cliError(fn(a, a.Admin(nil, nil)))
-}
-
-// flagNames maps the service's field names onto this command line's flags
-// where they differ from --field-name.
-var flagNames = map[string]string{"allowed_methods": "methods", "id": ""}
-
-// cliError words the service's input errors in terms of flags.
-func cliError(err error) error {
-	e, ok := admin.AsError(err)
-	if !ok || e.Field == "" || e.Code == admin.CodeNotFound {
-		if ok {
-			return errors.New(e.Message)
-		}
-		return err
-	}
-	flag, renamed := flagNames[e.Field]
-	if !renamed {
-		flag = strings.ReplaceAll(e.Field, "_", "-")
-	}
-	if flag == "" {
-		return errors.New(e.Message)
-	}
-	return fmt.Errorf("--%s: %s", flag, e.Message)
 }
 
 // levelFlags choose one policy level.
@@ -93,106 +58,101 @@ type PolicySetCmd struct {
 	ExemptAPIAccounts string `name:"exempt-api-accounts" placeholder:"on|off" help:"Whether API accounts skip the second factor."`
 }
 
-// Run merges the given values into the level's policy.
+// Run changes the given values of the level's policy and keeps the others,
+// as the admin API's PATCH does.
 func (c *PolicySetCmd) Run(ctx context.Context, g *Globals) error {
+	patch, err := c.patch()
+	if err != nil {
+		return err
+	}
 	return withAdmin(ctx, g, func(a *server.App, svc *admin.Admin) error {
 		l, err := c.resolve(ctx, svc)
 		if err != nil {
 			return err
 		}
-		cur, err := svc.Policy(ctx, l)
-		if e, ok := admin.AsError(err); ok && e.Code == admin.CodeNotFound {
-			err = nil
-		}
-		if err != nil {
-			return err
-		}
-		doc, err := c.apply(cur.PolicyDoc)
-		if err != nil {
-			return err
-		}
-		view, err := svc.PutPolicy(ctx, admin.CLI, l, doc)
+		view, err := svc.PatchPolicy(ctx, admin.CLI, l, patch)
 		if err != nil {
 			return err
 		}
 		if g.JSON {
 			return printJSON(g, view)
 		}
-		fmt.Fprintf(g.stdout, "Set the %s policy: %s\n", describeLevel(ctx, a, l), summarize(view.PolicyDoc))
+		fmt.Fprintf(g.stdout, "Set the %s policy: %s\n", describeLevel(ctx, svc, l), summarize(view.PolicyDoc))
 		return nil
 	})
 }
 
-// apply overlays the flags given on d.
-func (c *PolicySetCmd) apply(d admin.PolicyDoc) (admin.PolicyDoc, error) {
+// patch turns the flags given into a patch: a value sets a setting,
+// "inherit" lets it inherit again, a flag left out keeps it.
+func (c *PolicySetCmd) patch() (admin.PolicyPatch, error) {
+	var p admin.PolicyPatch
 	var errs []error
-	str := func(v string, dst **string) {
-		switch v {
-		case "":
-		case "inherit":
-			*dst = nil
-		default:
-			*dst = &v
-		}
-	}
-	num := func(flag, v string, dst **int) {
-		switch v {
-		case "":
-		case "inherit":
-			*dst = nil
-		default:
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("--%s: must be a whole number (got %q)", flag, v))
-			}
-			*dst = &n
-		}
-	}
-	onOff := func(flag, v string, dst **bool) {
+	given := false
+	value := func(field, flag, v string, set func(string) error) {
 		switch strings.ToLower(v) {
 		case "":
+			return
 		case "inherit":
-			*dst = nil
-		case "on", "true", "yes":
-			t := true
-			*dst = &t
-		case "off", "false", "no":
-			f := false
-			*dst = &f
+			p.Inherit = append(p.Inherit, field)
 		default:
-			errs = append(errs, fmt.Errorf("--%s: must be on, off or inherit (got %q)", flag, v))
-		}
-	}
-	given := slices.ContainsFunc([]string{c.SecondFactor, c.Methods, c.SMSFallback, c.CodeDigits, c.CodeTTL, c.MaxAttempts,
-		c.ResendCooldown, c.MaxResends, c.SessionLifetime, c.IdleTimeout, c.RememberDevice, c.ExemptAPIAccounts},
-		func(s string) bool { return s != "" })
-	if !given {
-		return d, errors.New("nothing to set: give at least one value, e.g. --second-factor required")
-	}
-	str(c.SecondFactor, &d.SecondFactor)
-	switch c.Methods {
-	case "":
-	case "inherit":
-		d.AllowedMethods = nil
-	default:
-		d.AllowedMethods = []storage.Method{} // admin checks the names
-		for _, m := range strings.Split(c.Methods, ",") {
-			if m = strings.TrimSpace(m); m != "" {
-				d.AllowedMethods = append(d.AllowedMethods, storage.Method(m))
+			if err := set(v); err != nil {
+				errs = append(errs, fmt.Errorf("--%s: %w", flag, err))
 			}
 		}
+		given = true
 	}
-	onOff("sms-fallback", c.SMSFallback, &d.SMSFallback)
-	onOff("exempt-api-accounts", c.ExemptAPIAccounts, &d.ExemptAPIAccounts)
-	num("code-digits", c.CodeDigits, &d.CodeDigits)
-	num("max-attempts", c.MaxAttempts, &d.MaxAttempts)
-	num("max-resends", c.MaxResends, &d.MaxResends)
-	str(c.CodeTTL, &d.CodeTTL)
-	str(c.ResendCooldown, &d.ResendCooldown)
-	str(c.SessionLifetime, &d.SessionLifetime)
-	str(c.IdleTimeout, &d.IdleTimeout)
-	str(c.RememberDevice, &d.RememberDevice)
-	return d, errors.Join(errs...)
+	str := func(dst **string) func(string) error {
+		return func(v string) error { *dst = &v; return nil }
+	}
+	num := func(dst **int) func(string) error {
+		return func(v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("must be a whole number (got %q)", v)
+			}
+			*dst = &n
+			return nil
+		}
+	}
+	onOff := func(dst **bool) func(string) error {
+		return func(v string) error {
+			switch strings.ToLower(v) {
+			case "on", "true", "yes":
+				*dst = new(true)
+			case "off", "false", "no":
+				*dst = new(false)
+			default:
+				return fmt.Errorf("must be on, off or inherit (got %q)", v)
+			}
+			return nil
+		}
+	}
+	methods := func(v string) error {
+		p.Set.AllowedMethods = []storage.Method{} // the service checks the names
+		for _, m := range strings.Split(v, ",") {
+			if m = strings.TrimSpace(m); m != "" {
+				p.Set.AllowedMethods = append(p.Set.AllowedMethods, storage.Method(m))
+			}
+		}
+		return nil
+	}
+	d := &p.Set
+	value("second_factor", "second-factor", c.SecondFactor, str(&d.SecondFactor))
+	value("allowed_methods", "methods", c.Methods, methods)
+	value("sms_fallback", "sms-fallback", c.SMSFallback, onOff(&d.SMSFallback))
+	value("code_digits", "code-digits", c.CodeDigits, num(&d.CodeDigits))
+	value("code_ttl", "code-ttl", c.CodeTTL, str(&d.CodeTTL))
+	value("max_attempts", "max-attempts", c.MaxAttempts, num(&d.MaxAttempts))
+	value("resend_cooldown", "resend-cooldown", c.ResendCooldown, str(&d.ResendCooldown))
+	value("max_resends", "max-resends", c.MaxResends, num(&d.MaxResends))
+	value("session_lifetime", "session-lifetime", c.SessionLifetime, str(&d.SessionLifetime))
+	value("idle_timeout", "idle-timeout", c.IdleTimeout, str(&d.IdleTimeout))
+	value("remember_device", "remember-device", c.RememberDevice, str(&d.RememberDevice))
+	value("exempt_api_accounts", "exempt-api-accounts", c.ExemptAPIAccounts, onOff(&d.ExemptAPIAccounts))
+	if !given {
+		return p, errors.New("nothing to set: give at least one value, e.g. --second-factor required")
+	}
+	return p, errors.Join(errs...)
 }
 
 // summarize lists the values a policy sets, "field=value" in field order.
@@ -239,9 +199,9 @@ func summarize(d admin.PolicyDoc) string {
 }
 
 // describeLevel names a level with the username rather than the user id.
-func describeLevel(ctx context.Context, a *server.App, l admin.Level) string {
+func describeLevel(ctx context.Context, svc *admin.Admin, l admin.Level) string {
 	if l.Scope == storage.ScopeUser {
-		if u, err := a.Store.User(ctx, l.Target); err == nil {
+		if u, err := svc.FindUser(ctx, "user", l.Target); err == nil {
 			return "user " + u.Username
 		}
 	}
@@ -266,7 +226,7 @@ func (c *PolicyShowCmd) Run(ctx context.Context, g *Globals) error {
 		}
 		who := "any user"
 		if x.User != "" {
-			who = describeLevel(ctx, a, admin.Level{Scope: storage.ScopeUser, Target: x.User})
+			who = describeLevel(ctx, svc, admin.Level{Scope: storage.ScopeUser, Target: x.User})
 		}
 		where := "any client"
 		if x.Client != "" {
@@ -284,7 +244,7 @@ func (c *PolicyShowCmd) Run(ctx context.Context, g *Globals) error {
 			case bool:
 				v = onOff(val)
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\n", f, v, sourceName(ctx, a, e.Source, x))
+			fmt.Fprintf(w, "%s\t%s\t%s\n", f, v, sourceName(ctx, svc, e.Source, x))
 		}
 		return w.Flush()
 	})
@@ -299,14 +259,14 @@ func onOff(b bool) string {
 }
 
 // sourceName says where a value came from, for people.
-func sourceName(ctx context.Context, a *server.App, source string, x admin.Explanation) string {
+func sourceName(ctx context.Context, svc *admin.Admin, source string, x admin.Explanation) string {
 	switch source {
 	case storage.ScopeGlobal:
 		return "global policy"
 	case storage.ScopeClient:
 		return "client " + x.Client + " policy"
 	case storage.ScopeUser:
-		return describeLevel(ctx, a, admin.Level{Scope: storage.ScopeUser, Target: x.User}) + " policy"
+		return describeLevel(ctx, svc, admin.Level{Scope: storage.ScopeUser, Target: x.User}) + " policy"
 	}
 	return "configuration default"
 }
@@ -330,7 +290,7 @@ func (PolicyListCmd) Run(ctx context.Context, g *Globals) error {
 		w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(w, "LEVEL\tSETTINGS")
 		for _, p := range list {
-			fmt.Fprintf(w, "%s\t%s\n", describeLevel(ctx, a, p.Level), summarize(p.PolicyDoc))
+			fmt.Fprintf(w, "%s\t%s\n", describeLevel(ctx, svc, p.Level), summarize(p.PolicyDoc))
 		}
 		return w.Flush()
 	})
@@ -349,7 +309,7 @@ func (c *PolicyDeleteCmd) Run(ctx context.Context, g *Globals) error {
 		if err := svc.DeletePolicy(ctx, admin.CLI, l); err != nil {
 			return err
 		}
-		fmt.Fprintf(g.stdout, "Deleted the %s policy; its values are inherited again.\n", describeLevel(ctx, a, l))
+		fmt.Fprintf(g.stdout, "Deleted the %s policy; its values are inherited again.\n", describeLevel(ctx, svc, l))
 		return nil
 	})
 }

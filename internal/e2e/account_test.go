@@ -329,8 +329,15 @@ func TestAccountPasswordChangeEndsOtherSessions(t *testing.T) {
 			t.Fatalf("mismatched new passwords: %s", p)
 		}
 		p = b.Post("/account/password", url.Values{"current_password": {"alice-password"}, "new_password": {"short"}, "new_password_again": {"short"}})
-		if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "Choose a password of 8 to 1024 characters.") {
+		if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "Your new password must be at least 8 characters.") {
 			t.Fatalf("short new password: %s", p)
+		}
+		// The one password rule counts characters, not bytes: four emoji
+		// are 16 bytes but 4 characters.
+		emoji := strings.Repeat("\U0001F510", 4)
+		p = b.Post("/account/password", url.Values{"current_password": {"alice-password"}, "new_password": {emoji}, "new_password_again": {emoji}})
+		if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "Your new password must be at least 8 characters.") {
+			t.Fatalf("four emoji as the new password: %s", p)
 		}
 		p, _ = walk(t, s, b, b.Post("/account/password", url.Values{"current_password": {"alice-password"}, "new_password": {"a new passphrase"}, "new_password_again": {"a new passphrase"}}))
 		onAccountPage(t, p) // this session is kept

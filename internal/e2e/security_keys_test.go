@@ -14,7 +14,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/twofold-id/twofold/internal/testkit"
-	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/password"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -105,7 +105,7 @@ func TestPasswordRehashedToConfiguredStrength(t *testing.T) {
 		s := testkit.NewServer(t, o)
 		ctx := context.Background()
 		id := s.CreateUser(t, "alice", "alice-password")
-		weak, err := login.NewPasswords(64, 1, 1, 1, time.Second).Hash(ctx, "alice-password")
+		weak, err := password.NewHasher(64, 1, 1, 1, time.Second).Hash(ctx, "alice-password")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -454,7 +454,7 @@ func TestSecurityEnumerationTiming(t *testing.T) {
 		t.Skip("timing test")
 	}
 	s := testkit.NewServer(t, testkit.ServerOptions{Configure: func(c *configT) {
-		c.Password = config.Password{MemoryKiB: 16 << 10, Iterations: 1, Parallelism: 1, MaxConcurrent: 8, QueueTimeout: config.Duration(5 * time.Second)}
+		c.Password = config.Password{MemoryKiB: 16 << 10, Iterations: 1, Parallelism: 1, MaxConcurrent: 8, QueueTimeout: config.Duration(5 * time.Second), MinLength: 8}
 		c.Limits.IPFailures = 1 << 20
 	}})
 	ctx := context.Background()

@@ -13,7 +13,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/password"
 )
 
 // SigningFloor measures how many JWS signatures per second this machine
@@ -45,7 +45,7 @@ func SigningFloor(alg jose.SignatureAlgorithm, d time.Duration) (float64, error)
 // HashFloor measures how many password verifications per second p makes
 // on every core for d: what a sign-in storm can reach at best with those
 // argon2id parameters, whatever else the provider does.
-func HashFloor(ctx context.Context, p *login.Passwords, d time.Duration) (float64, error) {
+func HashFloor(ctx context.Context, p *password.Hasher, d time.Duration) (float64, error) {
 	hash, err := p.Hash(ctx, "floor-password")
 	if err != nil {
 		return 0, err

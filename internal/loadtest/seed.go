@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/twofold-id/twofold/admin"
 	"github.com/twofold-id/twofold/internal/server"
 	"github.com/twofold-id/twofold/storage"
 )
@@ -26,11 +27,11 @@ const (
 func Seed(ctx context.Context, a *server.App, e *Env, n int) error {
 	specs := []struct {
 		dst  *Client
-		spec server.ClientSpec
+		spec admin.ClientSpec
 	}{
-		{&e.App, server.ClientSpec{ID: appClientID, Name: "twofold bench", RedirectURIs: []string{benchRedirectURI}}},
-		{&e.Machine, server.ClientSpec{ID: machineClientID, Name: "twofold bench (machine)", GrantTypes: []string{"client_credentials"}}},
-		{&e.MachineJWT, server.ClientSpec{ID: machineJWTClientID, Name: "twofold bench (machine, JWT)",
+		{&e.App, admin.ClientSpec{ID: appClientID, Name: "twofold bench", RedirectURIs: []string{benchRedirectURI}}},
+		{&e.Machine, admin.ClientSpec{ID: machineClientID, Name: "twofold bench (machine)", GrantTypes: []string{"client_credentials"}}},
+		{&e.MachineJWT, admin.ClientSpec{ID: machineJWTClientID, Name: "twofold bench (machine, JWT)",
 			GrantTypes: []string{"client_credentials"}, AccessTokenFormat: "jwt"}},
 	}
 	for _, s := range specs {
@@ -56,8 +57,8 @@ func Seed(ctx context.Context, a *server.App, e *Env, n int) error {
 }
 
 // seedClient registers the client, or gives the existing one a new secret.
-func seedClient(ctx context.Context, a *server.App, spec server.ClientSpec) (Client, error) {
-	c, secret, err := server.NewClient(spec, a.Ring, a.Now())
+func seedClient(ctx context.Context, a *server.App, spec admin.ClientSpec) (Client, error) {
+	c, secret, err := admin.NewClientRecord(spec, a.Ring, a.Now())
 	if err != nil {
 		return Client{}, err
 	}

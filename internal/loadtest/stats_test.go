@@ -10,7 +10,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/password"
 )
 
 func TestPercentile(t *testing.T) {
@@ -74,7 +74,7 @@ func TestFloors(t *testing.T) {
 			t.Errorf("SigningFloor(%s) = %v, %v", alg, n, err)
 		}
 	}
-	p := login.NewPasswords(64, 1, 1, 2, time.Second)
+	p := password.NewHasher(64, 1, 1, 2, time.Second)
 	if n, err := HashFloor(context.Background(), p, 50*time.Millisecond); err != nil || n <= 0 {
 		t.Errorf("HashFloor = %v, %v", n, err)
 	}

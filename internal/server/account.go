@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/twofold-id/twofold/account"
+	"github.com/twofold-id/twofold/admin"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -40,7 +41,7 @@ func (a *App) EnsureAccountClient(ctx context.Context) error {
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("account client: %w", err)
 	}
-	c, _, err := NewClient(ClientSpec{
+	c, _, err := admin.NewClientRecord(admin.ClientSpec{
 		ID: account.ClientID, Name: "Your twofold account", Public: true,
 		RedirectURIs: []string{callback},
 		GrantTypes:   []string{"authorization_code"},

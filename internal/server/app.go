@@ -24,10 +24,10 @@ import (
 
 	"github.com/twofold-id/twofold/config"
 	"github.com/twofold-id/twofold/keyring"
-	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/login/guard"
 	"github.com/twofold-id/twofold/metrics"
 	"github.com/twofold-id/twofold/op"
+	"github.com/twofold-id/twofold/password"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -117,17 +117,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (
 func (a *App) Close() error { return a.Store.Close() }
 
 // Passwords returns the password hasher configured for this app.
-func (a *App) Passwords() *login.Passwords {
+func (a *App) Passwords() *password.Hasher {
 	p := a.Cfg.Password
-	return login.NewPasswords(p.MemoryKiB, p.Iterations, p.Parallelism, p.MaxConcurrent, p.QueueTimeout.D())
+	return password.NewHasher(p.MemoryKiB, p.Iterations, p.Parallelism, p.MaxConcurrent, p.QueueTimeout.D())
 }
 
-// Audit records an administrative event.
-func (a *App) Audit(ctx context.Context, typ, actor, userID, clientID, detail string) {
-	e := &storage.AuditEvent{CreatedAt: a.Now(), Type: typ, Actor: actor, UserID: userID, ClientID: clientID, Outcome: "ok", Detail: detail}
-	if err := a.Store.Audit(ctx, e); err != nil {
-		a.Log.ErrorContext(ctx, "audit write failed", "type", typ, "err", err)
-	}
+// PasswordRule is the rule every new password meets, from password.*.
+func (a *App) PasswordRule() password.Rule {
+	return password.Rule{MinLength: a.Cfg.Password.MinLength}
 }
 
 // masterSecret returns secret_key, or in development mode the key kept in

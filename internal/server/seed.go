@@ -9,6 +9,9 @@ import (
 	"net/url"
 	"slices"
 
+	"github.com/google/uuid"
+
+	"github.com/twofold-id/twofold/admin"
 	"github.com/twofold-id/twofold/demo"
 	"github.com/twofold-id/twofold/storage"
 )
@@ -19,6 +22,9 @@ const (
 	DemoPassword = "demo-password"
 	DemoPhone    = "+14155550100"
 )
+
+// NewID returns a new record id.
+func NewID() string { return uuid.NewString() }
 
 // SeedResult says what SeedDev created.
 type SeedResult struct{ Created bool }
@@ -32,7 +38,7 @@ func (a *App) SeedDev(ctx context.Context) (*SeedResult, error) {
 	redirects := []string{a.Cfg.Issuer + demo.RedirectPath}
 	postLogout := []string{a.Cfg.Issuer + "/demo"}
 	if c, err := a.Store.Client(ctx, demo.ClientID); errors.Is(err, storage.ErrNotFound) {
-		c, _, err := NewClient(ClientSpec{
+		c, _, err := admin.NewClientRecord(admin.ClientSpec{
 			ID: demo.ClientID, Name: "twofold demo", Public: true,
 			RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
 		}, a.Ring, a.Now())

@@ -9,7 +9,6 @@ import (
 	"github.com/twofold-id/twofold/demo"
 	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/op"
-	"github.com/twofold-id/twofold/storage"
 )
 
 // Handler composes the provider, the login pages, the account pages, the
@@ -63,7 +62,7 @@ func (a *App) Handler() (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	svc.Mount(mux)
-	account.New(account.Config{Store: a.Store, Login: svc, Redeem: provider, Passwords: passwords,
+	account.New(account.Config{Store: a.Store, Login: svc, Redeem: provider, Passwords: passwords, PasswordRule: a.PasswordRule(),
 		Issuer: a.Cfg.Issuer, Secure: secure, ClientIP: ips, Now: a.Now, Logger: a.Log}).Mount(mux)
 	a.Admin(provider, ips).Mount(mux)
 	if a.Cfg.Dev {
@@ -77,18 +76,14 @@ func (a *App) Handler() (http.Handler, error) {
 }
 
 // Admin returns the administration service over this app: the admin API
-// when verify (the provider) is given, and the CLI's policy and session
-// commands with a nil verify. clientIP may be nil.
+// when verify (the provider) is given, and the command line's with a nil
+// verify. clientIP may be nil.
 func (a *App) Admin(verify admin.Verifier, clientIP func(*http.Request) string) *admin.Admin {
 	return admin.New(admin.Config{
-		Store: a.Store, Ring: a.Ring, Passwords: a.Passwords(), PolicyDefaults: a.PolicyDefaults,
-		NewClient: func(s admin.ClientSpec) (*storage.Client, string, error) {
-			return NewClient(ClientSpec{ID: s.ID, Name: s.Name, RedirectURIs: s.RedirectURIs,
-				PostLogoutRedirectURIs: s.PostLogoutRedirectURIs, GrantTypes: s.GrantTypes, Public: s.Public,
-				AuthMethod: s.AuthMethod, ApplicationType: s.ApplicationType, AccessTokenFormat: s.AccessTokenFormat,
-				JWKS: s.JWKS, BackchannelLogoutURI: s.BackchannelLogoutURI,
-				IDTokenSignedResponseAlg: s.IDTokenSignedResponseAlg}, a.Ring, a.Now())
-		},
+		Store: a.Store, Ring: a.Ring, Passwords: a.Passwords(), PasswordRule: a.PasswordRule(),
+		Policy:         a.EffectivePolicy,
+		BuiltInClients: map[string]string{account.ClientID: "the account pages (/account) sign in with it"},
+		Guard:          a.Guard(), Keys: a.Keys, KeyOrder: op.KeyAlgorithms,
 		Verify: verify, ErrInvalidToken: op.ErrInvalidToken, ClientIP: clientIP, Now: a.Now, Log: a.Log,
 	})
 }

@@ -17,12 +17,12 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/twofold-id/twofold/internal/server"
+	"github.com/twofold-id/twofold/admin"
 	"github.com/twofold-id/twofold/keyring"
 )
 
 // ClientOptions describe a client to register for a test.
-type ClientOptions = server.ClientSpec
+type ClientOptions = admin.ClientSpec
 
 // RP is a relying party of the test server, driven with zitadel/oidc's rp
 // package: discovery, ID token verification and code exchange are the
@@ -46,7 +46,7 @@ func (s *Server) NewRP(t testing.TB, o ClientOptions) *RP {
 	if o.Name == "" {
 		o.Name = "Test app"
 	}
-	c, secret, err := server.NewClient(o, s.App.Ring, s.Clock.Now())
+	c, secret, err := admin.NewClientRecord(o, s.App.Ring, s.Clock.Now())
 	if err != nil {
 		t.Fatalf("client spec: %v", err)
 	}

@@ -117,7 +117,7 @@ func NewServer(t testing.TB, o ServerOptions) *Server {
 	cfg.DataDir = dir
 	cfg.SecretKey = "test-secret-key-0123456789abcdef-0123456789"
 	cfg.Database.URL = o.DatabaseURL
-	cfg.Password = config.Password{MemoryKiB: 64, Iterations: 1, Parallelism: 1, MaxConcurrent: 8, QueueTimeout: config.Duration(5 * time.Second)}
+	cfg.Password = config.Password{MemoryKiB: 64, Iterations: 1, Parallelism: 1, MaxConcurrent: 8, QueueTimeout: config.Duration(5 * time.Second), MinLength: 8}
 	cfg.Shutdown.Delay = 0 // no load balancer to wait for; the shutdown tests set one
 	if cfg.Database.URL == "" {
 		cfg.Database.URL = "sqlite:" + filepath.Join(dir, "twofold.db")

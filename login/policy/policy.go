@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/twofold-id/twofold/config"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -46,6 +47,27 @@ type Effective struct {
 	RememberDevice    time.Duration // 0: off
 	ExemptAPIAccounts bool
 	Source            map[string]string
+}
+
+// Defaults is the policy the configuration implies, before any global,
+// client or user policy: second factor optional, every method, the otp.*
+// code parameters, session.lifetime, and API accounts exempt. It is the
+// one place these are built; the sign-in and the admin service's
+// explanations both resolve on top of it.
+func Defaults(c config.Config) Effective {
+	o := c.OTP
+	return Effective{
+		SecondFactor:      Optional,
+		AllowedMethods:    storage.Methods(),
+		SMSFallback:       len(o.SMSFallback) > 0,
+		CodeDigits:        o.Digits,
+		CodeTTL:           o.TTL.D(),
+		MaxAttempts:       o.MaxAttempts,
+		ResendCooldown:    o.ResendCooldown.D(),
+		MaxResends:        o.MaxResends,
+		SessionLifetime:   c.Session.Lifetime.D(),
+		ExemptAPIAccounts: true,
+	}
 }
 
 // Allows reports whether a method is allowed.

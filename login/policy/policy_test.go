@@ -1,10 +1,12 @@
 package policy
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/twofold-id/twofold/config"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -84,5 +86,21 @@ func BenchmarkResolve(b *testing.B) {
 	user := &storage.Policy{SessionLifetimeSeconds: ptr(int64(3600))}
 	for b.Loop() {
 		Resolve(defaults, nil, client, user)
+	}
+}
+
+// TestDefaults: the configuration's defaults are the documented policy
+// defaults, and each configured value carries over.
+func TestDefaults(t *testing.T) {
+	d := Defaults(config.Default())
+	want := defaults
+	want.AllowedMethods = storage.Methods()
+	if !reflect.DeepEqual(d, want) {
+		t.Errorf("Defaults(config.Default()) = %+v, want %+v", d, want)
+	}
+	c := config.Default()
+	c.OTP.SMSFallback, c.OTP.Digits, c.OTP.TTL, c.Session.Lifetime = nil, 8, config.Duration(time.Minute), config.Duration(time.Hour)
+	if d := Defaults(c); d.SMSFallback || d.CodeDigits != 8 || d.CodeTTL != time.Minute || d.SessionLifetime != time.Hour {
+		t.Errorf("Defaults of a changed configuration = %+v", d)
 	}
 }

@@ -128,13 +128,16 @@ func testUsers(t *testing.T, s *storage.Store) {
 	_, err = s.User(ctx, "nope")
 	wantErr(t, "User unknown", err, storage.ErrNotFound)
 
-	list, err := s.Users(ctx, 0)
-	ok(t, "Users", err)
+	list, err := s.UsersAfter(ctx, "", 10)
+	ok(t, "UsersAfter", err)
 	if len(list) != 2 || list[0].Username != "alice" || list[1].Username != "bob" {
-		t.Errorf("Users(0) = %v", list)
+		t.Errorf("UsersAfter(\"\", 10) = %v", list)
 	}
-	if list, _ := s.Users(ctx, 1); len(list) != 1 {
-		t.Errorf("Users(1) returned %d users", len(list))
+	if list, _ := s.UsersAfter(ctx, "", 1); len(list) != 1 || list[0].Username != "alice" {
+		t.Errorf("UsersAfter(\"\", 1) = %v", list)
+	}
+	if list, _ := s.UsersAfter(ctx, "alice", 10); len(list) != 1 || list[0].Username != "bob" {
+		t.Errorf("UsersAfter(alice, 10) = %v", list)
 	}
 
 	later := at.Add(time.Minute)

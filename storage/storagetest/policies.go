@@ -19,6 +19,8 @@ var policyTests = []struct {
 }{
 	{"Policies", testPolicies},
 	{"PolicyLevels", testPolicyLevels},
+	{"PatchPolicy", testPatchPolicy},
+	{"ConcurrentPatchPolicy", testConcurrentPatchPolicy},
 	{"GlobalNotBefore", testGlobalNotBefore},
 	{"SessionClients", testSessionClients},
 	{"ConcurrentAddSessionClient", testConcurrentAddSessionClient},
@@ -120,6 +122,94 @@ func testPolicies(t *testing.T, s *storage.Store) {
 	if _, err := s.PolicyFor(ctx, storage.ScopeClient, "app"); err != nil {
 		t.Errorf("PolicyFor after re-put: %v", err)
 	}
+}
+
+// testPatchPolicy: a patch changes the settings it names, to a value or
+// back to inherit, and keeps the others; on a level with no policy it
+// makes one with those settings alone.
+func testPatchPolicy(t *testing.T, s *storage.Store) {
+	ctx := t.Context()
+	at := now()
+	first := newPolicy(storage.ScopeClient, "payroll", at)
+	first.AllowedMethods = storage.MethodList{"sms", "totp"}
+	first.CodeDigits = ptr(8) // not named: must not be stored
+	ok(t, "PatchPolicy on a new level", s.PatchPolicy(ctx, first, []string{"allowed_methods"}))
+	got, err := s.PolicyFor(ctx, storage.ScopeClient, "payroll")
+	ok(t, "PolicyFor", err)
+	want := newPolicy(storage.ScopeClient, "payroll", at)
+	want.AllowedMethods = first.AllowedMethods
+	samePolicy(t, "after the first patch", got, want)
+
+	later := at.Add(time.Minute)
+	second := newPolicy(storage.ScopeClient, "payroll", later)
+	second.SecondFactor, second.CodeTTLSeconds = "required", ptr(int64(120))
+	ok(t, "PatchPolicy of two other settings", s.PatchPolicy(ctx, second, []string{"second_factor", "code_ttl"}))
+	got, err = s.PolicyFor(ctx, storage.ScopeClient, "payroll")
+	ok(t, "PolicyFor", err)
+	want.SecondFactor, want.CodeTTLSeconds = "required", ptr(int64(120))
+	samePolicy(t, "after the second patch", got, want)
+	sameTime(t, s, "UpdatedAt after a patch", got.UpdatedAt, later)
+	sameTime(t, s, "CreatedAt after a patch", got.CreatedAt, at)
+
+	// Named with no value: inherit again.
+	ok(t, "PatchPolicy to inherit", s.PatchPolicy(ctx, newPolicy(storage.ScopeClient, "payroll", later), []string{"allowed_methods", "code_ttl"}))
+	got, err = s.PolicyFor(ctx, storage.ScopeClient, "payroll")
+	ok(t, "PolicyFor", err)
+	want.AllowedMethods, want.CodeTTLSeconds = nil, nil
+	samePolicy(t, "after inheriting two settings", got, want)
+	if list, err := s.Policies(ctx); err != nil || len(list) != 1 {
+		t.Errorf("Policies after three patches of one level = %d rows, %v; want 1", len(list), err)
+	}
+	if err := s.PatchPolicy(ctx, newPolicy(storage.ScopeGlobal, "", at), []string{"colour"}); err == nil {
+		t.Error("PatchPolicy of an unknown setting succeeded")
+	}
+}
+
+// testConcurrentPatchPolicy: patches of different settings of one level,
+// at once, all hold, even when the level had no policy before.
+func testConcurrentPatchPolicy(t *testing.T, s *storage.Store) {
+	ctx := t.Context()
+	at := now()
+	patches := []struct {
+		field string
+		set   func(p *storage.Policy)
+	}{
+		{"second_factor", func(p *storage.Policy) { p.SecondFactor = "required" }},
+		{"allowed_methods", func(p *storage.Policy) { p.AllowedMethods = storage.MethodList{"totp"} }},
+		{"sms_fallback", func(p *storage.Policy) { p.SMSFallback = ptr(false) }},
+		{"code_digits", func(p *storage.Policy) { p.CodeDigits = ptr(7) }},
+		{"code_ttl", func(p *storage.Policy) { p.CodeTTLSeconds = ptr(int64(60)) }},
+		{"max_attempts", func(p *storage.Policy) { p.MaxAttempts = ptr(2) }},
+		{"resend_cooldown", func(p *storage.Policy) { p.ResendCooldownSeconds = ptr(int64(10)) }},
+		{"max_resends", func(p *storage.Policy) { p.MaxResends = ptr(1) }},
+		{"session_lifetime", func(p *storage.Policy) { p.SessionLifetimeSeconds = ptr(int64(3600)) }},
+		{"idle_timeout", func(p *storage.Policy) { p.IdleTimeoutSeconds = ptr(int64(600)) }},
+		{"remember_device", func(p *storage.Policy) { p.RememberDeviceSeconds = ptr(int64(7200)) }},
+		{"exempt_api_accounts", func(p *storage.Policy) { p.ExemptAPIAccounts = ptr(false) }},
+	}
+	want := newPolicy(storage.ScopeGlobal, "", at)
+	start := make(chan struct{})
+	errs := make([]error, len(patches))
+	var wg sync.WaitGroup
+	for i, pt := range patches {
+		pt.set(want)
+		wg.Go(func() {
+			p := newPolicy(storage.ScopeGlobal, "", at)
+			pt.set(p)
+			<-start
+			errs[i] = s.PatchPolicy(ctx, p, []string{pt.field})
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("PatchPolicy %s: %v", patches[i].field, err)
+		}
+	}
+	got, err := s.PolicyFor(ctx, storage.ScopeGlobal, "")
+	ok(t, "PolicyFor", err)
+	samePolicy(t, "after concurrent patches of every setting", got, want)
 }
 
 // samePolicy compares the settings of two policies (not ids or times).

@@ -9,7 +9,7 @@ import (
 
 	"github.com/twofold-id/twofold/internal/testkit"
 	"github.com/twofold-id/twofold/keyring"
-	"github.com/twofold-id/twofold/login"
+	"github.com/twofold-id/twofold/password"
 	"github.com/twofold-id/twofold/storage"
 	"github.com/twofold-id/twofold/storage/volume"
 )
@@ -23,7 +23,7 @@ func TestSeedPostgres(t *testing.T) {
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	pw := login.NewPasswords(64, 1, 1, 1, time.Second)
+	pw := password.NewHasher(64, 1, 1, 1, time.Second)
 	hash, err := pw.Hash(ctx, keyring.RandomToken(32)) // a password nobody keeps
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +59,7 @@ func TestSeedPostgres(t *testing.T) {
 // checkVolumeUser checks that a volume user has the shared hash, no second
 // factor and no password anyone knows, and that its expired session is not
 // active while its live ones are.
-func checkVolumeUser(t *testing.T, s *storage.Store, pw *login.Passwords, hash string, now time.Time) {
+func checkVolumeUser(t *testing.T, s *storage.Store, pw *password.Hasher, hash string, now time.Time) {
 	t.Helper()
 	ctx := t.Context()
 	u, err := s.UserByUsername(ctx, "volume-0000002")

@@ -1,4 +1,4 @@
-package login
+package password
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-func TestPasswordsHashVerify(t *testing.T) {
-	p := NewPasswords(64, 1, 1, 2, time.Second)
+func TestHashVerify(t *testing.T) {
+	p := NewHasher(64, 1, 1, 2, time.Second)
 	ctx := context.Background()
 	h, err := p.Hash(ctx, "correct horse")
 	if err != nil {
@@ -35,13 +35,13 @@ func TestPasswordsHashVerify(t *testing.T) {
 	if _, err := p.Verify(ctx, "$bcrypt$x", "a"); err == nil {
 		t.Error("foreign hash format accepted")
 	}
-	if _, err := p.Hash(ctx, strings.Repeat("a", MaxPasswordBytes+1)); err == nil {
+	if _, err := p.Hash(ctx, strings.Repeat("a", MaxBytes+1)); err == nil {
 		t.Error("oversized password hashed")
 	}
 }
 
-func TestPasswordsQueueFull(t *testing.T) {
-	p := NewPasswords(64, 1, 1, 1, 10*time.Millisecond)
+func TestHashQueueFull(t *testing.T) {
+	p := NewHasher(64, 1, 1, 1, 10*time.Millisecond)
 	p.slots <- struct{}{} // the only slot is taken
 	if _, err := p.Hash(context.Background(), "x"); !errors.Is(err, ErrBusy) {
 		t.Fatalf("Hash with no free slot = %v, want ErrBusy", err)
@@ -51,7 +51,7 @@ func TestPasswordsQueueFull(t *testing.T) {
 // TestNeedsRehash: a hash is made again when any cost parameter is below
 // the configured one, never when it is at or above them.
 func TestNeedsRehash(t *testing.T) {
-	p := NewPasswords(19456, 2, 1, 1, time.Second)
+	p := NewHasher(19456, 2, 1, 1, time.Second)
 	for _, tc := range []struct {
 		hash string
 		want bool

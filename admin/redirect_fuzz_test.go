@@ -1,4 +1,4 @@
-package server_test
+package admin_test
 
 import (
 	"net"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/twofold-id/twofold/internal/server"
+	"github.com/twofold-id/twofold/admin"
 )
 
 // FuzzCheckRedirectURI: redirect URI validation never panics, and never
@@ -25,7 +25,7 @@ func FuzzCheckRedirectURI(f *testing.F) {
 		f.Add(s, "native")
 	}
 	f.Fuzz(func(t *testing.T, raw, appType string) {
-		if server.CheckRedirectURI(raw, appType) != nil {
+		if admin.CheckRedirectURI(raw, appType) != nil {
 			return
 		}
 		if strings.Contains(raw, "#") {
