@@ -147,13 +147,26 @@ func (s *Service) allowSend(r *http.Request, userID, clientID, channel, dest str
 // is locked (wait 0) before its next code can be tried. Only someone who
 // passed the password step, or holds a session, sees it.
 func errAccountHeld(w http.ResponseWriter, wait time.Duration) *pageError {
+	setRetryAfter(w, wait)
+	return accountHeldPage(wait)
+}
+
+// accountHeldPage is errAccountHeld's page, without the header.
+func accountHeldPage(wait time.Duration) *pageError {
 	if wait == 0 {
 		return &pageError{http.StatusTooManyRequests, "Your account is locked",
 			"Too many failed attempts for your account. Your account is locked; ask your administrator to unlock it."}
 	}
-	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
 	return &pageError{http.StatusTooManyRequests, "Too many attempts",
 		fmt.Sprintf("Too many failed attempts for your account. Try again in %s.", humanWait(wait))}
+}
+
+// setRetryAfter says how long to wait, in whole seconds rounded up; no
+// header for no wait.
+func setRetryAfter(w http.ResponseWriter, wait time.Duration) {
+	if wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
+	}
 }
 
 // errSendLimited answers a send that every limit refused.

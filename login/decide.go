@@ -2,7 +2,6 @@ package login
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"slices"
 	"time"
@@ -22,103 +21,357 @@ func (s *Service) policyFor(ctx context.Context, clientID, userID string) (polic
 	return s.cfg.Policy(ctx, clientID, userID)
 }
 
-// need is what a sign-in of u at the request's client must include.
-type need struct {
-	eff          policy.Effective
-	factors      []storage.SecondFactor // usable, allowed methods; preferred first
-	secondFactor bool                   // a second factor is due
+// act is what a sign-in does next.
+type act int
+
+const (
+	actLoad       act = iota // decide must know more first: load need
+	actCallback              // the request is done: on to the callback
+	actPassword              // ask for the password
+	actOAuthError            // answer the client with an OAuth error (prompt=none)
+	actSSO                   // complete from the live session
+	actComplete              // complete with a new session, as amr and acr say
+	actEnrol                 // enrol a method first (policy requires one the user lacks)
+	actSend                  // send a code by the first of try that can deliver
+	actCapped                // no: the sign-in has had all its codes
+	actRefuse                // an error page
+	actCodePage              // the code page again, with page's message
+)
+
+// decision is decide's answer.
+type decision struct {
+	act        act
+	need       part                   // actLoad
+	amr        []string               // actComplete
+	acr        string                 // actComplete
+	try        []storage.SecondFactor // actSend, actCapped: the methods, in order
+	oauth      [2]string              // actOAuthError: error and description
+	page       *pageError             // actRefuse, actCodePage
+	retryAfter time.Duration          // actRefuse, actCodePage: how long to wait, if that is the answer
+	note       note                   // an audit event recorded before acting
 }
 
-// decide applies the effective policy: API accounts are exempt where the
-// policy allows; "required", or a request for the two-factor acr, asks
-// everyone; "off" asks nobody; "optional" asks users who have a method.
-func (s *Service) decide(ctx context.Context, a *storage.AuthRequest, u *storage.User) (need, error) {
-	eff, err := s.policyFor(ctx, a.ClientID, u.ID)
-	if err != nil {
-		return need{}, err
+// note is an audit event that a decision records.
+type note struct{ event, userID, outcome string }
+
+func need(p part) decision { return decision{act: actLoad, need: p} }
+
+func refuse(pe *pageError) decision { return decision{act: actRefuse, page: pe} }
+
+func codePage(status int, msg string) decision {
+	return decision{act: actCodePage, page: &pageError{status: status, message: msg}}
+}
+
+// Answers that decide gives.
+var (
+	errNeedsFactor = &pageError{http.StatusForbidden, "A second factor is required",
+		"This application requires a second factor, and your account has none it accepts. Ask your administrator to set one up."}
+	errTooManySends = &pageError{http.StatusTooManyRequests, "Too many codes",
+		"You asked for too many codes for this sign-in. Start the sign-in again from the application."}
+)
+
+// decide says what happens next in a sign-in, from its state alone: no
+// I/O, no clock. When the answer depends on a part of the state that is
+// not loaded, it asks for it (actLoad), and run asks again once it is.
+// Every rule of the README's "Second factor", "Policies", "Sessions" and
+// "Security" sections about the sign-in's next step is here, and
+// decide_test.go has one row per rule.
+func decide(st *state) decision {
+	switch st.step {
+	case stepStart:
+		return decideStart(st)
+	case stepPassword:
+		return afterPassword(st)
+	case stepResend:
+		return decideResend(st)
+	case stepMethod:
+		return decideSend(st, st.method)
 	}
-	factors, err := s.codeFactors(ctx, u.ID)
-	if err != nil {
-		return need{}, err
+	return decision{act: actComplete} // stepCode and enrolment complete as their handlers say
+}
+
+// decideStart: a request that is done goes to the callback; a live session
+// that satisfies the request and the policy completes it, or steps up with
+// a code; otherwise the password page, or login_required for prompt=none.
+func decideStart(st *state) decision {
+	if st.req.DoneAt != nil {
+		return decision{act: actCallback}
 	}
-	n := need{eff: eff, factors: slices.DeleteFunc(factors, func(f storage.SecondFactor) bool { return !eff.Allows(f.Method) })}
+	var n note
+	if !slices.Contains(st.req.Prompt, "login") { // prompt=login: the password again, whatever the session
+		if m := st.missing(partSession); m != 0 {
+			return need(m)
+		}
+		d, ok := fromSession(st)
+		if ok {
+			return d
+		}
+		n = d.note
+	}
+	if slices.Contains(st.req.Prompt, "none") {
+		return decision{act: actOAuthError, oauth: [2]string{"login_required", "the user must sign in"}, note: n}
+	}
+	return decision{act: actPassword, note: n}
+}
+
+// fromSession decides from the browser's live session when it may answer
+// the request (ok): the request's max_age, its id_token_hint, the user,
+// and the policy's lifetime, idle timeout and session marks. When it may
+// not, the decision may hold a note to audit.
+func fromSession(st *state) (decision, bool) {
+	sess, a := st.session, st.req
 	switch {
-	case u.APIAccount && eff.ExemptAPIAccounts:
-	case eff.SecondFactor == policy.Required || slices.Contains(a.ACRValues, ACRTwoFactor):
-		n.secondFactor = true // a client asking for two factors gets them even where the policy is off
-	case eff.SecondFactor == policy.Off:
-	default:
-		n.secondFactor = len(n.factors) > 0
+	case sess == nil:
+		return decision{}, false
+	case a.MaxAge != nil && st.now.Sub(sess.AuthTime).Seconds() > float64(*a.MaxAge):
+		return decision{}, false
+	case a.HintSubject != "" && a.HintSubject != sess.UserID:
+		// The client expects another user than the one signed in here (OIDC
+		// Core 3.1.2.1): this session must not answer for them.
+		return decision{note: note{"sso_refused", sess.UserID, "id_token_hint names another user"}}, false
 	}
-	return n, nil
+	if m := st.missing(partUser); m != 0 {
+		return need(m), true
+	}
+	if st.user == nil { // gone or disabled
+		return decision{}, false
+	}
+	if m := st.missing(partPolicy | partMarks); m != 0 {
+		return need(m), true
+	}
+	if !sessionLive(sess, st.user, st.policy, st.notBefore, st.now) {
+		return decision{}, false
+	}
+	return inSession(st), true
 }
 
-// errNeedsFactor answers a user whom policy requires a second factor of but
-// who has none that the policy allows.
-var errNeedsFactor = &pageError{http.StatusForbidden, "A second factor is required",
-	"This application requires a second factor, and your account has none it accepts. Ask your administrator to set one up."}
+// inSession: a live session that may answer completes the request, unless
+// a second factor is due and the session's is not fresh (nor remembered
+// by the browser). Then it steps up: the session vouches for the password
+// and a code is asked, except of prompt=none.
+func inSession(st *state) decision {
+	due, m := secondFactorDue(st)
+	if m != 0 {
+		return need(m)
+	}
+	fresh := mfaFreshAt(st.session, st.now)
+	if due && !fresh && !wantsTwoFactors(st) {
+		remembered, m := deviceRemembered(st)
+		if m != 0 {
+			return need(m)
+		}
+		due = !remembered
+	}
+	if !due || fresh {
+		return decision{act: actSSO}
+	}
+	if slices.Contains(st.req.Prompt, "none") {
+		// A code or an enrolment is an interaction the client said it
+		// cannot show (OIDC Core 3.1.2.6).
+		return decision{act: actOAuthError, oauth: [2]string{"interaction_required", "a second factor is required"}}
+	}
+	d := askCode(st)
+	if len(st.factors) > 0 {
+		d.note = note{"step_up", st.user.ID, "second factor asked in a live session"}
+	}
+	return d
+}
 
-// afterPassword continues a sign-in whose password was right.
-func (s *Service) afterPassword(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User) error {
-	n, err := s.decide(r.Context(), a, u)
-	if err != nil {
-		return err
+// afterPassword: the password was right. A user the policy asks nothing
+// more of, or whose browser remembers their second factor, is signed in;
+// the others get a code, or enrol one first.
+func afterPassword(st *state) decision {
+	due, m := secondFactorDue(st)
+	if m != 0 {
+		return need(m)
 	}
-	if !n.secondFactor {
-		return s.signIn(w, r, a, u, []string{"pwd"}, ACRPassword, false)
+	if !due {
+		return decision{act: actComplete, amr: []string{"pwd"}, acr: ACRPassword}
 	}
-	if !slices.Contains(a.ACRValues, ACRTwoFactor) { // an explicit request for two factors always asks
-		remembered, err := s.deviceRemembered(r, u, n.eff)
-		if err != nil {
-			return err
+	if !wantsTwoFactors(st) { // an explicit request for two factors always asks
+		remembered, m := deviceRemembered(st)
+		if m != 0 {
+			return need(m)
 		}
 		if remembered {
-			s.audit(r, "second_factor_remembered", u.ID, a.ClientID, "device remembered")
-			return s.signIn(w, r, a, u, []string{"pwd", "mfa"}, ACRTwoFactor, false)
+			return decision{act: actComplete, amr: []string{"pwd", "mfa"}, acr: ACRTwoFactor,
+				note: note{"second_factor_remembered", st.user.ID, "device remembered"}}
 		}
 	}
-	if len(n.factors) == 0 {
-		return s.forceEnrolment(w, r, a, u)
-	}
-	return s.startSecondFactor(w, r, a, u, n.factors)
+	return askCode(st)
 }
 
-// forceEnrolment takes a user whom policy requires a second factor of, and
-// who has none it allows, through enrolment before the sign-in completes.
-func (s *Service) forceEnrolment(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User) error {
-	if err := s.cfg.Store.SetPendingUser(r.Context(), a.ID, u.ID); errors.Is(err, storage.ErrAlreadyUsed) {
-		return errUnknownRequest
-	} else if err != nil {
-		return err
+// askCode: a second factor is due. With no method the policy allows, the
+// user enrols one (or is refused when none can be enrolled); otherwise a
+// code goes out, unless the account must wait (the code step would refuse
+// the code until then) or the sign-in has had its codes.
+func askCode(st *state) decision {
+	if len(st.factors) == 0 {
+		if len(enrollable(st.policy)) == 0 {
+			return refuse(errNeedsFactor)
+		}
+		return decision{act: actEnrol}
 	}
-	s.audit(r, "enrolment_required", u.ID, a.ClientID, "redirected")
-	http.Redirect(w, r, "/login/enrol?authRequestID="+a.ID, http.StatusSeeOther)
-	return nil
+	if d, held := accountHeld(st, false); held {
+		return d
+	}
+	if m := st.missing(partChallenge); m != 0 {
+		return need(m)
+	}
+	if !rulesOf(st.policy).maySend(st.sent) {
+		return decision{act: actCapped, try: st.factors}
+	}
+	return decision{act: actSend, try: st.factors}
 }
 
-// sessionUsable reports whether a live session may still serve this
-// request under the effective policy: its lifetime and idle timeout, and
-// the user's and provider-wide session marks.
+// decideResend: a new code by the method of the last one, after the
+// cooldown.
+func decideResend(st *state) decision {
+	if m := st.missing(partPolicy | partChallenge); m != 0 {
+		return need(m)
+	}
+	if st.challenge == nil { // no code was sent: an enrolling sign-in
+		return refuse(errUnknownRequest)
+	}
+	if rulesOf(st.policy).resendWait(st.challenge, st.now) > 0 {
+		return codePage(http.StatusTooManyRequests, "Please wait a little before asking for a new code.")
+	}
+	return decideSend(st, st.challenge.Method)
+}
+
+// decideSend: a code by one method the user has and the policy allows,
+// on the code page's terms (its answers show on the code page).
+func decideSend(st *state, method storage.Method) decision {
+	if m := st.missing(partFactors); m != 0 {
+		return need(m)
+	}
+	i := slices.IndexFunc(st.factors, func(f storage.SecondFactor) bool { return f.Method == method })
+	if i < 0 {
+		return codePage(http.StatusBadRequest, "That method is not available.")
+	}
+	if d, held := accountHeld(st, true); held {
+		return d
+	}
+	if m := st.missing(partChallenge); m != 0 {
+		return need(m)
+	}
+	if !rulesOf(st.policy).maySend(st.sent) {
+		return decision{act: actCapped, try: st.factors[i : i+1]}
+	}
+	return decision{act: actSend, try: st.factors[i : i+1]}
+}
+
+// accountHeld answers an account that must wait before its next code can
+// be tried, or is locked: no code is sent that the code step would refuse.
+// It claims nothing (the code step takes the slot when the code comes).
+func accountHeld(st *state, onCodePage bool) (decision, bool) {
+	if m := st.missing(partGuard); m != 0 {
+		return need(m), true
+	}
+	if st.wait == 0 && !st.locked {
+		return decision{}, false
+	}
+	pe := accountHeldPage(st.wait)
+	if onCodePage {
+		return decision{act: actCodePage, page: pe, retryAfter: st.wait}, true
+	}
+	return decision{act: actRefuse, page: pe, retryAfter: st.wait}, true
+}
+
+// secondFactorDue applies the effective policy: API accounts are exempt
+// where the policy allows; "required", or a request for the two-factor
+// acr, asks everyone; "off" asks nobody; "optional" asks users who have a
+// method the policy allows.
+func secondFactorDue(st *state) (bool, part) {
+	if m := st.missing(partPolicy | partFactors); m != 0 {
+		return false, m
+	}
+	eff := st.policy
+	switch {
+	case st.user.APIAccount && eff.ExemptAPIAccounts:
+		return false, 0
+	case eff.SecondFactor == policy.Required || wantsTwoFactors(st):
+		return true, 0 // a client asking for two factors gets them even where the policy is off
+	case eff.SecondFactor == policy.Off:
+		return false, 0
+	}
+	return len(st.factors) > 0, 0
+}
+
+// wantsTwoFactors reports whether the client asked for the two-factor acr.
+func wantsTwoFactors(st *state) bool { return slices.Contains(st.req.ACRValues, ACRTwoFactor) }
+
+// deviceRemembered reports whether this browser completed a second factor
+// for the user within the policy's remember_device window, after the
+// user's and the provider-wide session marks (revoking a user forgets
+// their devices too).
+func deviceRemembered(st *state) (bool, part) {
+	window := st.policy.RememberDevice
+	if window <= 0 {
+		return false, 0
+	}
+	if m := st.missing(partDevice); m != 0 {
+		return false, m
+	}
+	at := st.deviceAt
+	if at == nil || st.now.Sub(*at) > window {
+		return false, 0
+	}
+	if mark := st.user.SessionsNotBefore; mark != nil && at.Before(mark.Truncate(time.Second)) {
+		return false, 0
+	}
+	if m := st.missing(partMarks); m != 0 {
+		return false, m
+	}
+	return !at.Before(st.notBefore.Truncate(time.Second)), 0 // the cookie keeps whole seconds
+}
+
+// sessionLive reports whether a live session may still serve a request
+// under the effective policy: its lifetime and idle timeout, and the
+// user's and provider-wide session marks.
+func sessionLive(sess *storage.Session, u *storage.User, eff policy.Effective, notBefore, now time.Time) bool {
+	switch {
+	case now.Sub(sess.CreatedAt) > eff.SessionLifetime:
+		return false
+	case eff.IdleTimeout > 0 && now.Sub(sess.LastSeenAt) > eff.IdleTimeout:
+		return false
+	case u.SessionsNotBefore != nil && sess.CreatedAt.Before(*u.SessionsNotBefore):
+		return false
+	}
+	return !sess.CreatedAt.Before(notBefore)
+}
+
+// mfaFreshAt reports whether the session completed a second factor
+// recently enough at now to satisfy a request that needs one.
+func mfaFreshAt(sess *storage.Session, now time.Time) bool {
+	return sess.MFAAt != nil && now.Sub(*sess.MFAAt) < MFAFreshness
+}
+
+// enrollable lists the methods a user may enrol under the policy, the
+// authenticator app first.
+func enrollable(eff policy.Effective) []storage.Method {
+	var out []storage.Method
+	for _, m := range []storage.Method{storage.MethodTOTP, storage.MethodSMS, storage.MethodEmail} {
+		if eff.Allows(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// sessionUsable is sessionLive for the account pages, which read the
+// provider-wide mark only when the rest holds.
 func (s *Service) sessionUsable(ctx context.Context, sess *storage.Session, u *storage.User, eff policy.Effective) (bool, error) {
 	now := s.cfg.Now()
-	if now.Sub(sess.CreatedAt) > eff.SessionLifetime {
+	if !sessionLive(sess, u, eff, time.Time{}, now) {
 		return false, nil
 	}
-	if eff.IdleTimeout > 0 && now.Sub(sess.LastSeenAt) > eff.IdleTimeout {
-		return false, nil
-	}
-	if u.SessionsNotBefore != nil && sess.CreatedAt.Before(*u.SessionsNotBefore) {
-		return false, nil
-	}
-	global, err := s.cfg.Store.GlobalNotBefore(ctx)
+	notBefore, err := s.cfg.Store.GlobalNotBefore(ctx)
 	if err != nil {
 		return false, err
 	}
-	return !sess.CreatedAt.Before(global), nil
+	return sessionLive(sess, u, eff, notBefore, now), nil
 }
 
-// mfaFresh reports whether the session completed a second factor recently
-// enough to satisfy a request that needs one.
-func (s *Service) mfaFresh(sess *storage.Session) bool {
-	return sess.MFAAt != nil && s.cfg.Now().Sub(*sess.MFAAt) < MFAFreshness
-}
+// mfaFresh is mfaFreshAt now.
+func (s *Service) mfaFresh(sess *storage.Session) bool { return mfaFreshAt(sess, s.cfg.Now()) }

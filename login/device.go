@@ -34,38 +34,25 @@ func (s *Service) rememberDevice(w http.ResponseWriter, u *storage.User, eff pol
 	s.setCookie(w, s.deviceCookie(), payload+"."+mac, eff.RememberDevice)
 }
 
-// deviceRemembered reports whether this browser completed a second factor
-// for u within the policy's remember_device window, after the user's and
-// the global session marks (revoking a user forgets their devices too).
-func (s *Service) deviceRemembered(r *http.Request, u *storage.User, eff policy.Effective) (bool, error) {
-	if eff.RememberDevice <= 0 {
-		return false, nil
-	}
+// deviceAt returns when this browser completed a second factor for u, as
+// its remembered-device cookie says under a valid MAC, or nil. Whether
+// that still counts (the policy's window, the session marks) is decide's.
+func (s *Service) deviceAt(r *http.Request, u *storage.User) *time.Time {
 	c, err := r.Cookie(s.deviceCookie())
 	if err != nil || len(c.Value) > 256 {
-		return false, nil
+		return nil
 	}
 	parts := strings.Split(c.Value, ".")
 	if len(parts) != 3 || parts[0] != u.ID {
-		return false, nil
+		return nil
 	}
 	if !s.cfg.Keyring.Hasher(purposeDevice).Equal(parts[2], parts[0]+"."+parts[1]) {
-		return false, nil
+		return nil
 	}
 	secs, err := strconv.ParseInt(parts[1], 10, 64)
 	if err != nil {
-		return false, nil
+		return nil
 	}
 	at := time.Unix(secs, 0)
-	if s.cfg.Now().Sub(at) > eff.RememberDevice {
-		return false, nil
-	}
-	if u.SessionsNotBefore != nil && at.Before(u.SessionsNotBefore.Truncate(time.Second)) {
-		return false, nil
-	}
-	global, err := s.cfg.Store.GlobalNotBefore(r.Context())
-	if err != nil {
-		return false, err
-	}
-	return !at.Before(global.Truncate(time.Second)), nil
+	return &at
 }

@@ -147,13 +147,7 @@ func (s *Service) enrolMethods(r *http.Request, e *enrolee) ([]storage.Method, e
 	if err != nil {
 		return nil, err
 	}
-	var out []storage.Method
-	for _, m := range []storage.Method{storage.MethodTOTP, storage.MethodSMS, storage.MethodEmail} {
-		if eff.Allows(m) {
-			out = append(out, m)
-		}
-	}
-	return out, nil
+	return enrollable(eff), nil
 }
 
 // showEnrolChoice is where a sign-in that requires a factor the user lacks
@@ -324,7 +318,7 @@ func (s *Service) enrolCooldown(r *http.Request, e *enrolee, method storage.Meth
 	if err != nil {
 		return 0, nil, err
 	}
-	wait := ch.CreatedAt.Add(eff.ResendCooldown).Sub(s.cfg.Now())
+	wait := rulesOf(eff).resendWait(ch, s.cfg.Now())
 	if wait <= 0 {
 		return 0, nil, nil
 	}
@@ -340,13 +334,13 @@ func (s *Service) sendVerification(r *http.Request, u *storage.User, f *storage.
 	if err := s.allowSend(r, u.ID, "", string(f.Method), f.Destination); err != nil {
 		return nil, err
 	}
-	code, err := otp.Generate(s.cfg.OTP.Digits)
+	rules := s.cfg.OTP.rules()
+	code, err := otp.Generate(rules.digits)
 	if err != nil {
 		return nil, err
 	}
-	now := s.cfg.Now()
-	ch := &storage.Challenge{ID: keyring.RandomToken(16), AuthRequestID: "enrol:" + f.ID, UserID: u.ID, Method: f.Method,
-		Channel: f.Method, Destination: f.Destination, MaxAttempts: s.cfg.OTP.MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(s.cfg.OTP.TTL)}
+	ch := rules.challenge(keyring.RandomToken(16), s.cfg.Now())
+	ch.AuthRequestID, ch.UserID, ch.Method, ch.Channel, ch.Destination = "enrol:"+f.ID, u.ID, f.Method, f.Method, f.Destination
 	ch.CodeHash = s.cfg.Codes.Hash(ch.ID, code)
 	if err := s.cfg.Store.CreateChallenge(r.Context(), ch); err != nil {
 		return nil, err
@@ -357,7 +351,7 @@ func (s *Service) sendVerification(r *http.Request, u *storage.User, f *storage.
 		return nil, errNoChannel
 	}
 	id, err := snd.Send(r.Context(), sender.Message{Channel: channel, To: f.Destination, Code: code,
-		Issuer: s.cfg.Issuer, AppName: s.cfg.AppName, TTL: s.cfg.OTP.TTL, Purpose: sender.PurposeVerify})
+		Issuer: s.cfg.Issuer, AppName: s.cfg.AppName, TTL: rules.ttl, Purpose: sender.PurposeVerify})
 	if err != nil {
 		s.cfg.Logger.WarnContext(r.Context(), "verification code delivery failed", "channel", channel, "err", err)
 		s.auditDetail(r, "verification_send_failed", u.ID, "", "failed", "channel="+string(channel))
@@ -418,7 +412,7 @@ func (s *Service) enrolled(w http.ResponseWriter, r *http.Request, e *enrolee, m
 	if e.a == nil {
 		next = e.at.Done
 	} else {
-		callback, err := s.signInTo(w, r, e.a, e.u, []string{"pwd", amr, "mfa"}, ACRTwoFactor, true)
+		callback, err := s.signInTo(w, r, s.newState(stepCode, e.a, e.u), []string{"pwd", amr, "mfa"}, ACRTwoFactor, true)
 		if err != nil {
 			return err
 		}

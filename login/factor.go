@@ -8,9 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login/contact"
-	"github.com/twofold-id/twofold/login/guard"
 	"github.com/twofold-id/twofold/login/otp"
 	"github.com/twofold-id/twofold/login/sender"
 	"github.com/twofold-id/twofold/storage"
@@ -79,188 +77,8 @@ func (s *Service) pendingRequest(r *http.Request) (*storage.AuthRequest, *storag
 	return a, u, err
 }
 
-// errNoChannel answers a sign-in whose every method failed to deliver a
-// code. It says plainly that nothing else is left: codes go only to a
-// number or an address that the user or an admin vouched for.
-var errNoChannel = &pageError{http.StatusServiceUnavailable, "We couldn't send you a code",
-	"None of your sign-in methods could deliver a code just now, and there is no other way to reach you: " +
-		"codes go only to a phone number or email address that you or your administrator have verified. " +
-		"Try again in a few minutes, or contact your administrator."}
-
-var errTooManySends = &pageError{http.StatusTooManyRequests, "Too many codes",
-	"You asked for too many codes for this sign-in. Start the sign-in again from the application."}
-
-// startSecondFactor is where a correct password leads when the user has a
-// second factor: the request remembers the user, and a code goes out.
-func (s *Service) startSecondFactor(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, factors []storage.SecondFactor) error {
-	if held, err := s.codeWait(w, r, u); held != nil || err != nil {
-		if err != nil {
-			return err
-		}
-		return held
-	}
-	if err := s.cfg.Store.SetPendingUser(r.Context(), a.ID, u.ID); errors.Is(err, storage.ErrAlreadyUsed) {
-		return errUnknownRequest
-	} else if err != nil {
-		return err
-	}
-	var err error
-	// A method that a limit refuses or that cannot deliver gives way to
-	// the next; from names the first that failed, for the page to say so.
-	var from storage.Method
-	for _, f := range factors {
-		if err = s.sendCode(r, a, u, f, from); !errors.Is(err, guard.ErrRefused) && !errors.Is(err, errNoChannel) {
-			break
-		}
-		if from == "" {
-			from = f.Method
-		}
-	}
-	if errors.Is(err, guard.ErrRefused) {
-		return errSendLimited(w, err)
-	} else if err != nil {
-		return err
-	}
-	http.Redirect(w, r, "/login/code?authRequestID="+a.ID, http.StatusSeeOther)
-	return nil
-}
-
-// codeWait is the one decision, shared by every send (after the password,
-// a step-up, a resend, another method), that a code may go out: not while
-// the account must wait before its next guess, or is locked, since the
-// code step would refuse the code until then (and it may expire first).
-// It claims nothing: the code step takes the slot when the code comes.
-func (s *Service) codeWait(w http.ResponseWriter, r *http.Request, u *storage.User) (*pageError, error) {
-	if s.cfg.Guard == nil {
-		return nil, nil
-	}
-	wait, locked, err := s.cfg.Guard.AccountPending(r.Context(), u.ID)
-	if err != nil || (wait == 0 && !locked) {
-		return nil, err
-	}
-	return errAccountHeld(w, wait), nil
-}
-
-// sendCode creates a challenge for the method and delivers its code,
-// falling back along the configured chain when a channel fails, but only
-// to a number or an address that is verified. from names the method that
-// failed before this one, if any.
-func (s *Service) sendCode(r *http.Request, a *storage.AuthRequest, u *storage.User, f storage.SecondFactor, from storage.Method) error {
-	ctx := r.Context()
-	o, err := s.otpFor(ctx, a, u)
-	if err != nil {
-		return err
-	}
-	sent, err := s.cfg.Store.CountChallenges(ctx, a.ID)
-	if err != nil {
-		return err
-	}
-	if sent > int64(o.MaxResends) {
-		s.audit(r, "code_send_refused", u.ID, a.ClientID, "per-login cap")
-		s.cfg.Metrics.SendBlocked(string(f.Method), "resend")
-		return errTooManySends
-	}
-	code, err := otp.Generate(o.Digits)
-	if err != nil {
-		return err
-	}
-	now := s.cfg.Now()
-	ch := &storage.Challenge{
-		ID: keyring.RandomToken(16), AuthRequestID: a.ID, UserID: u.ID, Method: f.Method, Channel: f.Method,
-		Destination: f.Destination, FallbackFrom: from, MaxAttempts: o.MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(o.TTL),
-	}
-	ch.CodeHash = s.cfg.Codes.Hash(ch.ID, code)
-	create := s.cfg.Store.CreateChallenge
-	if sent == 0 {
-		create = s.cfg.Store.CreateFirstChallenge // no earlier code to end
-	}
-	if f.Method == storage.MethodTOTP { // nothing to send: the challenge only counts the guesses
-		ch.CodeHash, ch.Destination = "", ""
-		return create(ctx, ch)
-	}
-	if err := create(ctx, ch); err != nil {
-		return err
-	}
-	own := sender.Channel(f.Method) // a code method's own channel has its name
-	chain := append([]sender.Channel{own}, o.Fallback[own]...)
-	var refused error // the last send a limit refused for now (a country allow-list is not for now)
-	for _, channel := range chain {
-		dest, verified := f.Destination, true // a method's own destination was proven when it was set
-		if channel != own {
-			dest, verified = destinationFor(u, channel)
-		}
-		snd := s.cfg.Senders[channel]
-		if dest == "" || snd == nil {
-			continue
-		}
-		if !verified { // nobody vouched for it: a code there could sign in whoever owns it
-			s.auditDetail(r, "code_fallback_skipped", u.ID, a.ClientID, "skipped",
-				fmt.Sprintf("from=%s to=%s reason=unverified", f.Method, channel))
-			continue
-		}
-		if err := s.allowSend(r, u.ID, a.ClientID, string(channel), dest); err != nil {
-			if !errors.Is(err, guard.ErrRefused) {
-				return err
-			}
-			if !refusedBy(err, guard.LimitCountry) {
-				refused = err
-			}
-			continue
-		}
-		id, err := snd.Send(ctx, sender.Message{Channel: channel, To: dest, Code: code, Issuer: s.cfg.Issuer,
-			AppName: s.cfg.AppName, TTL: o.TTL, Purpose: sender.PurposeSignIn})
-		if err != nil {
-			s.cfg.Logger.WarnContext(ctx, "code delivery failed", "channel", channel, "err", err)
-			s.auditDetail(r, "code_send_failed", u.ID, a.ClientID, "failed", fmt.Sprintf("channel=%s", channel))
-			s.cfg.Metrics.CodeSent(string(channel), "failed")
-			continue
-		}
-		var from storage.Method
-		outcome := "sent"
-		if channel != own {
-			from, outcome = f.Method, "fallback"
-			s.auditDetail(r, "code_fallback", u.ID, a.ClientID, "ok", fmt.Sprintf("from=%s to=%s", f.Method, channel))
-		}
-		s.cfg.Metrics.CodeSent(string(channel), outcome)
-		// The challenge names the method's channel and destination from
-		// the start; only a fallback changes them. The provider's message
-		// id goes to the audit event.
-		if from != "" {
-			if err := s.cfg.Store.SetChallengeDelivery(ctx, ch.ID, storage.Method(channel), dest, from, id); err != nil {
-				return err
-			}
-		}
-		s.auditDetail(r, "code_sent", u.ID, a.ClientID, "ok", fmt.Sprintf("channel=%s provider_id=%s", channel, id))
-		return nil
-	}
-	if err := s.cfg.Store.UseChallenge(ctx, ch.ID, now); err != nil && !errors.Is(err, storage.ErrAlreadyUsed) {
-		return err
-	}
-	if refused != nil {
-		return refused
-	}
-	s.audit(r, "code_send_failed", u.ID, a.ClientID, "no channel worked")
-	return errNoChannel
-}
-
-// refusedBy reports whether a send was refused by the given limit.
-func refusedBy(err error, limit guard.Limit) bool {
-	var refused *guard.RefusedError
-	return errors.As(err, &refused) && refused.Limit == limit
-}
-
-// destinationFor returns where a fallback channel reaches the user, and
-// whether the user (at enrolment) or an admin (by setting a method on it)
-// vouched for that number or address.
-func destinationFor(u *storage.User, ch sender.Channel) (string, bool) {
-	if ch == sender.Email {
-		return u.Email, u.EmailVerified
-	}
-	return u.Phone, u.PhoneVerified
-}
-
-// codePage is what the code page shows.
-type codePage struct {
+// codePageData is what the code page shows.
+type codePageData struct {
 	Title, AuthRequestID, Notice, Error string
 	Digits                              int
 	Cooldown                            int // seconds until "Send a new code" works
@@ -276,47 +94,35 @@ type methodOption struct {
 
 // showCode renders the code page for the request's newest challenge.
 func (s *Service) showCode(w http.ResponseWriter, r *http.Request) error {
-	a, u, err := s.pendingRequest(r)
+	st, err := s.pending(r, stepCode)
 	if err != nil {
 		return err
 	}
-	return s.renderCode(w, r, a, u, http.StatusOK, "")
+	return s.renderCode(w, r, st, http.StatusOK, "")
 }
 
-func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, status int, msg string) error {
-	ch, err := s.cfg.Store.LatestChallenge(r.Context(), a.ID)
-	if errors.Is(err, storage.ErrNotFound) {
+// renderCode renders the code page of a sign-in, with msg as its error.
+func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, st *state, status int, msg string) error {
+	if err := s.load(r, st, partFactors|partChallenge); err != nil {
+		return err
+	}
+	ch := st.challenge
+	if ch == nil { // no code was sent: an enrolling sign-in
 		return errUnknownRequest
-	} else if err != nil {
-		return err
 	}
-	o, err := s.otpFor(r.Context(), a, u)
-	if err != nil {
-		return err
-	}
-	factors, err := s.allowedFactors(r.Context(), a, u)
-	if err != nil {
-		return err
-	}
-	sent, err := s.cfg.Store.CountChallenges(r.Context(), a.ID)
-	if err != nil {
-		return err
-	}
-	p := codePage{Title: "Enter your code", AuthRequestID: a.ID, Error: msg, Digits: o.Digits,
-		Notice:    notice(ch, o.Digits),
-		CanResend: sent <= int64(o.MaxResends) && ch.Method != storage.MethodTOTP}
-	if ch.Method == storage.MethodTOTP {
-		p.Digits = 6
-	}
-	left, err := s.cfg.Store.RecoveryCodesLeft(r.Context(), u.ID)
+	rules := rulesOf(st.policy)
+	p := codePageData{Title: "Enter your code", AuthRequestID: st.req.ID, Error: msg, Digits: rules.digitsOf(ch),
+		Notice:    notice(ch, rules.digits),
+		CanResend: rules.maySend(st.sent) && ch.Method != storage.MethodTOTP}
+	left, err := s.cfg.Store.RecoveryCodesLeft(r.Context(), st.user.ID)
 	if err != nil {
 		return err
 	}
 	p.Recovery = left > 0
-	if wait := ch.CreatedAt.Add(o.ResendCooldown).Sub(s.cfg.Now()); wait > 0 {
+	if wait := rules.resendWait(ch, st.now); wait > 0 {
 		p.Cooldown = int(wait.Seconds() + 0.999)
 	}
-	for _, f := range factors {
+	for _, f := range st.factors {
 		if f.Method != ch.Method {
 			p.Methods = append(p.Methods, methodOption{f.Method, methodLabels[f.Method]})
 		}
@@ -366,42 +172,36 @@ func couldNot(method storage.Method) string {
 	return "We couldn't reach you the way you chose"
 }
 
-// postCode checks a code. Every guess is counted with one conditional
-// UPDATE before the comparison, so parallel guesses cannot exceed the limit.
+// postCode checks a code. Every guess is counted against the sign-in's
+// latest challenge with one conditional UPDATE before the comparison, so
+// parallel guesses cannot exceed the limit.
 func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
-	a, u, err := s.pendingRequest(r)
+	st, err := s.pending(r, stepCode)
 	if err != nil {
 		return err
 	}
 	code, ok := otp.Normalize(r.PostFormValue("code"))
 	if !ok {
-		return s.renderCode(w, r, a, u, http.StatusBadRequest, "Enter the code you received, digits only.")
+		return s.renderCode(w, r, st, http.StatusBadRequest, "Enter the code you received, digits only.")
 	}
-	if held, err := s.guardFactor(w, r, a, u); held || err != nil {
+	if held, err := s.guardFactor(w, r, st); held || err != nil {
 		return err
 	}
-	ch, err := s.cfg.Store.LatestChallenge(r.Context(), a.ID)
-	if err != nil {
-		return err
-	}
-	now := s.cfg.Now()
-	attempts, err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, now)
+	a, u := st.req, st.user
+	ch, err := s.cfg.Store.SpendLatestAttempt(r.Context(), a.ID, st.now)
 	if errors.Is(err, storage.ErrAlreadyUsed) {
 		if err := s.release(r, u.ID); err != nil { // nothing was compared
 			return err
 		}
-		// Judged by what the refusal can have been, not by the count read
-		// before it: parallel guesses may have spent the attempts since.
-		msg := "Too many wrong codes. Send a new code."
-		if ch.UsedAt != nil || !now.Before(ch.ExpiresAt) {
-			msg = "This code has expired. Send a new code."
+		ch, err := s.latestChallenge(r, st)
+		if err != nil {
+			return err
 		}
-		return s.renderCode(w, r, a, u, http.StatusUnauthorized, msg)
+		return s.renderCode(w, r, st, http.StatusUnauthorized, spentMessage(ch, st.now))
 	} else if err != nil {
 		return err
 	}
-	amr := amrOf(ch.Channel)
-	ok, err = s.checkCode(r.Context(), ch, u, code, now)
+	ok, err = s.checkCode(r.Context(), ch, u, code, st.now)
 	if err != nil {
 		return err
 	}
@@ -409,107 +209,48 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 		if err := s.failure(r, string(ch.Channel), u.ID, a.ClientID); err != nil {
 			return err
 		}
-		left := ch.MaxAttempts - attempts // this guess's own count: exact under parallel guesses
+		left := attemptsLeft(ch, ch.Attempts)
 		s.auditDetail(r, "code_failed", u.ID, a.ClientID, "rejected", fmt.Sprintf("channel=%s attempts_left=%d", ch.Channel, left))
-		msg := fmt.Sprintf("That code is not right. %d attempts left.", left)
-		if left == 1 {
-			msg = "That code is not right. 1 attempt left."
-		} else if left <= 0 {
-			msg = "That code is not right, and it was the last attempt. Send a new code."
-		}
-		return s.renderCode(w, r, a, u, http.StatusUnauthorized, msg)
+		return s.renderCode(w, r, st, http.StatusUnauthorized, wrongCodeMessage(left))
 	}
-	if err := s.cfg.Store.UseChallenge(r.Context(), ch.ID, now); errors.Is(err, storage.ErrAlreadyUsed) {
-		return s.renderCode(w, r, a, u, http.StatusUnauthorized, "This code has already been used. Send a new code.")
+	if err := s.cfg.Store.UseChallenge(r.Context(), ch.ID, st.now); errors.Is(err, storage.ErrAlreadyUsed) {
+		return s.renderCode(w, r, st, http.StatusUnauthorized, "This code has already been used. Send a new code.")
 	} else if err != nil {
 		return err
 	}
 	s.auditDetail(r, "code_ok", u.ID, a.ClientID, "accepted", "channel="+string(ch.Channel))
-	return s.signIn(w, r, a, u, []string{"pwd", amr, "mfa"}, ACRTwoFactor, true)
+	return s.signIn(w, r, st, []string{"pwd", amrOf(ch.Channel), "mfa"}, ACRTwoFactor, true)
+}
+
+// latestChallenge returns the sign-in's latest challenge, to say why a
+// guess was refused.
+func (s *Service) latestChallenge(r *http.Request, st *state) (*storage.Challenge, error) {
+	if err := s.load(r, st, partChallenge); err != nil {
+		return nil, err
+	}
+	if st.challenge == nil { // no code was sent: an enrolling sign-in
+		return nil, errUnknownRequest
+	}
+	return st.challenge, nil
 }
 
 // postResend sends a new code by the same method, after the cooldown.
 func (s *Service) postResend(w http.ResponseWriter, r *http.Request) error {
-	a, u, err := s.pendingRequest(r)
+	st, err := s.pending(r, stepResend)
 	if err != nil {
 		return err
 	}
-	ch, err := s.cfg.Store.LatestChallenge(r.Context(), a.ID)
-	if err != nil {
-		return err
-	}
-	o, err := s.otpFor(r.Context(), a, u)
-	if err != nil {
-		return err
-	}
-	if s.cfg.Now().Before(ch.CreatedAt.Add(o.ResendCooldown)) {
-		return s.renderCode(w, r, a, u, http.StatusTooManyRequests, "Please wait a little before asking for a new code.")
-	}
-	return s.switchTo(w, r, a, u, ch.Method)
+	return s.run(w, r, st)
 }
 
 // postMethod sends a code by another of the user's methods.
 func (s *Service) postMethod(w http.ResponseWriter, r *http.Request) error {
-	a, u, err := s.pendingRequest(r)
+	st, err := s.pending(r, stepMethod)
 	if err != nil {
 		return err
 	}
-	method, _ := storage.ParseMethod(r.PostFormValue("method")) // "" for no method: not available
-	return s.switchTo(w, r, a, u, method)
-}
-
-func (s *Service) switchTo(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, method storage.Method) error {
-	factors, err := s.allowedFactors(r.Context(), a, u)
-	if err != nil {
-		return err
-	}
-	i := slices.IndexFunc(factors, func(f storage.SecondFactor) bool { return f.Method == method })
-	if i < 0 {
-		return s.renderCode(w, r, a, u, http.StatusBadRequest, "That method is not available.")
-	}
-	if held, err := s.codeWait(w, r, u); held != nil || err != nil {
-		if err != nil {
-			return err
-		}
-		return s.renderCode(w, r, a, u, held.status, held.message)
-	}
-	if err := s.sendCode(r, a, u, factors[i], ""); errors.Is(err, guard.ErrRefused) {
-		pe := errSendLimited(w, err)
-		return s.renderCode(w, r, a, u, pe.status, pe.message)
-	} else if err != nil {
-		return err
-	}
-	http.Redirect(w, r, "/login/code?authRequestID="+a.ID, http.StatusSeeOther)
-	return nil
-}
-
-// otpFor returns the code parameters of the effective policy of the user at
-// the request's client.
-func (s *Service) otpFor(ctx context.Context, a *storage.AuthRequest, u *storage.User) (OTPSettings, error) {
-	eff, err := s.policyFor(ctx, a.ClientID, u.ID)
-	if err != nil {
-		return OTPSettings{}, err
-	}
-	o := OTPSettings{Digits: eff.CodeDigits, TTL: eff.CodeTTL, MaxAttempts: eff.MaxAttempts,
-		ResendCooldown: eff.ResendCooldown, MaxResends: eff.MaxResends, Fallback: s.cfg.OTP.Fallback}
-	if !eff.SMSFallback {
-		o.Fallback = nil
-	}
-	return o, nil
-}
-
-// allowedFactors returns the user's code methods that the effective policy
-// allows.
-func (s *Service) allowedFactors(ctx context.Context, a *storage.AuthRequest, u *storage.User) ([]storage.SecondFactor, error) {
-	eff, err := s.policyFor(ctx, a.ClientID, u.ID)
-	if err != nil {
-		return nil, err
-	}
-	factors, err := s.codeFactors(ctx, u.ID)
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(factors, func(f storage.SecondFactor) bool { return !eff.Allows(f.Method) }), nil
+	st.method, _ = storage.ParseMethod(r.PostFormValue("method")) // "" for no method: not available
+	return s.run(w, r, st)
 }
 
 // checkCode compares a submitted code with a challenge: the keyed hash of
@@ -549,18 +290,18 @@ func (s *Service) openTOTPSecret(f *storage.SecondFactor) (string, error) {
 
 // guardFactor applies the IP limit and the account's backoff before a code
 // is checked; the user passed the password step, so the page may say so.
-func (s *Service) guardFactor(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User) (bool, error) {
+func (s *Service) guardFactor(w http.ResponseWriter, r *http.Request, st *state) (bool, error) {
 	if wait, err := s.ipBlocked(r); err != nil || wait > 0 {
 		if err != nil {
 			return true, err
 		}
 		pe := tooManyFromIP(w, wait)
-		return true, s.renderCode(w, r, a, u, pe.status, pe.message)
+		return true, s.renderCode(w, r, st, pe.status, pe.message)
 	}
-	wait, held, err := s.accountHeld(r, u.ID)
+	wait, held, err := s.accountHeld(r, st.user.ID)
 	if err != nil || !held {
 		return held, err
 	}
 	pe := errAccountHeld(w, wait)
-	return true, s.renderCode(w, r, a, u, pe.status, pe.message)
+	return true, s.renderCode(w, r, st, pe.status, pe.message)
 }

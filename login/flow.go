@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,9 +32,8 @@ func (s *Service) loadRequest(r *http.Request) (*storage.AuthRequest, error) {
 	return a, err
 }
 
-// showLogin starts the sign-in: it binds the request to this browser, ends
-// it at once when the SSO session satisfies it, and otherwise asks for the
-// password.
+// showLogin starts the sign-in: it binds the request to this browser and
+// lets decide say what comes next (a live session may answer at once).
 func (s *Service) showLogin(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.loadRequest(r)
 	if err != nil {
@@ -47,85 +45,7 @@ func (s *Service) showLogin(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	if a.DoneAt != nil {
-		http.Redirect(w, r, s.cfg.CallbackURL(a.ID), http.StatusSeeOther)
-		return nil
-	}
-	if done, err := s.trySSO(w, r, a); done || err != nil {
-		return err
-	}
-	if slices.Contains(a.Prompt, "none") {
-		return s.redirectError(w, r, a, "login_required", "the user must sign in")
-	}
-	return s.showPassword(w, r, a, http.StatusOK, a.LoginHint, "")
-}
-
-// trySSO completes the request from a live session when the request and
-// the effective policy allow it (no prompt=login, max_age not exceeded,
-// lifetime and idle timeout, session marks). When only a fresh second
-// factor is missing, it steps up: the session vouches for the password
-// and a code is sent.
-func (s *Service) trySSO(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest) (bool, error) {
-	id := s.SessionID(r)
-	if id == "" || slices.Contains(a.Prompt, "login") {
-		return false, nil
-	}
-	now := s.cfg.Now()
-	sess, err := s.cfg.Store.ActiveSession(r.Context(), id, now)
-	if errors.Is(err, storage.ErrNotFound) {
-		return false, nil
-	} else if err != nil {
-		return false, err
-	}
-	if a.MaxAge != nil && now.Sub(sess.AuthTime).Seconds() > float64(*a.MaxAge) {
-		return false, nil
-	}
-	if a.HintSubject != "" && a.HintSubject != sess.UserID {
-		// The client expects another user than the one signed in here (OIDC
-		// Core 3.1.2.1): this session must not answer for them; prompt=none
-		// gets login_required, anything else the password page.
-		s.audit(r, "sso_refused", sess.UserID, a.ClientID, "id_token_hint names another user")
-		return false, nil
-	}
-	u, err := s.cfg.Store.User(r.Context(), sess.UserID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
-		return false, nil
-	} else if err != nil {
-		return false, err
-	}
-	n, err := s.decide(r.Context(), a, u)
-	if err != nil {
-		return false, err
-	}
-	if ok, err := s.sessionUsable(r.Context(), sess, u, n.eff); !ok || err != nil {
-		return false, err
-	}
-	if n.secondFactor && !s.mfaFresh(sess) && !slices.Contains(a.ACRValues, ACRTwoFactor) {
-		remembered, err := s.deviceRemembered(r, u, n.eff)
-		if err != nil {
-			return false, err
-		}
-		n.secondFactor = !remembered
-	}
-	if n.secondFactor && !s.mfaFresh(sess) {
-		if slices.Contains(a.Prompt, "none") {
-			// A code or an enrolment is an interaction the client said it
-			// cannot show (OIDC Core 3.1.2.6).
-			return true, s.redirectError(w, r, a, "interaction_required", "a second factor is required")
-		}
-		if len(n.factors) == 0 {
-			return true, s.forceEnrolment(w, r, a, u)
-		}
-		s.audit(r, "step_up", u.ID, a.ClientID, "second factor asked in a live session")
-		return true, s.startSecondFactor(w, r, a, u, n.factors)
-	}
-	if err := s.cfg.Store.TouchSession(r.Context(), id, now); err != nil {
-		return false, err
-	}
-	s.audit(r, "sso", u.ID, a.ClientID, "session reused")
-	return true, s.complete(w, r, a, sess.ID, storage.Completion{
-		UserID: u.ID, AuthTime: sess.AuthTime, AMR: sess.AMR, ACR: sess.ACR,
-	})
+	return s.run(w, r, s.newState(stepStart, a, nil))
 }
 
 func (s *Service) showPassword(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, status int, username, msg string) error {
@@ -139,10 +59,8 @@ func (s *Service) showPassword(w http.ResponseWriter, r *http.Request, a *storag
 	return nil
 }
 
-// postPassword checks username and password. Unknown users, disabled users
-// and wrong passwords get the same answer after the same work; so does a
-// locked account. A name in backoff, whether an account has it or not, is
-// told to wait.
+// postPassword parses the password form, checks the password, and lets
+// decide say what the sign-in still needs.
 func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.loadRequest(r)
 	if err != nil {
@@ -165,14 +83,29 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 	case len(password) > MaxPasswordBytes:
 		return s.showPassword(w, r, a, http.StatusBadRequest, username, "That password is too long (at most 1024 bytes).")
 	}
-	if wait, err := s.ipBlocked(r); err != nil {
+	u, err := s.checkPassword(w, r, a, username, password)
+	if u == nil || err != nil { // answered
 		return err
+	}
+	s.rehash(r, u, password)
+	return s.run(w, r, s.newState(stepPassword, a, u))
+}
+
+// checkPassword returns the user whose password this is, or nil once it
+// answered otherwise. Unknown users, disabled users and wrong passwords get
+// the same answer after the same work; so does a locked account. A name in
+// backoff, whether an account has it or not, is told to wait. Each check
+// claims the account's backoff slot first and ends in a failure counted or
+// the slot given back.
+func (s *Service) checkPassword(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, username, password string) (*storage.User, error) {
+	if wait, err := s.ipBlocked(r); err != nil {
+		return nil, err
 	} else if wait > 0 {
-		return tooManyFromIP(w, wait)
+		return nil, tooManyFromIP(w, wait)
 	}
 	u, err := s.cfg.Store.UserByUsername(r.Context(), username)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return err
+		return nil, err
 	}
 	if u != nil && u.Disabled { // answered as no account at all
 		u = nil
@@ -180,9 +113,9 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 	key := s.backoffKey(u, username)
 	wait, held, err := s.accountHeld(r, key)
 	if err != nil {
-		return err
+		return nil, err
 	} else if wait > 0 {
-		return s.passwordBackoff(w, r, a, u, username, wait)
+		return nil, s.passwordBackoff(w, r, a, u, username, wait)
 	}
 	locked := held // a wait was answered above
 	hash := ""
@@ -192,25 +125,21 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 	ok, err := s.cfg.Passwords.Verify(r.Context(), hash, password)
 	if errors.Is(err, ErrBusy) {
 		if err := s.release(r, key); err != nil { // nothing was tried
-			return err
+			return nil, err
 		}
 		w.Header().Set("Retry-After", "2")
-		return s.showPassword(w, r, a, http.StatusTooManyRequests, username, "Too many sign-ins right now. Try again in a few seconds.")
+		return nil, s.showPassword(w, r, a, http.StatusTooManyRequests, username, "Too many sign-ins right now. Try again in a few seconds.")
 	} else if err != nil {
-		return err
+		return nil, err
 	}
 	if !ok {
-		return s.wrongPassword(w, r, a, u, key, locked, username)
+		return nil, s.wrongPassword(w, r, a, u, key, locked, username)
 	}
 	s.audit(r, "password_ok", u.ID, a.ClientID, "accepted")
 	// The password step let this sign-in through the backoff: its next step
 	// (a code sent now) takes the slot at once instead of waiting out this
 	// step's claim.
-	if err := s.release(r, key); err != nil {
-		return err
-	}
-	s.rehash(r, u, password)
-	return s.afterPassword(w, r, a, u)
+	return u, s.release(r, key)
 }
 
 // wrongPassword counts and answers a wrong password (or any password of a
@@ -247,8 +176,8 @@ func (s *Service) passwordBackoff(w http.ResponseWriter, r *http.Request, a *sto
 // signIn starts a new SSO session for an interactive sign-in (a new cookie
 // id every time: no fixation), ends the browser's previous one, and
 // completes the request.
-func (s *Service) signIn(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, amr []string, acr string, mfa bool) error {
-	callback, err := s.signInTo(w, r, a, u, amr, acr, mfa)
+func (s *Service) signIn(w http.ResponseWriter, r *http.Request, st *state, amr []string, acr string, mfa bool) error {
+	callback, err := s.signInTo(w, r, st, amr, acr, mfa)
 	if err != nil {
 		return err
 	}
@@ -258,12 +187,11 @@ func (s *Service) signIn(w http.ResponseWriter, r *http.Request, a *storage.Auth
 
 // signInTo is signIn without the redirect: it returns where the browser
 // goes next, for pages shown in between (recovery codes).
-func (s *Service) signInTo(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, u *storage.User, amr []string, acr string, mfa bool) (string, error) {
-	now := s.cfg.Now()
-	eff, err := s.policyFor(r.Context(), a.ClientID, u.ID)
-	if err != nil {
+func (s *Service) signInTo(w http.ResponseWriter, r *http.Request, st *state, amr []string, acr string, mfa bool) (string, error) {
+	if err := s.load(r, st, partPolicy); err != nil {
 		return "", err
 	}
+	a, u, eff, now := st.req, st.user, st.policy, st.now
 	cookie := keyring.RandomToken(32)
 	sess := &storage.Session{
 		ID: sessionIDFromCookie(cookie), UserID: u.ID, AuthTime: now, AMR: amr, ACR: acr,

@@ -72,10 +72,11 @@ func (s *Service) showRecovery(w http.ResponseWriter, r *http.Request) error {
 // postRecovery signs in with a recovery code. Guesses count against the
 // sign-in's current challenge, like wrong codes do.
 func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
-	a, u, err := s.pendingRequest(r)
+	st, err := s.pending(r, stepCode)
 	if err != nil {
 		return err
 	}
+	a, u := st.req, st.user
 	page := func(status int, msg string) error {
 		s.render(w, r, status, "recovery.html", map[string]any{"Title": "Use a recovery code", "AuthRequestID": a.ID, "Error": msg})
 		return nil
@@ -84,16 +85,16 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return page(http.StatusBadRequest, "Enter one of your recovery codes, like abcde-fghjk.")
 	}
-	if held, err := s.guardFactor(w, r, a, u); held || err != nil {
+	if held, err := s.guardFactor(w, r, st); held || err != nil {
 		return err
 	}
-	ch, err := s.cfg.Store.LatestChallenge(r.Context(), a.ID)
-	if err != nil {
-		return err
-	}
-	now := s.cfg.Now()
-	if _, err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, now); errors.Is(err, storage.ErrAlreadyUsed) {
+	now := st.now
+	ch, err := s.cfg.Store.SpendLatestAttempt(r.Context(), a.ID, now)
+	if errors.Is(err, storage.ErrAlreadyUsed) {
 		if err := s.release(r, u.ID); err != nil { // nothing was compared
+			return err
+		}
+		if _, err := s.latestChallenge(r, st); err != nil {
 			return err
 		}
 		return page(http.StatusUnauthorized, "Too many wrong codes for this sign-in. Start again from the application.")
@@ -120,7 +121,7 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 	s.auditDetail(r, "recovery_code_used", u.ID, a.ClientID, "accepted", fmt.Sprintf("left=%d", left))
 	s.Notify(r, u, "A recovery code was used to sign in",
 		fmt.Sprintf("Someone signed in to your account with one of your recovery codes. %d codes are left.", left))
-	callback, err := s.signInTo(w, r, a, u, []string{"pwd", "mfa"}, ACRTwoFactor, true)
+	callback, err := s.signInTo(w, r, st, []string{"pwd", "mfa"}, ACRTwoFactor, true)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,10 @@
 // Package login is twofold's sign-in flow: the login pages, the password
 // step, the SSO session cookie and the binding of an authorization request
-// to one browser. It completes an authorization request in exactly one
-// place (complete), after every required step.
+// to one browser. A sign-in request loads its state once into one value
+// (state.go), a pure function of that state says what happens next
+// (decide.go), and act does it (act.go); the handlers parse, call and
+// render. It completes an authorization request in exactly one place
+// (completeRequest), after every required step.
 //
 // The account pages (package account, which this package never imports)
 // sign in through it like any application and share a small exported
@@ -48,11 +51,11 @@ type Store interface {
 	SecondFactors(ctx context.Context, userID string) ([]storage.SecondFactor, error)
 	SetPendingUser(ctx context.Context, authRequestID, userID string) error
 	CreateChallenge(ctx context.Context, c *storage.Challenge) error
-	SetChallengeDelivery(ctx context.Context, id string, channel storage.Method, destination string, fallbackFrom storage.Method, providerID string) error
 	LatestChallenge(ctx context.Context, authRequestID string) (*storage.Challenge, error)
-	CountChallenges(ctx context.Context, authRequestID string) (int64, error)
+	LatestChallengeAndCount(ctx context.Context, authRequestID string) (*storage.Challenge, int64, error)
 	CreateFirstChallenge(ctx context.Context, c *storage.Challenge) error
 	SpendAttempt(ctx context.Context, id string, now time.Time) (int, error)
+	SpendLatestAttempt(ctx context.Context, authRequestID string, now time.Time) (*storage.Challenge, error)
 	UseChallenge(ctx context.Context, id string, now time.Time) error
 	GlobalNotBefore(ctx context.Context) (time.Time, error)
 	AddSessionClient(ctx context.Context, sessionID, clientID string) error
@@ -118,6 +121,7 @@ type Service struct {
 	cfg     Config
 	pages   *template.Template
 	binding keyring.Hasher
+	chain   *sender.Chain // delivers sign-in codes over cfg.Senders
 	csrf    *http.CrossOriginProtection
 }
 
@@ -136,7 +140,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}
 	}
-	s := &Service{cfg: cfg, pages: pages, binding: cfg.Keyring.Hasher(keyring.PurposeBinding), csrf: http.NewCrossOriginProtection()}
+	s := &Service{cfg: cfg, pages: pages, binding: cfg.Keyring.Hasher(keyring.PurposeBinding), csrf: http.NewCrossOriginProtection(),
+		chain: sender.NewChain(cfg.Senders)}
 	// A refused cross-site post gets the error page, not the default plain text.
 	s.csrf.SetDenyHandler(s.errorPage(errCrossOrigin))
 	return s, nil

@@ -79,13 +79,6 @@ func (s *Store) CreateFirstChallenge(ctx context.Context, c *Challenge) error {
 	return translate(s.db.WithContext(ctx).Create(c).Error)
 }
 
-// SetChallengeDelivery records the channel that delivered a challenge.
-func (s *Store) SetChallengeDelivery(ctx context.Context, id string, channel Method, destination string, fallbackFrom Method, providerID string) error {
-	return translate(s.db.WithContext(ctx).Model(&Challenge{}).Where("id = ?", id).Updates(map[string]any{
-		"channel": channel, "destination": destination, "fallback_from": fallbackFrom, "provider_id": providerID,
-	}).Error)
-}
-
 // LatestChallenge returns the live challenge of a request, or its newest
 // one when none is live. Live first, because two challenges can share a
 // timestamp.
@@ -99,11 +92,24 @@ func (s *Store) LatestChallenge(ctx context.Context, authRequestID string) (*Cha
 	return &c, nil
 }
 
-// CountChallenges counts the codes sent for a request.
-func (s *Store) CountChallenges(ctx context.Context, authRequestID string) (int64, error) {
-	var n int64
-	err := s.db.WithContext(ctx).Model(&Challenge{}).Where("auth_request_id = ?", authRequestID).Count(&n).Error
-	return n, translate(err)
+// LatestChallengeAndCount returns what LatestChallenge does (nil when the
+// request has none yet) and how many challenges the request has had, in
+// one statement: what a sign-in's code step needs to know of its codes.
+func (s *Store) LatestChallengeAndCount(ctx context.Context, authRequestID string) (*Challenge, int64, error) {
+	var row struct {
+		Challenge `gorm:"embedded"`
+		Sent      int64
+	}
+	err := s.db.WithContext(ctx).Table("challenges").
+		Select("challenges.*, (SELECT count(*) FROM challenges c WHERE c.auth_request_id = challenges.auth_request_id) AS sent").
+		Where("auth_request_id = ?", authRequestID).
+		Order("(used_at IS NULL) DESC, created_at DESC, id").Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, 0, nil
+	} else if err != nil {
+		return nil, 0, translate(err)
+	}
+	return &row.Challenge, row.Sent, nil
 }
 
 // SpendAttempt counts one guess against a live challenge and returns the
@@ -122,6 +128,28 @@ func (s *Store) SpendAttempt(ctx context.Context, id string, now time.Time) (int
 		return 0, translate(err)
 	}
 	return attempts, nil
+}
+
+// SpendLatestAttempt is SpendAttempt on the request's latest challenge
+// (LatestChallenge's), found and counted in one statement: it returns the
+// challenge with this guess counted in Attempts. ErrAlreadyUsed when the
+// latest is used, expired or out of attempts, or there is none. The
+// conditions are those of SpendAttempt's UPDATE, checked on the row as it
+// is when the UPDATE takes it, so parallel guesses cannot exceed the limit.
+func (s *Store) SpendLatestAttempt(ctx context.Context, authRequestID string, now time.Time) (*Challenge, error) {
+	var c Challenge
+	tx := s.db.WithContext(ctx).Table("challenges").Raw(`UPDATE challenges SET attempts = attempts + 1
+		WHERE id = (SELECT id FROM challenges WHERE auth_request_id = ?
+			ORDER BY (used_at IS NULL) DESC, created_at DESC, id LIMIT 1)
+		AND used_at IS NULL AND attempts < max_attempts AND expires_at > ?
+		RETURNING *`, authRequestID, now).Scan(&c)
+	if tx.Error != nil {
+		return nil, translate(tx.Error)
+	}
+	if tx.RowsAffected == 0 {
+		return nil, ErrAlreadyUsed
+	}
+	return &c, nil
 }
 
 // UseChallenge consumes a challenge whose code was right: exactly once.

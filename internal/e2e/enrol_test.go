@@ -331,3 +331,29 @@ func startEnrolment(t *testing.T, s *testkit.Server, app *testkit.RP, user, pass
 	}
 	return b, f, m[1]
 }
+
+// A sign-in that is enrolling has sent no code: a code, a recovery code or
+// a resend posted for it is a request that cannot be used (400), never a
+// server error.
+func TestCodeFormsOfASignInWithoutCode(t *testing.T) {
+	s := testkit.NewServer(t, testkit.ServerOptions{})
+	s.CreateUser(t, "alice", "alice-password")
+	app := s.NewRP(t, testkit.ClientOptions{})
+	requireFactorFor(t, s, app.ID)
+	f := app.Start(s.NewBrowser(t), nil).Password("alice", "alice-password")
+	id := regexp.MustCompile(`authRequestID=([A-Za-z0-9_-]+)`).FindStringSubmatch(f.Page.Body)
+	if !strings.Contains(f.Page.Body, `id="enrol-totp"`) || id == nil {
+		t.Fatalf("not on the enrolment choice: %s", f.Page)
+	}
+	for _, tc := range []struct{ path, code string }{
+		{"/login/code", "123456"},
+		{"/login/code/resend", ""},
+		{"/login/code/method", ""},
+		{"/login/recovery", "abcde-fghjk"},
+	} {
+		p := f.B.Post(tc.path, url.Values{"authRequestID": {id[1]}, "code": {tc.code}, "method": {"sms"}})
+		if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "cannot be used") && !strings.Contains(p.Body, "not available") {
+			t.Errorf("POST %s without a code sent: %s", tc.path, p)
+		}
+	}
+}

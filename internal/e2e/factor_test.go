@@ -249,6 +249,34 @@ func TestResendCooldownAndCap(t *testing.T) {
 	_ = emailed
 }
 
+// A method that could not deliver sends no code, so it does not count
+// against otp.max_resends: when the preferred method (email, its server
+// refusing) gives way to the next (SMS), the sign-in still has its three
+// resends.
+func TestUndeliveredCodeDoesNotCountAgainstResends(t *testing.T) {
+	s, tw, mail := codeServer(t, testkit.ServerOptions{})
+	s.CreateUserWith(t, testkit.UserSpec{Username: "alice", Password: "alice-password", Phone: alicePhone, Methods: []string{"email", "sms"}})
+	mail.Fail(554)
+	f := s.NewRP(t, testkit.ClientOptions{}).Start(s.NewBrowser(t), nil).Password("alice", "alice-password")
+	if !strings.Contains(html.UnescapeString(f.Page.Body), "We couldn't email you, so we sent the code to +1") {
+		t.Fatalf("no move to SMS: %s", f.Page)
+	}
+	id := f.Page.Field("authRequestID")
+	for i := range 3 {
+		s.Clock.Advance(31 * time.Second)
+		f.PostCodeForm("/login/code/resend", nil)
+		if f.Page.Status != http.StatusOK || len(tw.Messages()) != i+2 {
+			t.Fatalf("resend %d after an undelivered email (%d texts): %s", i+1, len(tw.Messages()), f.Page)
+		}
+	}
+	s.Clock.Advance(31 * time.Second)
+	if f.PostCodeForm("/login/code/resend", nil); f.Page.Status != http.StatusTooManyRequests {
+		t.Fatalf("a fourth resend: %s", f.Page)
+	}
+	f.Page = f.B.Get("/login/code?authRequestID=" + url.QueryEscape(id))
+	f.SubmitCode(tw.LastCode(alicePhone)).Code()
+}
+
 func TestSSOSessionWithoutSecondFactorIsNotReusedAfterEnrolment(t *testing.T) {
 	s, tw, _ := codeServer(t, testkit.ServerOptions{})
 	id := s.CreateUserWith(t, testkit.UserSpec{Username: "alice", Password: "alice-password", Phone: alicePhone})

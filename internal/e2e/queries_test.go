@@ -24,8 +24,8 @@ var flowQueries = []struct {
 	sqlite, postgres int64
 }{
 	{"authorize", 5, 5},  // GET /authorize, redirect, GET /login: the password page
-	{"password", 23, 23}, // POST /login/password, the SMS sent, GET /login/code
-	{"code", 11, 11},     // POST /login/code: the code checked, the session made
+	{"password", 21, 21}, // POST /login/password, the SMS sent, GET /login/code
+	{"code", 10, 10},     // POST /login/code: the code checked, the session made
 	{"callback", 3, 3},   // GET /authorize/callback: the code issued
 	{"token", 7, 7},      // authorization_code grant: code redeemed, tokens stored
 	{"userinfo", 3, 3},

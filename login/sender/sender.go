@@ -1,7 +1,10 @@
 // Package sender delivers one-time codes on the channels twofold supports:
 // Twilio SMS, Twilio voice calls, SMTP email, and a log sender for
-// development. Each channel implements the small Sender interface so the
-// login flow can choose one and fall back to another.
+// development. Each channel implements the small Sender interface, and a
+// Chain delivers a sign-in code along a Plan: each of the user's methods
+// in turn, a failed channel's configured fallbacks (only to a verified
+// destination), each send asked of the abuse limits first, reporting
+// every attempt for the caller to audit.
 //
 // A one-time code is a secret: no sender logs it (except Log, which exists
 // only in development mode), and no error returned from Send contains the

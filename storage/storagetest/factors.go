@@ -24,6 +24,8 @@ var factorTests = []struct {
 	{"LatestChallengeSameCreatedAt", testLatestChallengeTie},
 	{"SpendAttempt", testSpendAttempt},
 	{"ConcurrentSpendAttempt", testConcurrentSpendAttempt},
+	{"SpendLatestAttempt", testSpendLatestAttempt},
+	{"ConcurrentSpendLatestAttempt", testConcurrentSpendLatestAttempt},
 	{"ConcurrentUseChallenge", testConcurrentUseChallenge},
 }
 
@@ -176,8 +178,8 @@ func testChallenges(t *testing.T, s *storage.Store) {
 	at := now()
 	_, err := s.LatestChallenge(ctx, "r1")
 	wantErr(t, "LatestChallenge with none", err, storage.ErrNotFound)
-	if n, err := s.CountChallenges(ctx, "r1"); err != nil || n != 0 {
-		t.Errorf("CountChallenges with none = %d, %v", n, err)
+	if got, n, err := s.LatestChallengeAndCount(ctx, "r1"); err != nil || got != nil || n != 0 {
+		t.Errorf("LatestChallengeAndCount with none = %+v, %d, %v", got, n, err)
 	}
 
 	c1 := newChallenge("r1", at)
@@ -209,29 +211,25 @@ func testChallenges(t *testing.T, s *storage.Store) {
 	}
 	ok(t, "SpendAttempt other request", spend(ctx, s, other.ID, t2))
 
-	if n, err := s.CountChallenges(ctx, "r1"); err != nil || n != 2 {
-		t.Errorf("CountChallenges(r1) = %d, %v; want 2", n, err)
+	// The latest and the count at once, the attempts as they stand.
+	ok(t, "SpendAttempt", spend(ctx, s, c2.ID, t2))
+	if got, n, err := s.LatestChallengeAndCount(ctx, "r1"); err != nil || got == nil || got.ID != c2.ID || got.UsedAt != nil ||
+		got.CodeHash != c2.CodeHash || got.MaxAttempts != 5 || got.Attempts != 1 || n != 2 {
+		t.Errorf("LatestChallengeAndCount(r1) = %+v, %d, %v; want the live %s of 2", got, n, err, c2.ID)
+	} else {
+		sameTime(t, s, "ExpiresAt", got.ExpiresAt, c2.ExpiresAt)
 	}
-	if n, err := s.CountChallenges(ctx, "r2"); err != nil || n != 1 {
-		t.Errorf("CountChallenges(r2) = %d, %v; want 1", n, err)
+	if got, n, err := s.LatestChallengeAndCount(ctx, "r2"); err != nil || got == nil || got.ID != other.ID || n != 1 {
+		t.Errorf("LatestChallengeAndCount(r2) = %+v, %d, %v; want %s of 1", got, n, err, other.ID)
 	}
 
-	// Delivery is recorded on the challenge, after a fallback too.
-	ok(t, "SetChallengeDelivery", s.SetChallengeDelivery(ctx, c2.ID, "voice", "+15550101", "sms", "CA123"))
-	got, err = s.LatestChallenge(ctx, "r1")
-	ok(t, "LatestChallenge", err)
-	if got.ID != c2.ID || got.Channel != "voice" || got.Destination != "+15550101" || got.FallbackFrom != "sms" ||
-		got.ProviderID != "CA123" || got.Method != "sms" || got.CodeHash != c2.CodeHash || got.UsedAt != nil {
-		t.Errorf("after SetChallengeDelivery: %+v", got)
-	}
-	ok(t, "SetChallengeDelivery clearing", s.SetChallengeDelivery(ctx, c2.ID, "sms", "+15550100", "", ""))
-	got, err = s.LatestChallenge(ctx, "r1")
-	ok(t, "LatestChallenge", err)
-	if got.Channel != "sms" || got.Destination != "+15550100" || got.FallbackFrom != "" || got.ProviderID != "" {
-		t.Errorf("after SetChallengeDelivery with empty fields: %+v", got)
-	}
-	if got, _ := s.LatestChallenge(ctx, "r2"); got == nil || got.Channel != "sms" || got.ProviderID != "" {
-		t.Errorf("SetChallengeDelivery changed another challenge: %+v", got)
+	// A fallback's delivery is stored with its challenge.
+	fb := newChallenge("r4", t2)
+	fb.Channel, fb.Destination, fb.FallbackFrom, fb.ProviderID = "email", "alice@example.com", "sms", "<m1@example.com>"
+	ok(t, "CreateFirstChallenge after a fallback", s.CreateFirstChallenge(ctx, fb))
+	if got, err := s.LatestChallenge(ctx, "r4"); err != nil || got.Method != "sms" || got.Channel != "email" ||
+		got.Destination != "alice@example.com" || got.FallbackFrom != "sms" || got.ProviderID != "<m1@example.com>" {
+		t.Errorf("a fallback's challenge = %+v, %v", got, err)
 	}
 
 	// Used once; when none is live the newest is the latest.
@@ -376,6 +374,65 @@ func testConcurrentSpendAttempt(t *testing.T, s *storage.Store) {
 	if won := contend(t, func(int) error { return spend(ctx, s, u.ID, at) }); won != 0 {
 		t.Errorf("%d concurrent guesses counted after use, want 0", won)
 	}
+}
+
+// testSpendLatestAttempt: SpendAttempt's rules, on the challenge that
+// LatestChallenge names, returned as counted.
+func testSpendLatestAttempt(t *testing.T, s *storage.Store) {
+	ctx := t.Context()
+	at := now()
+	_, err := s.SpendLatestAttempt(ctx, "r1", at)
+	wantErr(t, "SpendLatestAttempt with no challenge", err, storage.ErrAlreadyUsed)
+	old := newChallenge("r1", at)
+	ok(t, "CreateFirstChallenge", s.CreateFirstChallenge(ctx, old))
+	c := newChallenge("r1", at.Add(time.Second))
+	c.MaxAttempts, c.Channel, c.FallbackFrom = 2, "email", "sms"
+	ok(t, "CreateChallenge", s.CreateChallenge(ctx, c))
+	ok(t, "CreateChallenge other request", s.CreateChallenge(ctx, newChallenge("r2", at)))
+	for i := range 2 {
+		got, err := s.SpendLatestAttempt(ctx, "r1", at)
+		ok(t, fmt.Sprintf("SpendLatestAttempt %d", i+1), err)
+		if got.ID != c.ID || got.Attempts != i+1 || got.MaxAttempts != 2 || got.CodeHash != c.CodeHash ||
+			got.Channel != "email" || got.FallbackFrom != "sms" || got.UsedAt != nil {
+			t.Errorf("SpendLatestAttempt %d = %+v, want %s with %d attempts", i+1, got, c.ID, i+1)
+		} else {
+			sameTime(t, s, "ExpiresAt", got.ExpiresAt, c.ExpiresAt)
+		}
+	}
+	_, err = s.SpendLatestAttempt(ctx, "r1", at)
+	wantErr(t, "SpendLatestAttempt past max_attempts", err, storage.ErrAlreadyUsed)
+	wantErr(t, "the replaced challenge took no guess", spend(ctx, s, old.ID, at), storage.ErrAlreadyUsed)
+	if got, err := s.LatestChallenge(ctx, "r2"); err != nil || got.Attempts != 0 {
+		t.Errorf("another request's challenge: %+v, %v", got, err)
+	}
+
+	e := newChallenge("r3", at)
+	ok(t, "CreateChallenge", s.CreateChallenge(ctx, e))
+	_, err = s.SpendLatestAttempt(ctx, "r3", e.ExpiresAt)
+	wantErr(t, "SpendLatestAttempt at expiry", err, storage.ErrAlreadyUsed)
+	ok(t, "UseChallenge", s.UseChallenge(ctx, e.ID, at))
+	_, err = s.SpendLatestAttempt(ctx, "r3", at)
+	wantErr(t, "SpendLatestAttempt after use", err, storage.ErrAlreadyUsed)
+}
+
+func testConcurrentSpendLatestAttempt(t *testing.T, s *storage.Store) {
+	ctx := t.Context()
+	at := now()
+	c := newChallenge("r1", at)
+	c.MaxAttempts = 5
+	ok(t, "CreateChallenge", s.CreateChallenge(ctx, c))
+	counts := make([]int, racers)
+	won := contend(t, func(i int) error {
+		got, err := s.SpendLatestAttempt(ctx, "r1", at)
+		if err == nil {
+			counts[i] = got.Attempts
+		}
+		return err
+	})
+	if won != 5 {
+		t.Errorf("%d of %d concurrent guesses counted, want exactly 5 (max_attempts)", won, racers)
+	}
+	wantPermutation(t, slices.DeleteFunc(counts, func(n int) bool { return n == 0 }), 5)
 }
 
 func testConcurrentUseChallenge(t *testing.T, s *storage.Store) {
