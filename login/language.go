@@ -13,6 +13,18 @@ import (
 // answers it before the page's handler runs: it remembers the choice in a
 // cookie (i18n.SwitchCookie) and sends the browser back to the page, so it
 // works without JavaScript and changes nothing else.
+//
+// LanguageSwitch is it for a whole site of pages, in front of the routes:
+// a page that takes only GET is switched too. It reads (at most 16 KiB
+// of) every POSTed form, so it goes in front of pages only, never of the
+// protocol or API endpoints.
+func (s *Service) LanguageSwitch(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		s.languageSwitch(next).ServeHTTP(w, r)
+	})
+}
+
 func (s *Service) languageSwitch(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ct := r.Header.Get("Content-Type")

@@ -71,7 +71,7 @@ func (a *App) Handler() (http.Handler, error) {
 	mountOps(mux, a)
 	mountMetrics(mux, a)
 	provider.Mount(mux)
-	routes := withFallback(mux, Pages{NotFound: svc.NotFound(), MethodNotAllowed: svc.MethodNotAllowed()})
+	routes := withLanguageSwitch(svc.LanguageSwitch, withFallback(mux, Pages{NotFound: svc.NotFound(), MethodNotAllowed: svc.MethodNotAllowed()}))
 	return withAccessLog(a.Log, withMetrics(a.Metrics, recoverPanics(a.Log, routes))), nil
 }
 
