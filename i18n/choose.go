@@ -23,6 +23,8 @@ const SwitchField = "ui_lang"
 type signIn struct {
 	id        string
 	uiLocales []string
+	chosen    language.Tag // Choose's answer, once asked
+	known     bool         // chosen is set
 }
 
 type ctxKey struct{}
@@ -37,7 +39,7 @@ func Prepare(r *http.Request) *http.Request {
 // and the ui_locales its application asked for (OIDC Core 3.1.2.1).
 func SetSignIn(ctx context.Context, authRequestID string, uiLocales []string) {
 	if s, ok := ctx.Value(ctxKey{}).(*signIn); ok {
-		s.id, s.uiLocales = authRequestID, uiLocales
+		s.id, s.uiLocales, s.known = authRequestID, uiLocales, false
 	}
 }
 
@@ -47,8 +49,19 @@ func SetSignIn(ctx context.Context, authRequestID string, uiLocales []string) {
 // (remembered in CookieName); then the browser's Accept-Language; then
 // the Source.
 func (b *Bundle) Choose(r *http.Request) language.Tag {
-	chosen, during := parseCookie(r)
 	hint, _ := r.Context().Value(ctxKey{}).(*signIn)
+	if hint != nil && hint.known {
+		return hint.chosen // a request asks once per sign-in it learns of
+	}
+	tag := b.choose(r, hint)
+	if hint != nil {
+		hint.chosen, hint.known = tag, true
+	}
+	return tag
+}
+
+func (b *Bundle) choose(r *http.Request, hint *signIn) language.Tag {
+	chosen, during := parseCookie(r)
 	if hint != nil && len(hint.uiLocales) > 0 && !(chosen != "" && hint.id != "" && during == mark(hint.id)) {
 		if t, ok := b.match(strings.Join(hint.uiLocales, " ")); ok {
 			return t
@@ -60,14 +73,33 @@ func (b *Bundle) Choose(r *http.Request) language.Tag {
 		}
 	}
 	if accept := r.Header.Get("Accept-Language"); accept != "" && len(accept) < 512 {
-		if tags, _, err := language.ParseAcceptLanguage(accept); err == nil && len(tags) > 0 {
-			if _, i, c := b.matcher.Match(tags...); c != language.No {
-				return b.tags[i]
-			}
-		}
+		return b.acceptLanguage(accept)
 	}
 	return Source
 }
+
+// acceptLanguage is the catalogue that best serves an Accept-Language
+// header. Browsers send few distinct headers and matching one costs some
+// 20 µs, so answers are remembered (up to maxAccepted headers).
+func (b *Bundle) acceptLanguage(accept string) language.Tag {
+	if t, ok := b.accepted.Load(accept); ok {
+		return t.(language.Tag)
+	}
+	tag := Source
+	if tags, _, err := language.ParseAcceptLanguage(accept); err == nil && len(tags) > 0 {
+		if _, i, c := b.matcher.Match(tags...); c != language.No {
+			tag = b.tags[i]
+		}
+	}
+	if b.acceptedN.Add(1) <= maxAccepted {
+		b.accepted.Store(accept, tag)
+	}
+	return tag
+}
+
+// maxAccepted bounds the remembered Accept-Language headers: a client
+// sending a new one with every request must not grow memory.
+const maxAccepted = 4096
 
 // match picks the catalogue that best serves a space-separated list of
 // tags in order of preference (ui_locales), when one does.

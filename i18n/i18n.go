@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/BurntSushi/toml"
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
@@ -73,6 +74,9 @@ type Bundle struct {
 	static  map[language.Tag]map[string]string // messages without data, said once at load
 	keys    map[language.Tag][]string
 	names   map[language.Tag]string // each language's name in itself
+
+	accepted  sync.Map     // Accept-Language header → its best catalogue
+	acceptedN atomic.Int64 // headers remembered (or refused for the bound)
 }
 
 // Load reads every <tag>.toml in dir of fsys. The Source's catalogue is

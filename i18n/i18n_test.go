@@ -1,10 +1,13 @@
 package i18n_test
 
 import (
+	"bytes"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -245,5 +248,35 @@ func TestLoadRefusesBrokenCatalogues(t *testing.T) {
 		if _, err := i18n.Load(os.DirFS(dir), "."); err == nil {
 			t.Errorf("%s: loaded", name)
 		}
+	}
+}
+
+// What a page costs in words: choosing its language and rendering it.
+func BenchmarkChoose(b *testing.B) {
+	bundle := i18n.Default()
+	r := httptest.NewRequest(http.MethodGet, "/login", nil)
+	r.Header.Set("Accept-Language", "fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7, *;q=0.5")
+	for b.Loop() {
+		bundle.Choose(r)
+	}
+}
+
+func BenchmarkRenderPasswordPage(b *testing.B) {
+	pages, err := i18n.Default().ParsePages(web.FS, "templates/*.html")
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := map[string]any{"Title": "password.title", "ClientName": "Example", "AuthRequestID": "abc", "Username": "alice",
+		"Error": "Wrong username or password."}
+	for _, tag := range []language.Tag{language.English, language.German} {
+		b.Run(tag.String(), func(b *testing.B) {
+			var buf bytes.Buffer
+			for b.Loop() {
+				buf.Reset()
+				if err := pages.Execute(&buf, tag, "password.html", data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

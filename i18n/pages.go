@@ -1,11 +1,15 @@
 package i18n
 
 import (
+	"bytes"
 	"fmt"
+	"html"
 	"html/template"
 	"io"
 	"io/fs"
+	"path"
 	"reflect"
+	"regexp"
 	texttemplate "text/template"
 
 	"golang.org/x/text/language"
@@ -29,13 +33,62 @@ type Choice struct {
 func (b *Bundle) ParsePages(fsys fs.FS, patterns ...string) (*Pages, error) {
 	p := &Pages{b: b, sets: map[language.Tag]*template.Template{}}
 	for _, tag := range b.tags {
-		t, err := template.New("").Funcs(b.Funcs(tag)).ParseFS(fsys, patterns...)
+		var list template.HTML // language_list, the same on every page: rendered here once
+		funcs := b.Funcs(tag)
+		funcs["LanguageList"] = func() template.HTML { return list }
+		t, err := b.parseSaid(template.New("").Funcs(funcs), tag, fsys, patterns)
 		if err != nil {
 			return nil, err
+		}
+		if t.Lookup("language_list") != nil {
+			var buf bytes.Buffer
+			if err := t.ExecuteTemplate(&buf, "language_list", nil); err != nil {
+				return nil, err
+			}
+			list = template.HTML(buf.String()) //nolint:gosec // our template's own output
 		}
 		p.sets[tag] = t
 	}
 	return p, nil
+}
+
+// staticT is a call of T with a message id alone, in a template's text or
+// a quoted attribute.
+var staticT = regexp.MustCompile(`\{\{\s*T\s+"([a-z0-9_.]+)"\s*\}\}`)
+
+// parseSaid parses the templates of patterns into t with every {{T "id"}}
+// of a message without values already said in tag (escaped as HTML text,
+// which is also right inside a quoted attribute): a page then costs what
+// it did in one language. Other calls of T stay calls.
+func (b *Bundle) parseSaid(t *template.Template, tag language.Tag, fsys fs.FS, patterns []string) (*template.Template, error) {
+	n := 0
+	for _, pattern := range patterns {
+		files, err := fs.Glob(fsys, pattern)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			src, err := fs.ReadFile(fsys, f)
+			if err != nil {
+				return nil, err
+			}
+			said := staticT.ReplaceAllStringFunc(string(src), func(call string) string {
+				id := staticT.FindStringSubmatch(call)[1]
+				if s, ok := b.static[tag][id]; ok {
+					return html.EscapeString(s)
+				}
+				return call // a message with forms, or one the language lacks: T says it
+			})
+			if _, err := t.New(path.Base(f)).Parse(said); err != nil {
+				return nil, fmt.Errorf("%s: %w", f, err)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("i18n: no template matches %v", patterns)
+	}
+	return t, nil
 }
 
 // Bundle is the catalogues the pages speak from.
@@ -56,12 +109,13 @@ func (p *Pages) Execute(w io.Writer, tag language.Tag, name string, data any) er
 
 // Funcs are the template functions of one language:
 //
-//	{{T "code.title"}}                        a message
+//	{{T "code.title"}}                        a message (said once at parse: use it in HTML text or a quoted attribute)
 //	{{T "recovery.left" .Left}}               with a plural count (also .Count in the message)
 //	{{T "code.label" "Digits" .Digits}}        with data
 //	{{TH "logout.ask" "Client" .ClientName}}   a message with the catalogue's own markup, data escaped
 //	{{Lang}}                                   the language's BCP 47 tag, for <html lang>
 //	{{range Languages}}                        the language switch's entries
+//	{{LanguageList}}                           (ParsePages) the template language_list, rendered once
 //	{{get . "AuthRequestID"}}                  a field or map entry of the data, nil when it has none
 func (b *Bundle) Funcs(tag language.Tag) template.FuncMap {
 	choices := make([]Choice, 0, len(b.tags))
