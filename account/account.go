@@ -24,6 +24,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/twofold-id/twofold/i18n"
 	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/password"
 	"github.com/twofold-id/twofold/storage"
@@ -115,11 +116,14 @@ func (a *Account) audit(r *http.Request, typ string, u *storage.User, outcome, d
 // notices are the confirmations shown after a change (PRG: the query
 // names one, so no text from the URL reaches the page).
 var notices = map[string]string{
-	"removed":   "The method was removed.",
-	"preferred": "Your preferred method was changed. It is used first the next time you sign in.",
-	"password":  "Your password was changed. Your other sessions were ended.",
-	"ended":     "The session was ended. That device must sign in again.",
+	"removed":   "account.done.removed",
+	"preferred": "account.done.preferred",
+	"password":  "account.done.password",
+	"ended":     "account.done.ended",
 }
+
+// say says a catalogue message without data in the page's language.
+func (a *Account) say(r *http.Request, id string) string { return a.cfg.Login.Say(r, i18n.M(id)) }
 
 // page is the data of account.html.
 type page struct {
@@ -138,7 +142,11 @@ func (a *Account) show(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return a.render(w, r, st, http.StatusOK, page{Notice: notices[r.URL.Query().Get("done")]})
+	p := page{}
+	if id, ok := notices[r.URL.Query().Get("done")]; ok {
+		p.Notice = a.say(r, id)
+	}
+	return a.render(w, r, st, http.StatusOK, p)
 }
 
 // render shows the account page of st with p's notice, error or form
@@ -149,13 +157,13 @@ func (a *Account) render(w http.ResponseWriter, r *http.Request, st *login.Signe
 	if err != nil {
 		return err
 	}
-	p.Title, p.Username, p.Name, p.PasswordMin = "Your account", u.Username, u.Name, a.cfg.PasswordRule.Min()
-	p.Methods, p.Verified = methodRows(factors), slices.ContainsFunc(factors, func(f storage.SecondFactor) bool { return f.VerifiedAt != nil })
+	p.Title, p.Username, p.Name, p.PasswordMin = "account.title", u.Username, u.Name, a.cfg.PasswordRule.Min()
+	p.Methods, p.Verified = methodRows(factors, a.cfg.Login.Say(r, i18n.M("format.date"))), slices.ContainsFunc(factors, func(f storage.SecondFactor) bool { return f.VerifiedAt != nil })
 	p.Add = addLinks(st.Policy, factors)
 	if p.RecoveryLeft, err = a.cfg.Store.RecoveryCodesLeft(ctx, u.ID); err != nil {
 		return err
 	}
-	if p.Sessions, err = a.sessionRows(ctx, u, st.Session); err != nil {
+	if p.Sessions, err = a.sessionRows(ctx, u, st.Session, a.cfg.Login.Say(r, i18n.M("format.datetime"))); err != nil {
 		return err
 	}
 	a.cfg.Login.Render(w, r, status, "account.html", p)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/twofold-id/twofold/i18n"
 	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/login/contact"
 	"github.com/twofold-id/twofold/login/policy"
@@ -24,7 +25,9 @@ type methodRow struct {
 
 type addLink struct{ Label, Href, ID string }
 
-func methodRows(factors []storage.SecondFactor) []methodRow {
+// methodRows are the rows of the methods table; dates in the layout of
+// the page's language (its catalogue's format.date).
+func methodRows(factors []storage.SecondFactor, dateLayout string) []methodRow {
 	rows := make([]methodRow, 0, len(factors))
 	for _, f := range factors {
 		row := methodRow{Method: f.Method, Label: login.MethodLabel(f.Method), Preferred: f.Preferred && f.VerifiedAt != nil, Pending: f.VerifiedAt == nil}
@@ -35,7 +38,7 @@ func methodRows(factors []storage.SecondFactor) []methodRow {
 			row.Destination = contact.MaskPhone(f.Destination)
 		}
 		if f.VerifiedAt != nil {
-			row.Verified = f.VerifiedAt.UTC().Format("2 Jan 2006")
+			row.Verified = f.VerifiedAt.UTC().Format(dateLayout)
 		}
 		rows = append(rows, row)
 	}
@@ -75,14 +78,13 @@ func (a *Account) removeMethod(w http.ResponseWriter, r *http.Request) error {
 	}
 	i := slices.IndexFunc(factors, func(f storage.SecondFactor) bool { return f.Method == method })
 	if i < 0 {
-		return a.render(w, r, st, http.StatusBadRequest, page{Error: "That method is not on your account."})
+		return a.render(w, r, st, http.StatusBadRequest, page{Error: a.say(r, "account.methods.not_on_account")})
 	}
 	rest := slices.Delete(slices.Clone(factors), i, i+1)
 	usable := slices.ContainsFunc(rest, func(f storage.SecondFactor) bool { return f.VerifiedAt != nil && eff.Allows(f.Method) })
 	if factors[i].VerifiedAt != nil && eff.SecondFactor == policy.Required && !usable {
 		a.audit(r, "second_factor_remove_refused", u, "refused", "method="+string(method)+" reason=last_required")
-		return a.render(w, r, st, http.StatusConflict, page{Error: "You cannot remove your last second factor: " +
-			"your organisation requires one. Add another method first, then remove this one."})
+		return a.render(w, r, st, http.StatusConflict, page{Error: a.say(r, "account.methods.last_required")})
 	}
 	if err := a.cfg.Store.DeleteSecondFactor(ctx, u.ID, method); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
@@ -93,8 +95,7 @@ func (a *Account) removeMethod(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	a.audit(r, "second_factor_removed", u, "ok", "method="+string(method))
-	a.cfg.Login.Notify(r, u, "A sign-in method was removed from your account",
-		login.MethodLabel(method)+" can no longer be used as your second factor.")
+	a.cfg.Login.Notify(r, u, i18n.M("notice.removed_subject"), i18n.M("notice.removed", "Method", i18n.M(login.MethodLabel(method))))
 	http.Redirect(w, r, "/account?done=removed", http.StatusSeeOther)
 	return nil
 }
@@ -112,7 +113,7 @@ func (a *Account) preferMethod(w http.ResponseWriter, r *http.Request) error {
 		err = a.cfg.Store.SetPreferredFactor(r.Context(), st.User.ID, method)
 	}
 	if errors.Is(err, storage.ErrNotFound) {
-		return a.render(w, r, st, http.StatusBadRequest, page{Error: "Only a verified method can be preferred."})
+		return a.render(w, r, st, http.StatusBadRequest, page{Error: a.say(r, "account.methods.only_verified")})
 	} else if err != nil {
 		return err
 	}
@@ -129,13 +130,13 @@ func (a *Account) recoveryCodes(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if len(st.Factors) == 0 {
-		return a.render(w, r, st, http.StatusBadRequest, page{Error: "Recovery codes stand in for a second factor. Add a method first."})
+		return a.render(w, r, st, http.StatusBadRequest, page{Error: a.say(r, "account.recovery.need_method")})
 	}
 	n, err := a.cfg.Login.ShowNewRecoveryCodes(w, r, st.User, "/account")
 	if err != nil {
 		return err
 	}
 	a.audit(r, "recovery_codes_regenerated", st.User, "ok", fmt.Sprintf("count=%d", n))
-	a.cfg.Login.Notify(r, st.User, "New recovery codes were made for your account", "Your old recovery codes no longer work.")
+	a.cfg.Login.Notify(r, st.User, i18n.M("notice.recovery_codes_subject"), i18n.M("notice.recovery_codes"))
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/twofold-id/twofold/storage"
 )
@@ -15,7 +14,7 @@ type sessionRow struct {
 	Current                                       bool
 }
 
-func (a *Account) sessionRows(ctx context.Context, u *storage.User, current *storage.Session) ([]sessionRow, error) {
+func (a *Account) sessionRows(ctx context.Context, u *storage.User, current *storage.Session, layout string) ([]sessionRow, error) {
 	sessions, err := a.cfg.Store.Sessions(ctx, u.ID, a.cfg.Now())
 	if err != nil {
 		return nil, err
@@ -33,13 +32,11 @@ func (a *Account) sessionRows(ctx context.Context, u *storage.User, current *sto
 			}
 			clients = append(clients, names[id])
 		}
-		rows = append(rows, sessionRow{ID: x.ID, Created: stamp(x.CreatedAt), LastSeen: stamp(x.LastSeenAt), IP: x.IP,
+		rows = append(rows, sessionRow{ID: x.ID, Created: x.CreatedAt.UTC().Format(layout), LastSeen: x.LastSeenAt.UTC().Format(layout), IP: x.IP,
 			UserAgent: x.UserAgent, Clients: strings.Join(clients, ", "), Current: x.ID == current.ID})
 	}
 	return rows, nil
 }
-
-func stamp(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") }
 
 // endSession ends one of the user's sessions; ending this one is signing
 // out.
@@ -53,7 +50,7 @@ func (a *Account) endSession(w http.ResponseWriter, r *http.Request) error {
 		return a.logout(w, r)
 	}
 	if err := a.cfg.Store.EndUserSession(r.Context(), st.User.ID, id, a.cfg.Now()); errors.Is(err, storage.ErrNotFound) {
-		return a.render(w, r, st, http.StatusBadRequest, page{Error: "That session has already ended."})
+		return a.render(w, r, st, http.StatusBadRequest, page{Error: a.say(r, "account.sessions.already_ended")})
 	} else if err != nil {
 		return err
 	}

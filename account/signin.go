@@ -14,6 +14,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/twofold-id/twofold/i18n"
 	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login"
 	"github.com/twofold-id/twofold/storage"
@@ -167,8 +168,7 @@ func pkceChallenge(verifier string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-var errSignIn = login.PageError(http.StatusBadRequest, "This sign-in cannot be finished",
-	"It has expired or was started in another window. Open your account page again.")
+var errSignIn = login.PageError(http.StatusBadRequest, i18n.M("account.signin.unfinished_heading"), i18n.M("account.signin.unfinished"))
 
 // callback finishes a sign-in to the account pages: it checks the state
 // against this browser's cookie, redeems the code (so no code is left to
@@ -191,7 +191,7 @@ func (a *Account) callback(w http.ResponseWriter, r *http.Request) error {
 	}
 	if e := q.Get("error"); e != "" {
 		a.cfg.Logger.InfoContext(r.Context(), "account sign-in refused", "error", e)
-		return login.PageError(http.StatusForbidden, "You are not signed in", "The sign-in to your account page did not finish. Open your account page to try again.")
+		return login.PageError(http.StatusForbidden, i18n.M("account.signin.refused_heading"), i18n.M("account.signin.refused"))
 	}
 	if err := a.redeem(r, q.Get("code"), flow.Get("verifier")); err != nil {
 		return err
@@ -204,8 +204,7 @@ func (a *Account) callback(w http.ResponseWriter, r *http.Request) error {
 		if st, err := a.cfg.Login.SignedInAt(r, ClientID); err != nil {
 			return err
 		} else if !enough(st) {
-			return login.PageError(http.StatusForbidden, "Your account page needs a second factor",
-				"The sign-in finished without the second factor your account asks for. Open your account page to try again.")
+			return login.PageError(http.StatusForbidden, i18n.M("account.signin.needs_factor_heading"), i18n.M("account.signin.needs_factor"))
 		}
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/text/language"
 
 	"github.com/twofold-id/twofold/login/contact"
 	"github.com/twofold-id/twofold/password"
@@ -21,6 +22,7 @@ type UserSpec struct {
 	Name       string `json:"name,omitempty"`
 	Email      string `json:"email,omitempty"`
 	Phone      string `json:"phone,omitempty"`
+	Locale     string `json:"locale,omitempty"` // BCP 47 language tag
 	Password   string `json:"password"`
 	APIAccount bool   `json:"api_account,omitempty"`
 	Admin      bool   `json:"admin,omitempty"`
@@ -32,6 +34,7 @@ type UserPatch struct {
 	Name       *string `json:"name"`
 	Email      *string `json:"email"`
 	Phone      *string `json:"phone"`
+	Locale     *string `json:"locale"` // empty: the language of each sign-in
 	Disabled   *bool   `json:"disabled"`
 	APIAccount *bool   `json:"api_account"`
 	Admin      *bool   `json:"admin"`
@@ -46,6 +49,7 @@ type UserView struct {
 	EmailVerified bool         `json:"email_verified"`
 	Phone         string       `json:"phone"`
 	PhoneVerified bool         `json:"phone_verified"`
+	Locale        string       `json:"locale"`
 	Disabled      bool         `json:"disabled"`
 	APIAccount    bool         `json:"api_account"`
 	Admin         bool         `json:"admin"`
@@ -64,7 +68,7 @@ type FactorView struct {
 // ViewUser is the API's view of a user; factors may be nil (lists).
 func ViewUser(u *storage.User, factors []storage.SecondFactor) UserView {
 	v := UserView{ID: u.ID, Username: u.Username, Name: u.Name, Email: u.Email, EmailVerified: u.EmailVerified,
-		Phone: u.Phone, PhoneVerified: u.PhoneVerified, Disabled: u.Disabled, APIAccount: u.APIAccount,
+		Phone: u.Phone, PhoneVerified: u.PhoneVerified, Locale: u.Locale, Disabled: u.Disabled, APIAccount: u.APIAccount,
 		Admin: u.Admin, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 	for _, f := range factors {
 		v.SecondFactors = append(v.SecondFactors, FactorView{Method: f.Method, Destination: f.Destination, Preferred: f.Preferred})
@@ -115,6 +119,21 @@ func (a *Admin) User(ctx context.Context, ref string) (*storage.User, []storage.
 	return u, factors, err
 }
 
+// normalizeLocale puts a user's language in its canonical BCP 47 form
+// ("pt-BR"); a tag that is none is a problem of the field locale. Empty
+// stays empty: messages then follow the language of each sign-in.
+func normalizeLocale(p *problems, value string) string {
+	if value == "" {
+		return ""
+	}
+	tag, err := language.Parse(value)
+	if err != nil || len(value) > 35 {
+		p.add("locale", "must be a BCP 47 language tag such as de, fr-CA or pt-BR (got %q)", value)
+		return ""
+	}
+	return tag.String()
+}
+
 // normalizeContact puts an email address or a phone number in the form
 // it is stored in; a bad one is a problem of field, and not ok.
 func normalizeContact(p *problems, field, value string) (out string, ok bool) {
@@ -156,6 +175,7 @@ func (a *Admin) CreateUser(ctx context.Context, actor Actor, s UserSpec) (*stora
 	u := &storage.User{ID: uuid.NewString(), Username: s.Username, Name: s.Name, APIAccount: s.APIAccount, Admin: s.Admin}
 	u.Email, _ = normalizeContact(&p, "email", s.Email)
 	u.Phone, _ = normalizeContact(&p, "phone", s.Phone)
+	u.Locale = normalizeLocale(&p, s.Locale)
 	a.checkPassword(&p, s.Password, s.Username, "the user's first password")
 	if err := p.err(); err != nil {
 		return nil, err
@@ -207,6 +227,11 @@ func (a *Admin) UpdateUser(ctx context.Context, actor Actor, ref string, p UserP
 		if v != c.cur {
 			*c.set, *c.verified = &v, new(false) // nobody has proven the new one yet
 			moves = append(moves, move{c.methods, v})
+		}
+	}
+	if p.Locale != nil {
+		if v := normalizeLocale(&pr, *p.Locale); v != u.Locale {
+			up.Locale = &v
 		}
 	}
 	if err := pr.err(); err != nil {

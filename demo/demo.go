@@ -12,7 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"html/template"
+
 	"log/slog"
 	"net/http"
 	"sync"
@@ -21,6 +21,7 @@ import (
 	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/twofold-id/twofold/i18n"
 	"github.com/twofold-id/twofold/keyring"
 )
 
@@ -34,7 +35,7 @@ const RedirectPath = "/demo/callback"
 type Demo struct {
 	issuer  string
 	client  *http.Client
-	pages   *template.Template
+	pages   *i18n.Pages
 	cookies *httphelper.CookieHandler
 	log     *slog.Logger
 
@@ -43,7 +44,7 @@ type Demo struct {
 }
 
 // New returns the demo; client is its HTTP client to the issuer.
-func New(issuer string, client *http.Client, pages *template.Template, ring *keyring.Keyring, secure bool, log *slog.Logger) *Demo {
+func New(issuer string, client *http.Client, pages *i18n.Pages, ring *keyring.Keyring, secure bool, log *slog.Logger) *Demo {
 	var opts []httphelper.CookieHandlerOpt
 	if !secure {
 		opts = append(opts, httphelper.WithUnsecure())
@@ -81,7 +82,7 @@ func (d *Demo) relyingParty(ctx context.Context) (rp.RelyingParty, error) {
 }
 
 func (d *Demo) home(w http.ResponseWriter, r *http.Request) {
-	d.render(w, r, http.StatusOK, map[string]any{"Title": "Demo application"})
+	d.render(w, r, http.StatusOK, map[string]any{"Title": "demo.title"})
 }
 
 func (d *Demo) login(w http.ResponseWriter, r *http.Request) {
@@ -101,8 +102,8 @@ func (d *Demo) callback(w http.ResponseWriter, r *http.Request) {
 	// rp keeps the state in a cookie it deletes once used: a reloaded or
 	// bookmarked callback would get its plain-text 401.
 	if _, err := r.Cookie("state"); err != nil {
-		d.render(w, r, http.StatusBadRequest, map[string]any{"Title": "Sign-in finished",
-			"Error": "This sign-in was already completed or has expired. Use the button below to sign in again."})
+		d.render(w, r, http.StatusBadRequest, map[string]any{"Title": "demo.title_finished",
+			"Error": d.say(r, "demo.finished")})
 		return
 	}
 	party, err := d.relyingParty(r.Context())
@@ -112,7 +113,7 @@ func (d *Demo) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	show := func(w http.ResponseWriter, r *http.Request, tokens *oidc.Tokens[*oidc.IDTokenClaims], _ string, _ rp.RelyingParty, info *oidc.UserInfo) {
 		d.render(w, r, http.StatusOK, map[string]any{
-			"Title":    "Signed in",
+			"Title":    "demo.title_signed_in",
 			"Claims":   pretty(tokens.IDTokenClaims),
 			"Userinfo": pretty(info),
 			"AMR":      tokens.IDTokenClaims.AuthenticationMethodsReferences,
@@ -126,17 +127,17 @@ func (d *Demo) callback(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Demo) rpError(w http.ResponseWriter, r *http.Request, errorType, desc, _ string) {
-	d.render(w, r, http.StatusBadRequest, map[string]any{"Title": "Sign-in failed", "Error": fmt.Sprintf("%s: %s", errorType, desc)})
+	d.render(w, r, http.StatusBadRequest, map[string]any{"Title": "demo.title_failed", "Error": fmt.Sprintf("%s: %s", errorType, desc)})
 }
 
 func (d *Demo) fail(w http.ResponseWriter, r *http.Request, err error) {
 	d.log.ErrorContext(r.Context(), "demo failed", "err", err)
-	d.render(w, r, http.StatusInternalServerError, map[string]any{"Title": "Demo unavailable", "Error": "The demo client could not reach the provider."})
+	d.render(w, r, http.StatusInternalServerError, map[string]any{"Title": "demo.title_unavailable", "Error": d.say(r, "demo.unreachable")})
 }
 
 func (d *Demo) render(w http.ResponseWriter, r *http.Request, status int, data map[string]any) {
 	var buf bytes.Buffer
-	if err := d.pages.ExecuteTemplate(&buf, "demo.html", data); err != nil {
+	if err := d.pages.Execute(&buf, d.pages.Bundle().Choose(r), "demo.html", data); err != nil {
 		d.log.ErrorContext(r.Context(), "demo template", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -160,4 +161,9 @@ func pretty(v any) string {
 		return err.Error()
 	}
 	return string(b)
+}
+
+// say says a catalogue message in the page's language.
+func (d *Demo) say(r *http.Request, id string) string {
+	return d.pages.Bundle().Text(d.pages.Bundle().Choose(r), id)
 }

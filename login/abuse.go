@@ -3,11 +3,11 @@ package login
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/twofold-id/twofold/i18n"
 	"github.com/twofold-id/twofold/login/guard"
 	"github.com/twofold-id/twofold/storage"
 )
@@ -31,25 +31,18 @@ type Guard interface {
 // on any account, without locking the real user out elsewhere.
 func tooManyFromIP(w http.ResponseWriter, wait time.Duration) *pageError {
 	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
-	return &pageError{http.StatusTooManyRequests, "Too many attempts",
-		fmt.Sprintf("There were too many failed sign-ins from your network. Try again in %s.", humanWait(wait))}
+	return &pageError{http.StatusTooManyRequests, i18n.M("error.too_many_attempts_heading"),
+		i18n.M("error.ip_limited", "Wait", humanWait(wait))}
 }
 
 // humanWait says a wait in whole seconds, rounded up, below two minutes
 // (a doubled 30 s backoff is "60 seconds", not "1 minutes"), and in whole
 // minutes, rounded up, from there.
-func humanWait(d time.Duration) string {
+func humanWait(d time.Duration) i18n.Message {
 	if s := int(d.Seconds() + 0.999); s < 120 {
-		return plural(s, "second")
+		return i18n.M("wait.seconds", s)
 	}
-	return plural(int(d.Minutes()+0.999), "minute")
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
+	return i18n.M("wait.minutes", int(d.Minutes()+0.999))
 }
 
 // ipBlocked reports the wait of a blocked client IP (0 when not blocked).
@@ -154,11 +147,10 @@ func errAccountHeld(w http.ResponseWriter, wait time.Duration) *pageError {
 // accountHeldPage is errAccountHeld's page, without the header.
 func accountHeldPage(wait time.Duration) *pageError {
 	if wait == 0 {
-		return &pageError{http.StatusTooManyRequests, "Your account is locked",
-			"Too many failed attempts for your account. Your account is locked; ask your administrator to unlock it."}
+		return errPage(http.StatusTooManyRequests, "error.locked_heading", "error.locked")
 	}
-	return &pageError{http.StatusTooManyRequests, "Too many attempts",
-		fmt.Sprintf("Too many failed attempts for your account. Try again in %s.", humanWait(wait))}
+	return &pageError{http.StatusTooManyRequests, i18n.M("error.too_many_attempts_heading"),
+		i18n.M("error.account_wait", "Wait", humanWait(wait))}
 }
 
 // setRetryAfter says how long to wait, in whole seconds rounded up; no
@@ -175,6 +167,5 @@ func errSendLimited(w http.ResponseWriter, err error) *pageError {
 	if errors.As(err, &refused) && refused.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(refused.RetryAfter.Seconds()+0.999)))
 	}
-	return &pageError{http.StatusTooManyRequests, "We can't send another code right now",
-		"Too many codes were sent recently. Wait a while, or use another method if you have one."}
+	return errPage(http.StatusTooManyRequests, "error.send_limited_heading", "error.send_limited")
 }

@@ -3,7 +3,12 @@ package login
 import (
 	"testing"
 	"time"
+
+	"github.com/twofold-id/twofold/i18n"
 )
+
+// english says a message as an English page would.
+func english(m i18n.Message) string { return i18n.Default().Localize(i18n.Source, m) }
 
 func TestHumanWait(t *testing.T) {
 	for d, want := range map[time.Duration]string{
@@ -16,7 +21,7 @@ func TestHumanWait(t *testing.T) {
 		2*time.Minute + time.Second: "3 minutes",
 		15 * time.Minute:            "15 minutes",
 	} {
-		if got := humanWait(d); got != want {
+		if got := english(humanWait(d)); got != want {
 			t.Errorf("humanWait(%v) = %q, want %q", d, got, want)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/twofold-id/twofold/i18n"
 	"github.com/twofold-id/twofold/login/guard"
 	"github.com/twofold-id/twofold/storage"
 )
@@ -19,7 +20,7 @@ func (s *Service) act(w http.ResponseWriter, r *http.Request, st *state, d decis
 		http.Redirect(w, r, s.cfg.CallbackURL(a.ID), http.StatusSeeOther)
 		return nil
 	case actPassword:
-		return s.showPassword(w, r, a, http.StatusOK, a.LoginHint, "")
+		return s.showPassword(w, r, a, http.StatusOK, a.LoginHint, i18n.Message{})
 	case actOAuthError:
 		return s.redirectError(w, r, a, d.oauth[0], d.oauth[1])
 	case actSSO:

@@ -1,9 +1,9 @@
 package login
 
 import (
-	"fmt"
 	"time"
 
+	"github.com/twofold-id/twofold/i18n"
 	"github.com/twofold-id/twofold/login/policy"
 	"github.com/twofold-id/twofold/storage"
 )
@@ -68,22 +68,19 @@ func (c codeRules) digitsOf(ch *storage.Challenge) int {
 func attemptsLeft(ch *storage.Challenge, attempts int) int { return ch.MaxAttempts - attempts }
 
 // wrongCodeMessage answers a wrong code with the attempts it left.
-func wrongCodeMessage(left int) string {
-	switch {
-	case left <= 0:
-		return "That code is not right, and it was the last attempt. Send a new code."
-	case left == 1:
-		return "That code is not right. 1 attempt left."
+func wrongCodeMessage(left int) i18n.Message {
+	if left <= 0 {
+		return i18n.M("code.wrong_last")
 	}
-	return fmt.Sprintf("That code is not right. %d attempts left.", left)
+	return i18n.M("code.wrong", left)
 }
 
 // spentMessage says why storage refused to count a guess at ch: judged by
 // what the refusal can have been, not by the count read before it, since
 // parallel guesses may have spent the attempts meanwhile.
-func spentMessage(ch *storage.Challenge, now time.Time) string {
+func spentMessage(ch *storage.Challenge, now time.Time) i18n.Message {
 	if ch.UsedAt != nil || !now.Before(ch.ExpiresAt) {
-		return "This code has expired. Send a new code."
+		return i18n.M("code.expired")
 	}
-	return "Too many wrong codes. Send a new code."
+	return i18n.M("code.too_many_wrong")
 }

@@ -65,7 +65,7 @@ func TestCodeRulesGuesses(t *testing.T) {
 		{4, "That code is not right. 1 attempt left."},
 		{5, "That code is not right, and it was the last attempt. Send a new code."},
 	} {
-		if got := wrongCodeMessage(attemptsLeft(ch, tc.attempts)); got != tc.want {
+		if got := english(wrongCodeMessage(attemptsLeft(ch, tc.attempts))); got != tc.want {
 			t.Errorf("wrong guess %d: %q, want %q", tc.attempts, got, tc.want)
 		}
 	}
@@ -80,7 +80,7 @@ func TestCodeRulesGuesses(t *testing.T) {
 		{"past its TTL", *ch, t0.Add(5 * time.Minute), "This code has expired. Send a new code."},
 		{"replaced by a new code", storage.Challenge{ExpiresAt: ch.ExpiresAt, UsedAt: &used}, t0.Add(2 * time.Minute), "This code has expired. Send a new code."},
 	} {
-		if got := spentMessage(&tc.ch, tc.at); got != tc.want {
+		if got := english(spentMessage(&tc.ch, tc.at)); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}

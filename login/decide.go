@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/twofold-id/twofold/i18n"
 	"github.com/twofold-id/twofold/login/policy"
 	"github.com/twofold-id/twofold/storage"
 )
@@ -59,15 +60,13 @@ func need(p part) decision { return decision{act: actLoad, need: p} }
 func refuse(pe *pageError) decision { return decision{act: actRefuse, page: pe} }
 
 func codePage(status int, msg string) decision {
-	return decision{act: actCodePage, page: &pageError{status: status, message: msg}}
+	return decision{act: actCodePage, page: &pageError{status: status, message: i18n.M(msg)}}
 }
 
 // Answers that decide gives.
 var (
-	errNeedsFactor = &pageError{http.StatusForbidden, "A second factor is required",
-		"This application requires a second factor, and your account has none it accepts. Ask your administrator to set one up."}
-	errTooManySends = &pageError{http.StatusTooManyRequests, "Too many codes",
-		"You asked for too many codes for this sign-in. Start the sign-in again from the application."}
+	errNeedsFactor  = errPage(http.StatusForbidden, "error.needs_factor_heading", "error.needs_factor")
+	errTooManySends = errPage(http.StatusTooManyRequests, "error.too_many_codes_heading", "error.too_many_codes")
 )
 
 // decide says what happens next in a sign-in, from its state alone: no
@@ -234,7 +233,7 @@ func decideResend(st *state) decision {
 		return refuse(errUnknownRequest)
 	}
 	if rulesOf(st.policy).resendWait(st.challenge, st.now) > 0 {
-		return codePage(http.StatusTooManyRequests, "Please wait a little before asking for a new code.")
+		return codePage(http.StatusTooManyRequests, "code.wait_first")
 	}
 	return decideSend(st, st.challenge.Method)
 }
@@ -247,7 +246,7 @@ func decideSend(st *state, method storage.Method) decision {
 	}
 	i := slices.IndexFunc(st.factors, func(f storage.SecondFactor) bool { return f.Method == method })
 	if i < 0 {
-		return codePage(http.StatusBadRequest, "That method is not available.")
+		return codePage(http.StatusBadRequest, "code.method_unavailable")
 	}
 	if d, held := accountHeld(st, true); held {
 		return d

@@ -316,9 +316,9 @@ func describe(d decision) string {
 	case actCapped:
 		b.WriteString("capped")
 	case actRefuse:
-		fmt.Fprintf(&b, "refuse %d: %s", d.page.status, d.page.heading)
+		fmt.Fprintf(&b, "refuse %d: %s", d.page.status, english(d.page.heading))
 	case actCodePage:
-		fmt.Fprintf(&b, "code page %d: %s", d.page.status, d.page.message)
+		fmt.Fprintf(&b, "code page %d: %s", d.page.status, english(d.page.message))
 	}
 	if d.retryAfter > 0 {
 		fmt.Fprintf(&b, " (wait %s)", d.retryAfter)

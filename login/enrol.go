@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twofold-id/twofold/i18n"
 	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login/contact"
 	"github.com/twofold-id/twofold/login/guard"
@@ -164,7 +165,7 @@ func (s *Service) showEnrolChoice(w http.ResponseWriter, r *http.Request) error 
 	if len(methods) == 0 {
 		return errNeedsFactor
 	}
-	s.render(w, r, http.StatusOK, "enrol_choose.html", map[string]any{"Title": "Set up a second factor",
+	s.render(w, r, http.StatusOK, "enrol_choose.html", map[string]any{"Title": "enrol.choose.title",
 		"Query": e.query(), "TOTP": slices.Contains(methods, storage.MethodTOTP),
 		"SMS": slices.Contains(methods, storage.MethodSMS), "Email": slices.Contains(methods, storage.MethodEmail), "Forced": e.a != nil})
 	return nil
@@ -179,8 +180,7 @@ func (s *Service) pendingTOTP(r *http.Request, u *storage.User) (*storage.Second
 		return f, secret, err
 	}
 	if err == nil && f.VerifiedAt != nil {
-		return nil, "", &pageError{http.StatusConflict, "Authenticator app already set up",
-			"Remove it on your account page first to set up another one."}
+		return nil, "", errPage(http.StatusConflict, "enrol.totp.already_heading", "enrol.totp.already")
 	}
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, "", err
@@ -195,10 +195,10 @@ func (s *Service) pendingTOTP(r *http.Request, u *storage.User) (*storage.Second
 }
 
 func (s *Service) showEnrolTOTP(w http.ResponseWriter, r *http.Request, e *enrolee) error {
-	return s.renderEnrolTOTP(w, r, e, http.StatusOK, "")
+	return s.renderEnrolTOTP(w, r, e, http.StatusOK, i18n.Message{})
 }
 
-func (s *Service) renderEnrolTOTP(w http.ResponseWriter, r *http.Request, e *enrolee, status int, msg string) error {
+func (s *Service) renderEnrolTOTP(w http.ResponseWriter, r *http.Request, e *enrolee, status int, msg i18n.Message) error {
 	_, secret, err := s.pendingTOTP(r, e.u)
 	if err != nil {
 		return err
@@ -208,9 +208,9 @@ func (s *Service) renderEnrolTOTP(w http.ResponseWriter, r *http.Request, e *enr
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, "enrol_totp.html", e.pageData(map[string]any{"Title": "Set up an authenticator app", "Query": e.query(),
+	s.render(w, r, status, "enrol_totp.html", e.pageData(map[string]any{"Title": "enrol.totp.title", "Query": e.query(),
 		"QR":     template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)), // our own bytes
-		"Secret": groupsOf4(secret), "URI": uri, "Error": msg}))
+		"Secret": groupsOf4(secret), "URI": uri, "Error": s.Say(r, msg)}))
 	return nil
 }
 
@@ -223,7 +223,7 @@ func (s *Service) postEnrolTOTP(w http.ResponseWriter, r *http.Request, e *enrol
 	}
 	step, ok := otp.VerifyTOTP(secret, r.PostFormValue("code"), s.cfg.Now(), 0)
 	if !ok {
-		return s.renderEnrolTOTP(w, r, e, http.StatusUnauthorized, "That code is not right. Check the time on your phone and enter the current code.")
+		return s.renderEnrolTOTP(w, r, e, http.StatusUnauthorized, i18n.M("enrol.totp.wrong"))
 	}
 	if err := s.cfg.Store.VerifySecondFactor(r.Context(), f.ID, step, s.cfg.Now()); err != nil {
 		return err
@@ -238,15 +238,18 @@ func (s *Service) showEnrolContact(w http.ResponseWriter, r *http.Request, e *en
 	if method == storage.MethodEmail {
 		value = e.u.Email
 	}
-	return s.renderEnrolContact(w, r, e, method, http.StatusOK, value, "", nil)
+	return s.renderEnrolContact(w, r, e, method, http.StatusOK, value, i18n.Message{}, nil)
 }
 
-func (s *Service) renderEnrolContact(w http.ResponseWriter, r *http.Request, e *enrolee, method storage.Method, status int, value, msg string, ch *storage.Challenge) error {
-	data := e.pageData(map[string]any{"Title": "Verify your " + map[storage.Method]string{storage.MethodSMS: "phone number", storage.MethodEmail: "email address"}[method],
-		"Method": method, "Value": value, "Error": msg})
+func (s *Service) renderEnrolContact(w http.ResponseWriter, r *http.Request, e *enrolee, method storage.Method, status int, value string, msg i18n.Message, ch *storage.Challenge) error {
+	title := "enrol.contact.title_phone"
+	if method == storage.MethodEmail {
+		title = "enrol.contact.title_email"
+	}
+	data := e.pageData(map[string]any{"Title": title, "Method": method, "Value": value, "Error": s.Say(r, msg)})
 	data["Action"] = e.path() + contactPaths[method]
 	if ch != nil {
-		data["Notice"] = notice(ch, s.cfg.OTP.Digits)
+		data["Notice"] = s.Say(r, notice(ch, s.cfg.OTP.Digits))
 		data["Sent"] = true
 	}
 	s.render(w, r, status, "enrol_contact.html", data)
@@ -265,7 +268,7 @@ func (s *Service) postEnrolContact(w http.ResponseWriter, r *http.Request, e *en
 		dest, err = contact.NormalizePhone(raw, "")
 	}
 	if err != nil {
-		return s.renderEnrolContact(w, r, e, method, http.StatusBadRequest, raw, "That does not look right: "+err.Error(), nil)
+		return s.renderEnrolContact(w, r, e, method, http.StatusBadRequest, raw, i18n.M("enrol.contact.invalid", "Reason", err.Error()), nil)
 	}
 	if wait, ch, err := s.enrolCooldown(r, e, method, dest); err != nil {
 		return err
@@ -273,7 +276,7 @@ func (s *Service) postEnrolContact(w http.ResponseWriter, r *http.Request, e *en
 		// The code already sent stays good: the page offers its form.
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
 		return s.renderEnrolContact(w, r, e, method, http.StatusTooManyRequests, raw,
-			fmt.Sprintf("We just sent a code there. Enter it below, or wait %s before asking for a new one.", humanWait(wait)), ch)
+			i18n.M("enrol.contact.cooldown", "Wait", humanWait(wait)), ch)
 	}
 	f := &storage.SecondFactor{ID: keyring.RandomToken(16), UserID: e.u.ID, Method: method, Destination: dest, CreatedAt: s.cfg.Now()}
 	if err := s.cfg.Store.AddSecondFactor(r.Context(), f); err != nil {
@@ -289,7 +292,7 @@ func (s *Service) postEnrolContact(w http.ResponseWriter, r *http.Request, e *en
 	} else if err != nil {
 		return err
 	}
-	return s.renderEnrolContact(w, r, e, method, http.StatusOK, raw, "", ch)
+	return s.renderEnrolContact(w, r, e, method, http.StatusOK, raw, i18n.Message{}, ch)
 }
 
 // enrolCooldown is how long this enrolment must wait before another
@@ -351,7 +354,7 @@ func (s *Service) sendVerification(r *http.Request, u *storage.User, f *storage.
 		return nil, errNoChannel
 	}
 	id, err := snd.Send(r.Context(), sender.Message{Channel: channel, To: f.Destination, Code: code,
-		Issuer: s.cfg.Issuer, AppName: s.cfg.AppName, TTL: rules.ttl, Purpose: sender.PurposeVerify})
+		Issuer: s.cfg.Issuer, AppName: s.cfg.AppName, TTL: rules.ttl, Purpose: sender.PurposeVerify, Lang: s.MessageLang(r, u)})
 	if err != nil {
 		s.cfg.Logger.WarnContext(r.Context(), "verification code delivery failed", "channel", channel, "err", err)
 		s.auditDetail(r, "verification_send_failed", u.ID, "", "failed", "channel="+string(channel))
@@ -367,24 +370,24 @@ func (s *Service) sendVerification(r *http.Request, u *storage.User, f *storage.
 func (s *Service) postEnrolVerify(w http.ResponseWriter, r *http.Request, e *enrolee, method storage.Method) error {
 	f, err := s.cfg.Store.SecondFactor(r.Context(), e.u.ID, method)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && f.VerifiedAt != nil) {
-		return s.renderEnrolContact(w, r, e, method, http.StatusBadRequest, "", "Start again: enter the number or address to verify.", nil)
+		return s.renderEnrolContact(w, r, e, method, http.StatusBadRequest, "", i18n.M("enrol.contact.start_again"), nil)
 	} else if err != nil {
 		return err
 	}
 	ch, err := s.cfg.Store.LatestChallenge(r.Context(), "enrol:"+f.ID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return s.renderEnrolContact(w, r, e, method, http.StatusBadRequest, "", "Start again: enter the number or address to verify.", nil)
+		return s.renderEnrolContact(w, r, e, method, http.StatusBadRequest, "", i18n.M("enrol.contact.start_again"), nil)
 	} else if err != nil {
 		return err
 	}
 	now := s.cfg.Now()
 	if _, err := s.cfg.Store.SpendAttempt(r.Context(), ch.ID, now); errors.Is(err, storage.ErrAlreadyUsed) {
-		return s.renderEnrolContact(w, r, e, method, http.StatusUnauthorized, "", "This code has expired or had too many wrong guesses. Send a new one.", nil)
+		return s.renderEnrolContact(w, r, e, method, http.StatusUnauthorized, "", i18n.M("enrol.contact.spent"), nil)
 	} else if err != nil {
 		return err
 	}
 	if !s.cfg.Codes.Verify(ch.CodeHash, ch.ID, r.PostFormValue("code")) {
-		return s.renderEnrolContact(w, r, e, method, http.StatusUnauthorized, "", "That code is not right.", ch)
+		return s.renderEnrolContact(w, r, e, method, http.StatusUnauthorized, "", i18n.M("enrol.contact.wrong"), ch)
 	}
 	if err := s.cfg.Store.UseChallenge(r.Context(), ch.ID, now); err != nil {
 		return err
@@ -406,8 +409,7 @@ func (s *Service) enrolled(w http.ResponseWriter, r *http.Request, e *enrolee, m
 		clientID = e.a.ClientID
 	}
 	s.auditDetail(r, "second_factor_enrolled", e.u.ID, clientID, "ok", "method="+string(method))
-	s.Notify(r, e.u, "A sign-in method was added to your account",
-		MethodLabel(method)+" can now be used as your second factor when you sign in.")
+	s.Notify(r, e.u, i18n.M("notice.added_subject"), i18n.M("notice.added", "Method", i18n.M(MethodLabel(method))))
 	var next string
 	if e.a == nil {
 		next = e.at.Done
@@ -430,7 +432,8 @@ func (s *Service) enrolled(w http.ResponseWriter, r *http.Request, e *enrolee, m
 	return err
 }
 
-// MethodLabel names a method as the pages do ("Authenticator app").
+// MethodLabel is the catalogue id of a method's name ("method.totp":
+// "Authenticator app").
 func MethodLabel(m storage.Method) string {
 	if l, ok := methodLabels[m]; ok {
 		return l
@@ -466,9 +469,9 @@ func groupsOf4(s string) string {
 }
 
 // refusedMessage tells an enrolling user why no code was sent.
-func refusedMessage(e *guard.RefusedError) string {
+func refusedMessage(e *guard.RefusedError) i18n.Message {
 	if e.Limit == guard.LimitCountry {
-		return "We can't send codes to numbers in that country. Use another number or method."
+		return i18n.M("enrol.contact.country")
 	}
-	return "Too many codes were sent recently. Wait a while and try again."
+	return i18n.M("enrol.contact.too_many")
 }

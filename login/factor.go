@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/twofold-id/twofold/i18n"
 	"github.com/twofold-id/twofold/login/contact"
 	"github.com/twofold-id/twofold/login/otp"
 	"github.com/twofold-id/twofold/login/sender"
@@ -39,8 +40,9 @@ func amrOf(channel storage.Method) string {
 	return "email"
 }
 
-var methodLabels = map[storage.Method]string{storage.MethodSMS: "Text message (SMS)", storage.MethodVoice: "Phone call",
-	storage.MethodEmail: "Email", storage.MethodTOTP: "Authenticator app"}
+// methodLabels are the catalogue ids of the methods' names.
+var methodLabels = map[storage.Method]string{storage.MethodSMS: "method.sms", storage.MethodVoice: "method.voice",
+	storage.MethodEmail: "method.email", storage.MethodTOTP: "method.totp"}
 
 // codeFactors returns the user's usable, verified methods (codes sent by
 // SMS, call or email, and authenticator apps), preferred first.
@@ -89,7 +91,7 @@ type codePageData struct {
 
 type methodOption struct {
 	Method storage.Method
-	Label  string
+	Label  string // a catalogue id
 }
 
 // showCode renders the code page for the request's newest challenge.
@@ -98,11 +100,11 @@ func (s *Service) showCode(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.renderCode(w, r, st, http.StatusOK, "")
+	return s.renderCode(w, r, st, http.StatusOK, i18n.Message{})
 }
 
 // renderCode renders the code page of a sign-in, with msg as its error.
-func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, st *state, status int, msg string) error {
+func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, st *state, status int, msg i18n.Message) error {
 	if err := s.load(r, st, partFactors|partChallenge); err != nil {
 		return err
 	}
@@ -111,8 +113,8 @@ func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, st *state, 
 		return errUnknownRequest
 	}
 	rules := rulesOf(st.policy)
-	p := codePageData{Title: "Enter your code", AuthRequestID: st.req.ID, Error: msg, Digits: rules.digitsOf(ch),
-		Notice:    notice(ch, rules.digits),
+	p := codePageData{Title: "code.title", AuthRequestID: st.req.ID, Error: s.Say(r, msg), Digits: rules.digitsOf(ch),
+		Notice:    s.Say(r, notice(ch, rules.digits)),
 		CanResend: rules.maySend(st.sent) && ch.Method != storage.MethodTOTP}
 	left, err := s.cfg.Store.RecoveryCodesLeft(r.Context(), st.user.ID)
 	if err != nil {
@@ -133,43 +135,40 @@ func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, st *state, 
 
 // notice tells the user where the code went, masked, and says so plainly
 // when it went somewhere else than they chose.
-func notice(ch *storage.Challenge, digits int) string {
+func notice(ch *storage.Challenge, digits int) i18n.Message {
 	if ch.Method == storage.MethodTOTP {
 		if ch.FallbackFrom != "" {
-			return couldNot(ch.FallbackFrom) + ", so enter the 6-digit code from your authenticator app."
+			return i18n.M("code.notice.totp_fallback", "CouldNot", couldNot(ch.FallbackFrom))
 		}
-		return "Enter the 6-digit code from your authenticator app."
+		return i18n.M("code.notice.totp")
 	}
 	masked := contact.MaskPhone(ch.Destination)
 	if ch.Channel == storage.MethodEmail {
 		masked = contact.MaskEmail(ch.Destination)
 	}
+	id := "code.notice.sms"
 	switch {
 	case ch.FallbackFrom != "" && ch.Channel == storage.MethodEmail:
-		return fmt.Sprintf("%s, so we emailed the code to %s.", couldNot(ch.FallbackFrom), masked)
+		id = "code.notice.fallback_email"
 	case ch.FallbackFrom != "" && ch.Channel == storage.MethodVoice:
-		return fmt.Sprintf("%s, so we are calling %s to read you a %d-digit code.", couldNot(ch.FallbackFrom), masked, digits)
+		id = "code.notice.fallback_voice"
 	case ch.FallbackFrom != "":
-		return fmt.Sprintf("%s, so we sent the code to %s.", couldNot(ch.FallbackFrom), masked)
+		id = "code.notice.fallback"
 	case ch.Channel == storage.MethodVoice:
-		return fmt.Sprintf("We are calling %s to read you a %d-digit code.", masked, digits)
+		id = "code.notice.voice"
 	case ch.Channel == storage.MethodEmail:
-		return fmt.Sprintf("We emailed a %d-digit code to %s.", digits, masked)
+		id = "code.notice.email"
 	}
-	return fmt.Sprintf("We sent a %d-digit code to %s.", digits, masked)
+	return i18n.M(id, "CouldNot", couldNot(ch.FallbackFrom), "To", masked, "Digits", digits)
 }
 
 // couldNot says which way of reaching the user failed before a fallback.
-func couldNot(method storage.Method) string {
+func couldNot(method storage.Method) i18n.Message {
 	switch method {
-	case storage.MethodSMS:
-		return "We couldn't text you"
-	case storage.MethodVoice:
-		return "We couldn't call you"
-	case storage.MethodEmail:
-		return "We couldn't email you"
+	case storage.MethodSMS, storage.MethodVoice, storage.MethodEmail:
+		return i18n.M("code.could_not." + string(method))
 	}
-	return "We couldn't reach you the way you chose"
+	return i18n.M("code.could_not.any")
 }
 
 // postCode checks a code. Every guess is counted against the sign-in's
@@ -182,7 +181,7 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 	}
 	code, ok := otp.Normalize(r.PostFormValue("code"))
 	if !ok {
-		return s.renderCode(w, r, st, http.StatusBadRequest, "Enter the code you received, digits only.")
+		return s.renderCode(w, r, st, http.StatusBadRequest, i18n.M("code.digits_only"))
 	}
 	if held, err := s.guardFactor(w, r, st); held || err != nil {
 		return err
@@ -214,7 +213,7 @@ func (s *Service) postCode(w http.ResponseWriter, r *http.Request) error {
 		return s.renderCode(w, r, st, http.StatusUnauthorized, wrongCodeMessage(left))
 	}
 	if err := s.cfg.Store.UseChallenge(r.Context(), ch.ID, st.now); errors.Is(err, storage.ErrAlreadyUsed) {
-		return s.renderCode(w, r, st, http.StatusUnauthorized, "This code has already been used. Send a new code.")
+		return s.renderCode(w, r, st, http.StatusUnauthorized, i18n.M("code.used"))
 	} else if err != nil {
 		return err
 	}

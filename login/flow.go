@@ -2,7 +2,6 @@ package login
 
 import (
 	"errors"
-	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/twofold-id/twofold/i18n"
 	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/storage"
 )
@@ -28,8 +28,11 @@ func (s *Service) loadRequest(r *http.Request) (*storage.AuthRequest, error) {
 	a, err := s.cfg.Store.AuthRequest(r.Context(), id, s.cfg.Now())
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errUnknownRequest
+	} else if err != nil {
+		return nil, err
 	}
-	return a, err
+	i18n.SetSignIn(r.Context(), a.ID, a.UILocales) // the application's ui_locales choose the page's language
+	return a, nil
 }
 
 // showLogin starts the sign-in: it binds the request to this browser and
@@ -41,20 +44,20 @@ func (s *Service) showLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	hash := s.browserHash(w, r)
 	if err := s.cfg.Store.BindAuthRequest(r.Context(), a.ID, hash); errors.Is(err, storage.ErrAlreadyUsed) {
-		return &pageError{http.StatusBadRequest, "This sign-in link cannot be used", "It was opened in another browser. Start the sign-in again from the application."}
+		return errPage(http.StatusBadRequest, "error.unknown_request_heading", "error.other_browser")
 	} else if err != nil {
 		return err
 	}
 	return s.run(w, r, s.newState(stepStart, a, nil))
 }
 
-func (s *Service) showPassword(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, status int, username, msg string) error {
+func (s *Service) showPassword(w http.ResponseWriter, r *http.Request, a *storage.AuthRequest, status int, username string, msg i18n.Message) error {
 	name := a.ClientID
 	if c, err := s.cfg.Store.Client(r.Context(), a.ClientID); err == nil && c.Name != "" {
 		name = c.Name
 	}
 	s.render(w, r, status, "password.html", map[string]any{
-		"Title": "Sign in", "ClientName": name, "AuthRequestID": a.ID, "Username": username, "Error": msg,
+		"Title": "password.title", "ClientName": name, "AuthRequestID": a.ID, "Username": username, "Error": s.Say(r, msg),
 	})
 	return nil
 }
@@ -77,11 +80,11 @@ func (s *Service) postPassword(w http.ResponseWriter, r *http.Request) error {
 	password := r.PostFormValue("password")
 	switch {
 	case username == "" || password == "":
-		return s.showPassword(w, r, a, http.StatusBadRequest, username, "Enter your username and password.")
+		return s.showPassword(w, r, a, http.StatusBadRequest, username, i18n.M("password.error.missing"))
 	case len(username) > MaxUsernameBytes || !utf8.ValidString(username) || hasControl(username):
-		return s.showPassword(w, r, a, http.StatusBadRequest, "", "That username is not valid.")
+		return s.showPassword(w, r, a, http.StatusBadRequest, "", i18n.M("password.error.invalid_username"))
 	case len(password) > MaxPasswordBytes:
-		return s.showPassword(w, r, a, http.StatusBadRequest, username, "That password is too long (at most 1024 bytes).")
+		return s.showPassword(w, r, a, http.StatusBadRequest, username, i18n.M("password.error.too_long"))
 	}
 	u, err := s.checkPassword(w, r, a, username, password)
 	if u == nil || err != nil { // answered
@@ -128,7 +131,7 @@ func (s *Service) checkPassword(w http.ResponseWriter, r *http.Request, a *stora
 			return nil, err
 		}
 		w.Header().Set("Retry-After", "2")
-		return nil, s.showPassword(w, r, a, http.StatusTooManyRequests, username, "Too many sign-ins right now. Try again in a few seconds.")
+		return nil, s.showPassword(w, r, a, http.StatusTooManyRequests, username, i18n.M("password.error.busy"))
 	} else if err != nil {
 		return nil, err
 	}
@@ -156,7 +159,7 @@ func (s *Service) wrongPassword(w http.ResponseWriter, r *http.Request, a *stora
 	if err := s.failureOf(r, "password", key, userID, a.ClientID); err != nil {
 		return err
 	}
-	return s.showPassword(w, r, a, http.StatusUnauthorized, username, "Wrong username or password.")
+	return s.showPassword(w, r, a, http.StatusUnauthorized, username, i18n.M("password.error.wrong"))
 }
 
 // passwordBackoff answers a name in backoff without checking the password.
@@ -170,7 +173,7 @@ func (s *Service) passwordBackoff(w http.ResponseWriter, r *http.Request, a *sto
 	s.audit(r, "password_backoff", userID, a.ClientID, "refused")
 	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
 	return s.showPassword(w, r, a, http.StatusTooManyRequests, username,
-		fmt.Sprintf("Too many attempts. Try again in %s.", humanWait(wait)))
+		i18n.M("password.error.backoff", "Wait", humanWait(wait)))
 }
 
 // signIn starts a new SSO session for an interactive sign-in (a new cookie
@@ -289,7 +292,7 @@ func (s *Service) redirectError(w http.ResponseWriter, r *http.Request, a *stora
 		}
 		// The redirect URI was matched exactly against the client's at
 		// /authorize; a native app's custom scheme must survive escaping.
-		s.render(w, r, http.StatusOK, "form_post.html", map[string]any{"Title": "Returning to the application",
+		s.render(w, r, http.StatusOK, "form_post.html", map[string]any{"Title": "form_post.title", "NoLanguageSwitch": true,
 			"Action": template.URL(a.RedirectURI), "Fields": fields})
 		return nil
 	}

@@ -2,10 +2,10 @@ package login
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 
+	"github.com/twofold-id/twofold/i18n"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -14,7 +14,7 @@ import (
 // a wait applies.
 type PasswordRefused struct {
 	Status  int
-	Message string
+	Message i18n.Message
 	// Wrong: the password was checked and is wrong; it counted as a failed
 	// sign-in.
 	Wrong bool
@@ -23,7 +23,7 @@ type PasswordRefused struct {
 	Busy bool
 }
 
-func (e *PasswordRefused) Error() string { return e.Message }
+func (e *PasswordRefused) Error() string { return e.Message.ID }
 
 // Reauthenticate checks the current password of a signed-in user, which a
 // change to the account asks again: a session left open is not enough.
@@ -42,7 +42,7 @@ func (s *Service) Reauthenticate(w http.ResponseWriter, r *http.Request, u *stor
 	if errors.Is(err, ErrBusy) {
 		w.Header().Set("Retry-After", "2")
 		return &PasswordRefused{Status: http.StatusTooManyRequests, Busy: true,
-			Message: "Too many sign-ins right now. Try again in a few seconds."}
+			Message: i18n.M("reauth.busy")}
 	} else if err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func (s *Service) Reauthenticate(w http.ResponseWriter, r *http.Request, u *stor
 		if err := s.failure(r, "password", u.ID, ""); err != nil {
 			return err
 		}
-		return &PasswordRefused{Status: http.StatusUnauthorized, Wrong: true, Message: "That is not your current password."}
+		return &PasswordRefused{Status: http.StatusUnauthorized, Wrong: true, Message: i18n.M("reauth.wrong")}
 	}
 	return nil
 }
@@ -71,10 +71,10 @@ func (s *Service) reauthHeld(w http.ResponseWriter, r *http.Request, userID stri
 			return nil, err
 		case wait == 0: // locked
 			return &PasswordRefused{Status: http.StatusTooManyRequests,
-				Message: "Too many wrong passwords: your account is locked. Ask your administrator to unlock it."}, nil
+				Message: i18n.M("reauth.locked")}, nil
 		}
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
 	return &PasswordRefused{Status: http.StatusTooManyRequests,
-		Message: fmt.Sprintf("Too many wrong passwords. Try again in %s.", humanWait(wait))}, nil
+		Message: i18n.M("reauth.wait", "Wait", humanWait(wait))}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/twofold-id/twofold/i18n"
 	"github.com/twofold-id/twofold/login/otp"
 	"github.com/twofold-id/twofold/storage"
 )
@@ -42,21 +43,22 @@ func (s *Service) ShowNewRecoveryCodes(w http.ResponseWriter, r *http.Request, u
 	if err != nil {
 		return 0, err
 	}
-	s.render(w, r, http.StatusOK, "recovery_codes.html", map[string]any{"Title": "Save your recovery codes", "Codes": codes,
-		"Download": recoveryDownload(s.cfg.Issuer, u.Username, codes), "Continue": next})
+	s.render(w, r, http.StatusOK, "recovery_codes.html", map[string]any{"Title": "recovery_codes.title", "Codes": codes,
+		"Download": recoveryDownload(s.Say(r, i18n.M("recovery_codes.file", "Username", u.Username, "Issuer", s.cfg.Issuer)), codes),
+		"Continue": next, "NoLanguageSwitch": true}) // shown once: a switch would lose them
 	return len(codes), nil
 }
 
-// recoveryFile is the text users download with their codes.
-func recoveryFile(issuer, username string, codes []string) string {
-	return fmt.Sprintf("twofold recovery codes for %s at %s\nEach code works once. Keep them somewhere safe.\n\n%s\n",
-		username, issuer, strings.Join(codes, "\n"))
+// recoveryFile is the text users download with their codes, under a
+// heading in the page's language.
+func recoveryFile(heading string, codes []string) string {
+	return heading + "\n\n" + strings.Join(codes, "\n") + "\n"
 }
 
 // recoveryDownload is a data: link to the codes as a text file; the
 // content is ours, so it is marked safe for the template.
-func recoveryDownload(issuer, username string, codes []string) template.URL {
-	return template.URL("data:text/plain;charset=utf-8," + url.PathEscape(recoveryFile(issuer, username, codes)))
+func recoveryDownload(heading string, codes []string) template.URL {
+	return template.URL("data:text/plain;charset=utf-8," + url.PathEscape(recoveryFile(heading, codes)))
 }
 
 // showRecovery renders the sign-in form for a recovery code.
@@ -65,7 +67,7 @@ func (s *Service) showRecovery(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "recovery.html", map[string]any{"Title": "Use a recovery code", "AuthRequestID": a.ID})
+	s.render(w, r, http.StatusOK, "recovery.html", map[string]any{"Title": "recovery.title", "AuthRequestID": a.ID})
 	return nil
 }
 
@@ -78,12 +80,12 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 	}
 	a, u := st.req, st.user
 	page := func(status int, msg string) error {
-		s.render(w, r, status, "recovery.html", map[string]any{"Title": "Use a recovery code", "AuthRequestID": a.ID, "Error": msg})
+		s.render(w, r, status, "recovery.html", map[string]any{"Title": "recovery.title", "AuthRequestID": a.ID, "Error": s.Say(r, i18n.M(msg))})
 		return nil
 	}
 	code, ok := otp.NormalizeRecoveryCode(r.PostFormValue("code"))
 	if !ok {
-		return page(http.StatusBadRequest, "Enter one of your recovery codes, like abcde-fghjk.")
+		return page(http.StatusBadRequest, "recovery.format")
 	}
 	if held, err := s.guardFactor(w, r, st); held || err != nil {
 		return err
@@ -97,7 +99,7 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 		if _, err := s.latestChallenge(r, st); err != nil {
 			return err
 		}
-		return page(http.StatusUnauthorized, "Too many wrong codes for this sign-in. Start again from the application.")
+		return page(http.StatusUnauthorized, "recovery.too_many")
 	} else if err != nil {
 		return err
 	}
@@ -107,7 +109,7 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 		if err := s.failure(r, string(storage.MethodRecovery), u.ID, a.ClientID); err != nil {
 			return err
 		}
-		return page(http.StatusUnauthorized, "That recovery code is not right, or it was used already.")
+		return page(http.StatusUnauthorized, "recovery.wrong")
 	} else if err != nil {
 		return err
 	}
@@ -119,12 +121,11 @@ func (s *Service) postRecovery(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.auditDetail(r, "recovery_code_used", u.ID, a.ClientID, "accepted", fmt.Sprintf("left=%d", left))
-	s.Notify(r, u, "A recovery code was used to sign in",
-		fmt.Sprintf("Someone signed in to your account with one of your recovery codes. %d codes are left.", left))
+	s.Notify(r, u, i18n.M("notice.recovery_used_subject"), i18n.M("notice.recovery_used", left))
 	callback, err := s.signInTo(w, r, st, []string{"pwd", "mfa"}, ACRTwoFactor, true)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "recovery_used.html", map[string]any{"Title": "Recovery code used", "Left": left, "Continue": callback})
+	s.render(w, r, http.StatusOK, "recovery_used.html", map[string]any{"Title": "recovery_used.title", "Left": left, "Continue": callback})
 	return nil
 }

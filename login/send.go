@@ -17,10 +17,7 @@ import (
 // errNoChannel answers a sign-in whose every method failed to deliver a
 // code. It says plainly that nothing else is left: codes go only to a
 // number or an address that the user or an admin vouched for.
-var errNoChannel = &pageError{http.StatusServiceUnavailable, "We couldn't send you a code",
-	"None of your sign-in methods could deliver a code just now, and there is no other way to reach you: " +
-		"codes go only to a phone number or email address that you or your administrator have verified. " +
-		"Try again in a few minutes, or contact your administrator."}
+var errNoChannel = errPage(http.StatusServiceUnavailable, "error.no_channel_heading", "error.no_channel")
 
 // sendCode delivers a code by the first of the methods that can (the
 // delivery chain of login/sender: each method's channel, its fallbacks to
@@ -38,7 +35,7 @@ func (s *Service) sendCode(r *http.Request, st *state, try []storage.SecondFacto
 		return err
 	}
 	d, err := s.chain.Deliver(ctx, plan(u, try, s.fallback(st.policy)), s.sendLimits(r), sender.Message{Code: code,
-		Issuer: s.cfg.Issuer, AppName: s.cfg.AppName, TTL: rules.ttl, Purpose: sender.PurposeSignIn})
+		Issuer: s.cfg.Issuer, AppName: s.cfg.AppName, TTL: rules.ttl, Purpose: sender.PurposeSignIn, Lang: s.MessageLang(r, u)})
 	s.report(r, a, u, d)
 	if errors.Is(err, sender.ErrUndeliverable) {
 		return errNoChannel

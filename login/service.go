@@ -20,12 +20,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
+	"golang.org/x/text/language"
+
+	"github.com/twofold-id/twofold/i18n"
 	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/login/otp"
 	"github.com/twofold-id/twofold/login/policy"
@@ -119,7 +121,7 @@ type Config struct {
 // Service serves the login pages.
 type Service struct {
 	cfg     Config
-	pages   *template.Template
+	pages   *i18n.Pages // one set per language
 	binding keyring.Hasher
 	chain   *sender.Chain // delivers sign-in codes over cfg.Senders
 	csrf    *http.CrossOriginProtection
@@ -147,9 +149,13 @@ func New(cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// ParseTemplates parses every page template from web.FS.
-func ParseTemplates() (*template.Template, error) {
-	return template.ParseFS(web.FS, "templates/*.html")
+// ParseTemplates parses every page template from web.FS, once per
+// language of the catalogues (web/locales).
+func ParseTemplates() (*i18n.Pages, error) {
+	if err := i18n.Check(); err != nil {
+		return nil, err
+	}
+	return i18n.Default().ParsePages(web.FS, "templates/*.html")
 }
 
 // Mount registers the login routes on mux, each a Page.
@@ -174,13 +180,32 @@ func (s *Service) Mount(mux *http.ServeMux) {
 // PageError's own, the "try again shortly" page for a database outage, a
 // logged 500 otherwise). The account pages are made of it too.
 func (s *Service) Page(h HandlerFunc) http.Handler {
-	return BrowserHeaders(s.csrf.Handler(s.adapt(h)))
+	return BrowserHeaders(s.csrf.Handler(s.languageSwitch(s.adapt(h))))
+}
+
+// PageHeaders makes next a browser page of twofold that is not a login
+// Page (the provider's sign-out pages, the demo, the not-found page): the
+// browser-page headers and the language switch.
+func (s *Service) PageHeaders(next http.Handler) http.Handler {
+	return BrowserHeaders(s.languageSwitch(next))
 }
 
 // PageError returns an error that Page renders as the error page with
-// this status, heading and message.
-func PageError(status int, heading, message string) error {
+// this status, heading and message (catalogue messages; the heading also
+// titles the page, so it takes no data).
+func PageError(status int, heading, message i18n.Message) error {
 	return &pageError{status, heading, message}
+}
+
+// Lang is the language of the page r is answered with (i18n.Choose).
+func (s *Service) Lang(r *http.Request) language.Tag { return s.pages.Bundle().Choose(r) }
+
+// Say says a catalogue message in the language of r's page.
+func (s *Service) Say(r *http.Request, m i18n.Message) string {
+	if m.ID == "" {
+		return ""
+	}
+	return s.pages.Bundle().Localize(s.Lang(r), m)
 }
 
 // Render renders a page template (web/templates) with data, in full or
@@ -211,54 +236,55 @@ type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 // pageError is a failure shown to the user as a full error page.
 type pageError struct {
 	status  int
-	heading string
-	message string
+	heading i18n.Message
+	message i18n.Message
 }
 
-func (e *pageError) Error() string { return e.message }
+func (e *pageError) Error() string { return e.message.ID }
+
+// errPage is a page error of fixed catalogue messages.
+func errPage(status int, heading, message string) *pageError {
+	return &pageError{status, i18n.M(heading), i18n.M(message)}
+}
 
 var (
-	errCrossOrigin = &pageError{http.StatusForbidden, "This form was sent from another site",
-		"twofold accepts forms only from its own pages. Open the page again and send the form from there."}
-	errPageNotFound = &pageError{http.StatusNotFound, "Page not found",
-		"There is no page at this address. Check the link, or start again from the application."}
-	errMethodNotAllowed = &pageError{http.StatusMethodNotAllowed, "This page cannot be opened this way",
-		"It only answers the form that leads to it. Start again from the application."}
+	errCrossOrigin      = errPage(http.StatusForbidden, "error.cross_origin_heading", "error.cross_origin")
+	errPageNotFound     = errPage(http.StatusNotFound, "error.not_found_heading", "error.not_found")
+	errMethodNotAllowed = errPage(http.StatusMethodNotAllowed, "error.method_heading", "error.method")
 )
 
 // errorPage renders one fixed error as the HTML error page.
 func (s *Service) errorPage(pe *pageError) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, r, pe.status, "error.html", map[string]any{"Title": pe.heading, "Heading": pe.heading, "Error": pe.message})
+		s.render(w, r, pe.status, "error.html", map[string]any{"Title": pe.heading.ID, "Heading": s.Say(r, pe.heading), "Error": s.Say(r, pe.message)})
 	})
 }
 
 // NotFound is the HTML page a browser gets for an address nothing serves,
 // with the browser-page headers.
-func (s *Service) NotFound() http.Handler { return BrowserHeaders(s.errorPage(errPageNotFound)) }
+func (s *Service) NotFound() http.Handler { return s.PageHeaders(s.errorPage(errPageNotFound)) }
 
 // MethodNotAllowed is the HTML page a browser gets for a method an address
 // does not take (a form's address opened as a link), with the browser-page
 // headers; the Allow header is the caller's.
 func (s *Service) MethodNotAllowed() http.Handler {
-	return BrowserHeaders(s.errorPage(errMethodNotAllowed))
+	return s.PageHeaders(s.errorPage(errMethodNotAllowed))
 }
 
 // errUnavailable answers a database outage: nothing the user did is wrong,
 // and the same page works again in a few seconds.
-var errUnavailable = &pageError{http.StatusServiceUnavailable, "Unavailable for a moment",
-	"We cannot reach our records right now. Nothing is wrong with your sign-in: try again in a few seconds."}
+var errUnavailable = errPage(http.StatusServiceUnavailable, "error.unavailable_heading", "error.unavailable")
 
-var errUnknownRequest = &pageError{http.StatusBadRequest, "This sign-in link cannot be used",
-	"It has expired or is not valid. Sign-ins must be finished within 30 minutes."}
+var errUnknownRequest = errPage(http.StatusBadRequest, "error.unknown_request_heading", "error.unknown_request")
 
 // adapt renders the error a handler returns: its message for a pageError,
 // the "try again shortly" page (503, Retry-After) for a database outage, a
 // generic page (and a log line with the cause) for anything else.
 func (s *Service) adapt(h HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// One request reads each record once (see storage.WithMemo).
-		r = r.WithContext(storage.WithMemo(r.Context()))
+		// One request reads each record once (see storage.WithMemo), and
+		// learns the sign-in's ui_locales when it loads it.
+		r = i18n.Prepare(r.WithContext(storage.WithMemo(r.Context())))
 		err := readForm(r)
 		if err == nil {
 			err = h(w, r)
@@ -275,19 +301,16 @@ func (s *Service) adapt(h HandlerFunc) http.Handler {
 			pe = errUnavailable
 		default:
 			s.cfg.Logger.ErrorContext(r.Context(), "login page failed", "path", r.URL.Path, "err", err)
-			pe = &pageError{http.StatusInternalServerError, "Something went wrong", "Please try again in a moment."}
+			pe = errPage(http.StatusInternalServerError, "error.internal_heading", "error.internal")
 		}
 		s.errorPage(pe).ServeHTTP(w, r)
 	})
 }
 
 var (
-	errFormTooLarge = &pageError{http.StatusRequestEntityTooLarge, "That form is too large",
-		"Go back, check what you entered and try again."}
-	errFormInvalid = &pageError{http.StatusBadRequest, "That form could not be read",
-		"Go back and try again."}
-	errFormText = &pageError{http.StatusBadRequest, "That request could not be read",
-		"It holds characters that cannot be used (a NUL byte, or text that is not UTF-8). Go back and try again."}
+	errFormTooLarge = errPage(http.StatusRequestEntityTooLarge, "error.too_large_heading", "error.too_large")
+	errFormInvalid  = errPage(http.StatusBadRequest, "error.unreadable_heading", "error.unreadable")
+	errFormText     = errPage(http.StatusBadRequest, "error.bad_text_heading", "error.bad_text")
 )
 
 // readForm parses the form (and the query) up front, so that an oversized
@@ -314,18 +337,20 @@ func readForm(r *http.Request) error {
 // never sends half a page.
 func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	var buf bytes.Buffer
-	if err := s.pages.ExecuteTemplate(&buf, name, data); err != nil {
+	tag := s.Lang(r)
+	if err := s.pages.Execute(&buf, tag, name, data); err != nil {
 		s.cfg.Logger.ErrorContext(r.Context(), "template failed", "template", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", tag.String())
 	w.WriteHeader(status)
 	buf.WriteTo(w)
 }
 
 func (s *Service) loggedOut(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, "logged_out.html", map[string]any{"Title": "Signed out"})
+	s.render(w, r, http.StatusOK, "logged_out.html", map[string]any{"Title": "logged_out.title"})
 	return nil
 }
 

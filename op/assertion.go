@@ -54,7 +54,7 @@ func (p *Provider) authenticateAssertion(w http.ResponseWriter, r *http.Request)
 		return r, true
 	}
 	if _, _, basic := r.BasicAuth(); basic || r.PostForm.Get("client_secret") != "" {
-		writeError(w, false, http.StatusBadRequest, "invalid_request", "client authentication must not use more than one method")
+		writeError(w, nil, http.StatusBadRequest, "invalid_request", "client authentication must not use more than one method")
 		return r, false
 	}
 	id, err := p.verifyAssertion(r, assertion, typ)
@@ -67,7 +67,7 @@ func (p *Provider) authenticateAssertion(w http.ResponseWriter, r *http.Request)
 		}
 		p.storage.audit(r.Context(), "client_auth_failed", id, "", "client assertion refused")
 		w.Header().Set("WWW-Authenticate", `Basic realm="twofold"`)
-		writeError(w, false, http.StatusUnauthorized, "invalid_client", err.Error())
+		writeError(w, nil, http.StatusUnauthorized, "invalid_client", err.Error())
 		return r, false
 	}
 	for _, form := range []map[string][]string{r.Form, r.PostForm} {

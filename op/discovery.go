@@ -37,9 +37,9 @@ var (
 // issuedClaims are the claims twofold's ID tokens and userinfo carry (with
 // the scopes and a nonce that ask for them); zitadel/oidc's default list
 // also names claims twofold never issues (act, scopes, given_name,
-// family_name, locale).
+// family_name).
 var issuedClaims = []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "client_id",
-	"at_hash", "c_hash", "sid", "preferred_username", "name", "email", "email_verified", "phone_number", "phone_number_verified"}
+	"at_hash", "c_hash", "sid", "preferred_username", "name", "locale", "email", "email_verified", "phone_number", "phone_number_verified"}
 
 func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	_, keys, err := p.opts.Keys.jwksDoc(r.Context())

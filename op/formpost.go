@@ -8,6 +8,10 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"golang.org/x/text/language"
+
+	"github.com/twofold-id/twofold/i18n"
 )
 
 // zitadel/oidc answers every authorization error with a redirect, query or
@@ -19,7 +23,8 @@ import (
 // error and answers with an auto-submitting form instead.
 type formPostErrors struct {
 	http.ResponseWriter
-	pages       *template.Template
+	pages       *i18n.Pages
+	lang        language.Tag
 	redirectURI string
 	held        bool
 }
@@ -29,8 +34,8 @@ func (f *formPostErrors) WriteHeader(code int) {
 		if params := errorParams(f.Header().Get("Location"), f.redirectURI); params != nil {
 			f.held = true
 			f.Header().Del("Location")
-			if writeFormPost(f.ResponseWriter, f.pages, f.redirectURI, params) != nil {
-				writeError(f.ResponseWriter, true, http.StatusInternalServerError, "server_error", "internal error")
+			if writeFormPost(f.ResponseWriter, f.pages, f.lang, f.redirectURI, params) != nil {
+				writeError(f.ResponseWriter, &pageLang{f.pages, f.lang}, http.StatusInternalServerError, "server_error", "internal error")
 			}
 			return
 		}
@@ -100,12 +105,12 @@ func (f *formPostAnswer) Write(b []byte) (int, error) {
 // finish sends our page in place of the one held back, or the held page as
 // it was when it cannot be read (a library upgrade changed it): a page
 // that needs JavaScript is better than none.
-func (f *formPostAnswer) finish(pages *template.Template) {
+func (f *formPostAnswer) finish(pages *i18n.Pages, lang language.Tag) {
 	if !f.held {
 		return
 	}
 	action, fields, ok := parseFormPost(f.body.String())
-	if ok && writeFormPost(f.ResponseWriter, pages, action, fields) == nil {
+	if ok && writeFormPost(f.ResponseWriter, pages, lang, action, fields) == nil {
 		return
 	}
 	f.ResponseWriter.WriteHeader(http.StatusOK)
@@ -143,12 +148,12 @@ func parseFormPost(page string) (string, []formField, bool) {
 // action (OAuth 2.0 Form Post Response Mode); form_post.js sends it at
 // once, and its button does without JavaScript. A template that fails
 // writes nothing and returns the error.
-func writeFormPost(w http.ResponseWriter, pages *template.Template, action string, fields []formField) error {
+func writeFormPost(w http.ResponseWriter, pages *i18n.Pages, lang language.Tag, action string, fields []formField) error {
 	var buf bytes.Buffer
 	// action is a redirect URI the client registered and zitadel/oidc
 	// matched exactly; a native app's custom scheme must survive escaping.
-	if err := pages.ExecuteTemplate(&buf, "form_post.html", map[string]any{
-		"Title": "Returning to the application", "Action": template.URL(action), "Fields": fields}); err != nil {
+	if err := pages.Execute(&buf, lang, "form_post.html", map[string]any{
+		"Title": "form_post.title", "Action": template.URL(action), "Fields": fields, "NoLanguageSwitch": true}); err != nil {
 		return err
 	}
 	h := w.Header()

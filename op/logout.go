@@ -49,10 +49,10 @@ func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 		p.serveLogoutConfirm(w, r)
 	case r.URL.Path == endSessionPath:
 		w.Header().Set("Allow", "GET, POST")
-		writeError(w, true, http.StatusMethodNotAllowed, "invalid_request", "Use GET or POST.")
+		writeError(w, &pageLang{p.opts.Pages, p.lang(r, "")}, http.StatusMethodNotAllowed, "invalid_request", "Use GET or POST.")
 	default:
 		w.Header().Set("Allow", "POST")
-		writeError(w, true, http.StatusMethodNotAllowed, "invalid_request", "Use POST.")
+		writeError(w, &pageLang{p.opts.Pages, p.lang(r, "")}, http.StatusMethodNotAllowed, "invalid_request", "Use POST.")
 	}
 }
 
@@ -77,8 +77,8 @@ func (p *Provider) serveEndSession(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case browser == nil && l.problem != "":
-		p.renderLogout(w, r, http.StatusBadRequest, logoutPage{Title: "Sign-out failed", Heading: "This sign-out link cannot be used",
-			Problem: l.problem, Message: "You are not signed in to twofold in this browser. Go back to the application."})
+		p.renderLogout(w, r, http.StatusBadRequest, logoutPage{Title: "logout.title_failed", Heading: "logout.heading_failed",
+			Problem: l.problem, Message: "logout.not_signed_in"})
 	case browser == nil:
 		http.Redirect(w, r, l.target(), http.StatusFound)
 	case l.problem == "" && l.hint != nil && l.hint.Subject == browser.UserID:
@@ -98,8 +98,8 @@ func (p *Provider) serveEndSession(w http.ResponseWriter, r *http.Request) {
 // session ends.
 func (p *Provider) serveLogoutConfirm(w http.ResponseWriter, r *http.Request) {
 	if err := p.csrf.Check(r); err != nil {
-		p.renderLogout(w, r, http.StatusForbidden, logoutPage{Title: "Form refused", Heading: "This form was sent from another site",
-			Message: "twofold accepts forms only from its own pages. Open the page again and send the form from there."})
+		p.renderLogout(w, r, http.StatusForbidden, logoutPage{Title: "logout.title_refused", Heading: "error.cross_origin_heading",
+			Message: "error.cross_origin"})
 		return
 	}
 	l, err := p.checkLogout(r.Context(), r.PostForm)
@@ -108,8 +108,8 @@ func (p *Provider) serveLogoutConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostForm.Get("confirm") != "yes" {
-		p.renderLogout(w, r, http.StatusOK, logoutPage{Title: "Still signed in", Heading: "You are still signed in",
-			Message: "Your twofold session goes on. You can close this window."})
+		p.renderLogout(w, r, http.StatusOK, logoutPage{Title: "logout.title_stayed", Heading: "logout.heading_stayed",
+			Message: "logout.stayed"})
 		return
 	}
 	browser, err := p.browserSession(r)
@@ -188,7 +188,7 @@ func (p *Provider) logoutAudit(r *http.Request, clientID, userID, outcome, detai
 // askLogout shows the confirmation page, naming the application that
 // asked when it is known and the user who would be signed out.
 func (p *Provider) askLogout(w http.ResponseWriter, r *http.Request, l *logoutRequest, browser *storage.Session) {
-	page := logoutPage{Title: "Sign out?", Heading: "Sign out of twofold?", Problem: l.problem, Ask: true}
+	page := logoutPage{Title: "logout.title_ask", Heading: "logout.heading_ask", Problem: l.problem, Ask: true}
 	if l.client != nil {
 		page.ClientName = cmpOr(l.client.Name, l.client.ID)
 	}
@@ -219,11 +219,11 @@ func cmpOr(a, b string) string {
 func (p *Provider) logoutUnavailable(w http.ResponseWriter, r *http.Request, err error) {
 	p.opts.Logger.ErrorContext(r.Context(), "end_session failed", "path", r.URL.Path, "err", err)
 	w.Header().Set("Retry-After", "5")
-	p.renderLogout(w, r, http.StatusServiceUnavailable, logoutPage{Title: "Try again shortly", Heading: "Sign-out is unavailable right now",
-		Message: "twofold cannot reach its database. Try again in a few seconds."})
+	p.renderLogout(w, r, http.StatusServiceUnavailable, logoutPage{Title: "logout.title_unavailable", Heading: "logout.heading_unavailable",
+		Message: "logout.unavailable"})
 }
 
-// logoutPage is the data of logout.html.
+// logoutPage is the data of logout.html; its texts are catalogue ids.
 type logoutPage struct {
 	Title, Heading       string
 	Problem              string // what is wrong with the application's request
@@ -240,12 +240,14 @@ type hiddenField struct{ Name, Value string }
 // serveLogout.)
 func (p *Provider) renderLogout(w http.ResponseWriter, r *http.Request, status int, page logoutPage) {
 	var buf bytes.Buffer
-	if err := p.opts.Pages.ExecuteTemplate(&buf, "logout.html", page); err != nil {
+	lang := p.lang(r, "")
+	if err := p.opts.Pages.Execute(&buf, lang, "logout.html", page); err != nil {
 		p.opts.Logger.ErrorContext(r.Context(), "template failed", "template", "logout.html", "err", err)
-		writeError(w, true, http.StatusInternalServerError, "server_error", "internal error")
+		writeError(w, &pageLang{p.opts.Pages, p.lang(r, "")}, http.StatusInternalServerError, "server_error", "internal error")
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", lang.String())
 	w.WriteHeader(status)
 	buf.WriteTo(w)
 }

@@ -28,12 +28,12 @@ const (
 
 // Problems with a logout request, told to the person in the browser.
 const (
-	problemHint     = "The application sent an ID token that twofold cannot verify."
-	problemMismatch = "The application named itself differently from the ID token it sent."
-	problemClient   = "The application that sent you here is not registered with this sign-in service."
-	problemNoClient = "The application did not say which application it is, so twofold will not send you back to it."
-	problemURI      = "The application asked to return to an address it has not registered, so twofold will not send you there."
-	problemState    = "The sign-out link is too long."
+	problemHint     = "logout.problem.hint"
+	problemMismatch = "logout.problem.mismatch"
+	problemClient   = "logout.problem.client"
+	problemNoClient = "logout.problem.no_client"
+	problemURI      = "logout.problem.uri"
+	problemState    = "logout.problem.state"
 )
 
 // logoutRequest is an end_session request once checked.

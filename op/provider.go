@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -22,6 +21,7 @@ import (
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
+	"github.com/twofold-id/twofold/i18n"
 	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/storage"
 )
@@ -52,7 +52,7 @@ type Options struct {
 	// Pages are the HTML templates (web/templates, logout.html among them)
 	// of end_session's pages, which PageHeaders gives the headers of every
 	// browser page.
-	Pages       *template.Template
+	Pages       *i18n.Pages
 	PageHeaders func(http.Handler) http.Handler
 	// ClientIP is the address audit events record; nil records none.
 	ClientIP func(*http.Request) string
@@ -78,6 +78,9 @@ const MaxBodyBytes = 64 << 10
 
 // New builds the provider.
 func New(o Options) (*Provider, error) {
+	if o.Pages == nil || !o.Pages.Lookup("logout.html") || !o.Pages.Lookup("form_post.html") || o.PageHeaders == nil {
+		return nil, errors.New("op: Options.Pages (with logout.html and form_post.html) and PageHeaders are required")
+	}
 	st := &oidcStorage{
 		store:      o.Store,
 		keys:       o.Keys,
@@ -99,7 +102,7 @@ func New(o Options) (*Provider, error) {
 		AuthMethodPost:           true,
 		AuthMethodPrivateKeyJWT:  true,
 		GrantTypeRefreshToken:    true,
-		SupportedUILocales:       []language.Tag{language.English},
+		SupportedUILocales:       o.Pages.Bundle().Tags(),
 		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
 		SupportedClaims:          issuedClaims,
 
@@ -115,9 +118,6 @@ func New(o Options) (*Provider, error) {
 	inner, err := zop.NewProvider(cfg, st, zop.StaticIssuer(o.Issuer), opts...)
 	if err != nil {
 		return nil, err
-	}
-	if o.Pages == nil || o.Pages.Lookup("logout.html") == nil || o.Pages.Lookup("form_post.html") == nil || o.PageHeaders == nil {
-		return nil, errors.New("op: Options.Pages (with logout.html and form_post.html) and PageHeaders are required")
 	}
 	p := &Provider{inner: inner, opts: o, storage: st, csrf: http.NewCrossOriginProtection()}
 	p.handler = p.wrap(inner)
@@ -145,11 +145,14 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 		if p.cors(w, r, e) {
 			return
 		}
-		browser := r.URL.Path == "/authorize" || r.URL.Path == "/authorize/callback" ||
-			r.URL.Path == endSessionPath || r.URL.Path == logoutConfirmPath
+		browser := p.browserPage(r, r.URL.Path == "/authorize" || r.URL.Path == "/authorize/callback" ||
+			r.URL.Path == endSessionPath || r.URL.Path == logoutConfirmPath)
 		if err := r.ParseForm(); err != nil {
 			writeError(w, browser, http.StatusBadRequest, "invalid_request", "the request could not be parsed")
 			return
+		}
+		if browser != nil {
+			browser = p.browserPage(r, true) // with the request's ui_locales, now read
 		}
 		if e := checkParams(r); e != nil {
 			writeError(w, browser, http.StatusBadRequest, string(e.ErrorType), e.Description)
@@ -183,7 +186,7 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 				return
 			}
 			if e := verifierSyntax(verifier); e != nil {
-				writeError(w, false, http.StatusBadRequest, string(e.ErrorType), e.Description)
+				writeError(w, nil, http.StatusBadRequest, string(e.ErrorType), e.Description)
 				return
 			}
 		case "/revoke":
@@ -200,11 +203,12 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			return
 		}
 		if r.URL.Path == "/authorize" && r.Form.Get("response_mode") == string(oidc.ResponseModeFormPost) {
-			w = &formPostErrors{ResponseWriter: w, pages: p.opts.Pages, redirectURI: r.Form.Get("redirect_uri")}
+			w = &formPostErrors{ResponseWriter: w, pages: p.opts.Pages, lang: p.lang(r, r.Form.Get("ui_locales")),
+				redirectURI: r.Form.Get("redirect_uri")}
 		}
 		if r.URL.Path == "/authorize/callback" {
 			answer := &formPostAnswer{ResponseWriter: w}
-			defer answer.finish(p.opts.Pages)
+			defer answer.finish(p.opts.Pages, p.lang(r, ""))
 			w = answer
 		}
 		rw := &errorRewriter{ResponseWriter: w, out: out}
@@ -228,7 +232,7 @@ func (p *Provider) writeClientAuthError(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	w.Header().Set("WWW-Authenticate", `Basic realm="twofold"`)
-	writeError(w, false, http.StatusUnauthorized, string(e.ErrorType), e.Description)
+	writeError(w, nil, http.StatusUnauthorized, string(e.ErrorType), e.Description)
 }
 
 // serveJWKS answers from the precomputed key set with validators, so
@@ -291,7 +295,7 @@ func (e *errorRewriter) Write(b []byte) (int, error) {
 	return e.ResponseWriter.Write(b)
 }
 
-func (e *errorRewriter) finish(r *http.Request, browser bool, log *slog.Logger) {
+func (e *errorRewriter) finish(r *http.Request, browser *pageLang, log *slog.Logger) {
 	if e.status == 0 {
 		return
 	}
@@ -343,45 +347,39 @@ func (e *errorRewriter) finishUserinfo(r *http.Request, body []byte, log *slog.L
 	switch {
 	case e.status >= 500 || parsed.Error == string(oidc.ServerError):
 		log.ErrorContext(r.Context(), "protocol endpoint failed", "path", r.URL.Path, "status", e.status, "detail", string(body))
-		writeError(w, false, http.StatusInternalServerError, "server_error", "internal error")
+		writeError(w, nil, http.StatusInternalServerError, "server_error", "internal error")
 	case r.Header.Get("Authorization") == "" && r.Form.Get("access_token") == "":
 		w.Header().Set("WWW-Authenticate", `Bearer realm="twofold"`)
-		writeError(w, false, http.StatusUnauthorized, "invalid_request", "an access token is required (Authorization: Bearer)")
+		writeError(w, nil, http.StatusUnauthorized, "invalid_request", "an access token is required (Authorization: Bearer)")
 	case parsed.Error == errInsufficientScope:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="twofold", error="insufficient_scope"`)
-		writeError(w, false, http.StatusForbidden, parsed.Error, "the access token was issued to a client, not for a user")
+		writeError(w, nil, http.StatusForbidden, parsed.Error, "the access token was issued to a client, not for a user")
 	default:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="twofold", error="invalid_token"`)
-		writeError(w, false, http.StatusUnauthorized, errInvalidToken, "the access token is invalid, expired or revoked")
+		writeError(w, nil, http.StatusUnauthorized, errInvalidToken, "the access token is invalid, expired or revoked")
 	}
 }
-
-var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign-in error · twofold</title><link rel="stylesheet" href="/static/style.css"></head>
-<body><main><h1>This sign-in link cannot be used</h1><p class="error" role="alert">{{.}}</p>
-<p class="muted">Go back to the application and start the sign-in again.</p></main></body></html>`))
 
 // writeInternal answers a failure of our own: 503 when the database is
 // unavailable, else server_error.
 func writeInternal(w http.ResponseWriter, err error) {
 	if errors.Is(err, storage.ErrUnavailable) {
-		writeUnavailable(w, false)
+		writeUnavailable(w, nil)
 		return
 	}
-	writeError(w, false, http.StatusInternalServerError, "server_error", "internal error")
+	writeError(w, nil, http.StatusInternalServerError, "server_error", "internal error")
 }
 
 // writeError answers with an OAuth error: JSON for API endpoints, a page for
 // the browser ones.
-func writeError(w http.ResponseWriter, browser bool, status int, code string, desc string) {
+func writeError(w http.ResponseWriter, browser *pageLang, status int, code string, desc string) {
 	w.Header().Del("Content-Length")
-	if browser {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
-		w.WriteHeader(status)
-		errorPage.Execute(w, forPeople(desc))
+	if browser != nil {
+		heading, text := i18n.M("error.unknown_request_heading"), forPeople(desc)
+		if status >= 500 {
+			heading, text = i18n.M("error.internal_heading"), i18n.M("error.internal")
+		}
+		browser.write(w, status, heading, text)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -393,15 +391,61 @@ func writeError(w http.ResponseWriter, browser bool, status int, code string, de
 // forPeople rewords zitadel/oidc's descriptions of the mistakes a person
 // meets in the browser (a link from a misconfigured application); other
 // descriptions are already plain.
-func forPeople(desc string) string {
+func forPeople(desc string) i18n.Message {
 	switch {
 	case strings.Contains(desc, "unable to retrieve client by id"):
-		return "The application that sent you here is not registered with this sign-in service."
+		return i18n.M("error.unregistered_client")
 	case strings.Contains(desc, "redirect_uri is missing in the client configuration"):
-		return "The application that sent you here asked to return to an address it has not registered."
+		return i18n.M("error.unregistered_redirect")
 	}
-	return desc
+	return i18n.M("error.protocol", "Detail", desc)
+}
+
+// pageLang is a browser's answer: the pages, in the language it reads.
+// Nil answers an API client (JSON).
+type pageLang struct {
+	pages *i18n.Pages
+	tag   language.Tag
+}
+
+// write answers with the error page (error.html), in full or not at all.
+func (b *pageLang) write(w http.ResponseWriter, status int, heading, text i18n.Message) {
+	var buf bytes.Buffer
+	bundle := b.pages.Bundle()
+	err := b.pages.Execute(&buf, b.tag, "error.html", map[string]any{"Title": heading.ID, "NoLanguageSwitch": true,
+		"Heading": bundle.Localize(b.tag, heading), "Error": bundle.Localize(b.tag, text)})
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	if err != nil {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write([]byte("internal error\n"))
+		return
+	}
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", b.tag.String())
+	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	buf.WriteTo(w)
+}
+
+// browserPage is the page language of r on a browser path, nil on an API
+// one.
+func (p *Provider) browserPage(r *http.Request, browser bool) *pageLang {
+	if !browser {
+		return nil
+	}
+	return &pageLang{p.opts.Pages, p.lang(r, r.Form.Get("ui_locales"))}
 }
 
 // Health reports whether the store answers.
 func (p *Provider) Health(ctx context.Context) error { return p.storage.Health(ctx) }
+
+// lang is the language of a page the provider answers r with: the
+// request's ui_locales (a space-separated list), else the browser's
+// choice (i18n.Choose).
+func (p *Provider) lang(r *http.Request, uiLocales string) language.Tag {
+	r = i18n.Prepare(r)
+	i18n.SetSignIn(r.Context(), "", strings.Fields(uiLocales))
+	return p.opts.Pages.Bundle().Choose(r)
+}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/twofold-id/twofold/i18n"
 	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/storage"
 	"github.com/twofold-id/twofold/web"
@@ -70,7 +70,7 @@ func newRedeemEnv(t *testing.T) *redeemEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages, err := template.ParseFS(web.FS, "templates/*.html")
+	pages, err := i18n.Default().ParsePages(web.FS, "templates/*.html")
 	if err != nil {
 		t.Fatal(err)
 	}

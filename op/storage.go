@@ -12,6 +12,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
 
 	"github.com/twofold-id/twofold/keyring"
 	"github.com/twofold-id/twofold/storage"
@@ -524,6 +525,9 @@ func (s *oidcStorage) fillUserinfo(ctx context.Context, info *oidc.UserInfo, use
 		case oidc.ScopeProfile:
 			info.PreferredUsername = u.Username
 			info.Name = u.Name
+			if tag, err := language.Parse(u.Locale); err == nil && u.Locale != "" {
+				info.Locale = oidc.NewLocale(tag)
+			}
 		case oidc.ScopeEmail:
 			if u.Email != "" {
 				info.Email = u.Email

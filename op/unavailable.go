@@ -4,13 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"html/template"
+
 	"net/http"
 	"strconv"
 	"sync"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/twofold-id/twofold/i18n"
 	"github.com/twofold-id/twofold/storage"
 )
 
@@ -69,26 +70,16 @@ func storeError(ctx context.Context, err error) *oidc.Error {
 // there, the one lookup failure that is the client's.
 func isNotFound(err error) bool { return errors.Is(err, storage.ErrNotFound) }
 
-// unavailablePage says what the login pages' own 503 page says.
-var unavailablePage = template.Must(template.New("unavailable").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Unavailable for a moment · twofold</title><link rel="stylesheet" href="/static/style.css"></head>
-<body><main><h1>Unavailable for a moment</h1><p class="error" role="alert">We cannot reach our records right now. Nothing is wrong with your sign-in: try again in a few seconds.</p>
-<p class="muted">Reload this page then.</p></main></body></html>`))
-
 // writeUnavailable answers a database outage: 503 with Retry-After, as
 // temporarily_unavailable JSON on the API endpoints and as the "try again
 // shortly" page on the browser ones.
-func writeUnavailable(w http.ResponseWriter, browser bool) {
+func writeUnavailable(w http.ResponseWriter, browser *pageLang) {
 	h := w.Header()
 	h.Del("Content-Length")
 	h.Set("Retry-After", strconv.Itoa(int(storage.RetryAfter.Seconds())))
 	h.Set("Cache-Control", "no-store")
-	if browser {
-		h.Set("Content-Type", "text/html; charset=utf-8")
-		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		unavailablePage.Execute(w, nil)
+	if browser != nil {
+		browser.write(w, http.StatusServiceUnavailable, i18n.M("error.unavailable_heading"), i18n.M("error.unavailable"))
 		return
 	}
 	h.Set("Content-Type", "application/json")

@@ -29,7 +29,14 @@ var migrations = []migration{
 	{8, "the id_token_hint subject of an authorization request", schemaV8},
 	{9, "per-client signing algorithm", schemaV9},
 	{10, "refresh token successors, for the reuse grace", schemaV10},
+	{11, "a user's language", schemaV11},
 }
+
+// schemaV11 keeps the language a user reads messages in (a BCP 47 tag);
+// empty means the language of the sign-in that sends them.
+const schemaV11 = `
+ALTER TABLE users ADD COLUMN locale text NOT NULL DEFAULT '';
+`
 
 // schemaV10 records what a refresh token was rotated into. Tokens rotated
 // before it have none, so presenting one again stays reuse.

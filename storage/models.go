@@ -42,8 +42,9 @@ type User struct {
 	PhoneVerified bool
 	PasswordHash  string
 	Disabled      bool
-	APIAccount    bool // an integration: exempt from the second factor where policy allows
-	Admin         bool // may use the admin API with its own tokens
+	Locale        string // BCP 47 tag of the language messages to the user are in; "" for the sign-in's
+	APIAccount    bool   // an integration: exempt from the second factor where policy allows
+	Admin         bool   // may use the admin API with its own tokens
 	// SessionsNotBefore ends, at once, every session and token of the user
 	// that began before it.
 	SessionsNotBefore *time.Time

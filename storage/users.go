@@ -51,7 +51,7 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*User, err
 // UserUpdate is a change to a user: each non-nil field is set, the others
 // are left alone, so that callers never name a column.
 type UserUpdate struct {
-	Username, Name, Email, Phone, PasswordHash                *string
+	Username, Name, Email, Phone, PasswordHash, Locale        *string
 	EmailVerified, PhoneVerified, Disabled, APIAccount, Admin *bool
 }
 
@@ -59,7 +59,7 @@ type UserUpdate struct {
 func (u UserUpdate) columns() map[string]any {
 	out := map[string]any{}
 	for col, v := range map[string]*string{"username": u.Username, "name": u.Name, "email": u.Email,
-		"phone": u.Phone, "password_hash": u.PasswordHash} {
+		"phone": u.Phone, "password_hash": u.PasswordHash, "locale": u.Locale} {
 		if v != nil {
 			out[col] = *v
 		}

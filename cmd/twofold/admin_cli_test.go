@@ -109,6 +109,30 @@ func TestUserUpdate(t *testing.T) {
 	c.fails("", []string{"user", "update", "nobody", "--name", "x"}, `no user "nobody"`)
 }
 
+// A user's language is a BCP 47 tag, kept in its canonical form; empty
+// removes it; anything else is refused naming --locale.
+func TestUserLocale(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	type out struct {
+		Locale string `json:"locale"`
+	}
+	if got := okJSON[out](c, "dora-password\n", "user", "create", "--username", "dora", "--locale", "DE-at", "--password-stdin", "--json"); got.Locale != "de-AT" {
+		t.Errorf("user create --locale DE-at: locale %q, want de-AT", got.Locale)
+	}
+	if got := okJSON[out](c, "", "user", "update", "dora", "--locale", "fr", "--json"); got.Locale != "fr" {
+		t.Errorf("user update --locale fr: locale %q", got.Locale)
+	}
+	if text := c.ok("", "user", "show", "dora"); !strings.Contains(text, "locale:") || !strings.Contains(text, "fr") {
+		t.Errorf("user show:\n%s", text)
+	}
+	c.fails("", []string{"user", "update", "dora", "--locale", "not a language"}, `--locale: must be a BCP 47 language tag`)
+	c.fails("erin-password\n", []string{"user", "create", "--username", "erin", "--locale", "english!", "--password-stdin"}, "--locale: ")
+	if got := okJSON[out](c, "", "user", "update", "dora", "--locale", "", "--json"); got.Locale != "" {
+		t.Errorf("user update --locale '': locale %q", got.Locale)
+	}
+}
+
 // Errors of the user commands name the flag the bad value came in.
 func TestUserErrorsNameTheFlag(t *testing.T) {
 	t.Parallel()

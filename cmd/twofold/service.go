@@ -37,7 +37,7 @@ var flagOf = map[string]string{
 	"access_token_format": "--access-token-format", "id_token_signed_response_alg": "--id-token-signed-response-alg",
 	"jwks": "--jwks-file", "backchannel_logout_uri": "--backchannel-logout-uri", "scopes": "--scope",
 	// users
-	"username": "--username", "email": "--email", "phone": "--phone", "password": "--password-stdin",
+	"username": "--username", "email": "--email", "phone": "--phone", "locale": "--locale", "password": "--password-stdin",
 	"disabled": "--disabled", "api_account": "--api-account", "admin": "--admin",
 	"methods": "--methods", "preferred": "--preferred",
 	// policies: the settings, and the level

@@ -61,6 +61,7 @@ type UserCreateCmd struct {
 	Email         string `help:"Email address."`
 	Phone         string `help:"Phone number in international format, e.g. +14155550100."`
 	Name          string `help:"Display name."`
+	Locale        string `help:"Language of the codes and notices sent to the user, a BCP 47 tag (de, fr-CA); empty: each sign-in's."`
 	PasswordStdin bool   `name:"password-stdin" help:"Read the password from standard input."`
 }
 
@@ -71,7 +72,7 @@ func (c *UserCreateCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	return withAdmin(ctx, g, func(_ *server.App, svc *admin.Admin) error {
-		u, err := svc.CreateUser(ctx, admin.CLI, admin.UserSpec{Username: c.Username, Name: c.Name, Email: c.Email, Phone: c.Phone, Password: pw})
+		u, err := svc.CreateUser(ctx, admin.CLI, admin.UserSpec{Username: c.Username, Name: c.Name, Email: c.Email, Phone: c.Phone, Locale: c.Locale, Password: pw})
 		if err != nil {
 			return err
 		}
@@ -85,8 +86,8 @@ func printUser(g *Globals, u *storage.User) error {
 	}
 	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "id:\t%s\nusername:\t%s\nname:\t%s\n", u.ID, u.Username, u.Name)
-	fmt.Fprintf(w, "email:\t%s\nphone:\t%s\ndisabled:\t%v\n", withVerified(u.Email, u.EmailVerified),
-		withVerified(u.Phone, u.PhoneVerified), u.Disabled)
+	fmt.Fprintf(w, "email:\t%s\nphone:\t%s\nlocale:\t%s\ndisabled:\t%v\n", withVerified(u.Email, u.EmailVerified),
+		withVerified(u.Phone, u.PhoneVerified), u.Locale, u.Disabled)
 	return w.Flush()
 }
 
@@ -205,6 +206,7 @@ type UserUpdateCmd struct {
 	Name       *string `help:"Display name."`
 	Email      *string `help:"Email address (empty: remove it)."`
 	Phone      *string `help:"Phone number in international format (empty: remove it)."`
+	Locale     *string `help:"Language of the codes and notices sent to the user, a BCP 47 tag (empty: each sign-in's)."`
 	Disabled   *bool   `negatable:"" help:"Disable the user and end their sessions (--no-disabled enables)."`
 	APIAccount *bool   `name:"api-account" negatable:"" help:"Mark an API account (--no-api-account to undo)."`
 	Admin      *bool   `negatable:"" help:"Give the admin role (--no-admin to remove it)."`
@@ -212,9 +214,9 @@ type UserUpdateCmd struct {
 
 // Run applies the changes through the admin service.
 func (c *UserUpdateCmd) Run(ctx context.Context, g *Globals) error {
-	p := admin.UserPatch{Name: c.Name, Email: c.Email, Phone: c.Phone, Disabled: c.Disabled, APIAccount: c.APIAccount, Admin: c.Admin}
+	p := admin.UserPatch{Name: c.Name, Email: c.Email, Phone: c.Phone, Locale: c.Locale, Disabled: c.Disabled, APIAccount: c.APIAccount, Admin: c.Admin}
 	if p == (admin.UserPatch{}) {
-		return errors.New("nothing to change: give at least one of --name, --email, --phone, --disabled, --api-account, --admin")
+		return errors.New("nothing to change: give at least one of --name, --email, --phone, --locale, --disabled, --api-account, --admin")
 	}
 	return withAdmin(ctx, g, func(_ *server.App, svc *admin.Admin) error {
 		u, err := svc.UpdateUser(ctx, admin.CLI, c.User, p)

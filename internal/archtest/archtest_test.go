@@ -26,6 +26,8 @@ var floors = map[string]int{
 	"twofold/login/contact": 0, "twofold/login/otp": 0, "twofold/internal/loadtest/faketwilio": 0,
 	// 1: the store, its conformance suite and the load driver's seeding.
 	"twofold/storage": 1, "twofold/storage/storagetest": 1, "twofold/storage/volume": 1,
+	// 1 too: the message catalogues, over web.
+	"twofold/i18n": 1,
 	// 2: the sign-in's parts.
 	"twofold/login/policy": 2, "twofold/login/guard": 2, "twofold/login/sender": 2,
 	// 3: the rooms: each mounts its own routes.

@@ -85,6 +85,16 @@ func TestBrowserPages(t *testing.T) {
 	})
 }
 
+// switchLanguage uses the pages' language switch (without JavaScript's
+// help: it is a form) and checks that the page is in that language.
+func switchLanguage(b *tab, lang string) {
+	b.t.Helper()
+	b.load("switch the language to "+lang, chromedp.Click(chromedp.CSS(`nav.languages button[value="`+lang+`"]`)))
+	if got := evaluate[string](b, "document.documentElement.lang"); got != lang {
+		b.fail("after the switch to %s the page is in %q", lang, got)
+	}
+}
+
 // walkPages signs in, enrols, manages the account, signs out and fails in
 // the ways a person does, and calls check on every page on the way, named.
 func walkPages(t *testing.T, b *tab, s *testkit.Server, sites *sites, check func(name string)) {
@@ -111,6 +121,12 @@ func walkPages(t *testing.T, b *tab, s *testkit.Server, sites *sites, check func
 	check("code, with other methods")
 	submitCode(b, "000000")
 	check("code, wrong code")
+	// The language switch, on a page that answered a form: French, then
+	// English again, on the same sign-in's code page.
+	switchLanguage(b, "fr")
+	b.wantPath(s.URL, "/login/code")
+	check("code, in French (language switch)")
+	switchLanguage(b, "en")
 	submitCode(b, lastDevCode(t, s))
 	b.wantPath(s.URL, "/demo/callback")
 	check("demo result")
@@ -356,9 +372,10 @@ func (c *pageChecker) setScheme(scheme string) {
 func (c *pageChecker) tabThrough() []string {
 	c.b.t.Helper()
 	want := evaluate[[]string](c.b, focusablesJS)
-	// A click on the page's top-left corner, outside any control, moves
-	// the start of sequential focus navigation to the top of the page.
-	c.b.do("click the top of the page", chromedp.MouseClickXY(1, 1), chromedp.Evaluate[chromedp.Void]("window.scrollTo(0, 0)"))
+	// A click on the page's top-left corner, outside any control, once
+	// scrolled to the top, moves the start of sequential focus navigation
+	// to the top of the page.
+	c.b.do("click the top of the page", chromedp.Evaluate[chromedp.Void]("window.scrollTo(0, 0)"), chromedp.MouseClickXY(1, 1))
 	var problems, got []string
 	for range want {
 		c.b.do("press Tab", chromedp.KeyEvent("\t"))

@@ -183,7 +183,7 @@ func TestEndSessionMistakesInTheBrowser(t *testing.T) {
 	// wrong, with 400.
 	p := s.NewBrowser(t).Get("/end_session?" + url.Values{"client_id": {app.ID}, "post_logout_redirect_uri": {"https://evil.example/"}}.Encode())
 	if p.Status != http.StatusBadRequest || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") ||
-		!strings.Contains(p.Body, "has not registered") || p.Location != "" || strings.Contains(p.Body, "<form") {
+		!strings.Contains(p.Body, "has not registered") || p.Location != "" || strings.Contains(p.Body, `action="/end_session/confirm"`) {
 		t.Fatalf("a mistake without a session: %s", p)
 	}
 	noServerErrors(t, s)

@@ -95,3 +95,18 @@ func (w *fallbackWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the real writer.
 func (w *fallbackWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// withLanguageSwitch answers the pages' language switch (a form posted to
+// the page's own address, which may take only GET) in front of every page;
+// the protocol endpoints and the admin API are left alone (their own
+// pages, end_session's, switch inside the provider).
+func withLanguageSwitch(sw func(http.Handler) http.Handler, next http.Handler) http.Handler {
+	switched := sw(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && !isProtocolPath(r.URL.Path) && !strings.HasPrefix(r.URL.Path, "/admin/api/") {
+			switched.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -55,7 +55,7 @@ func (a *App) Handler() (http.Handler, error) {
 		AssertionLeeway: t.ClientAssertionLeeway.D(),
 		Now:             a.Now, Logger: a.Log, ACRValues: login.ACRValues,
 		SessionID: svc.SessionID, ClearSession: svc.ClearSession, CallbackGuard: svc.CallbackGuard,
-		Pages: pages, PageHeaders: login.BrowserHeaders, ClientIP: ips,
+		Pages: pages, PageHeaders: svc.PageHeaders, ClientIP: ips,
 	})
 	if err != nil {
 		return nil, err
@@ -66,12 +66,12 @@ func (a *App) Handler() (http.Handler, error) {
 		Issuer: a.Cfg.Issuer, Secure: secure, ClientIP: ips, Now: a.Now, Logger: a.Log}).Mount(mux)
 	a.Admin(provider, ips).Mount(mux)
 	if a.Cfg.Dev {
-		demo.New(a.Cfg.Issuer, a.demoClient, pages, a.Ring, secure, a.Log).Mount(mux, login.BrowserHeaders)
+		demo.New(a.Cfg.Issuer, a.demoClient, pages, a.Ring, secure, a.Log).Mount(mux, svc.PageHeaders)
 	}
 	mountOps(mux, a)
 	mountMetrics(mux, a)
 	provider.Mount(mux)
-	routes := withFallback(mux, Pages{NotFound: svc.NotFound(), MethodNotAllowed: svc.MethodNotAllowed()})
+	routes := withLanguageSwitch(svc.LanguageSwitch, withFallback(mux, Pages{NotFound: svc.NotFound(), MethodNotAllowed: svc.MethodNotAllowed()}))
 	return withAccessLog(a.Log, withMetrics(a.Metrics, recoverPanics(a.Log, routes))), nil
 }
 

@@ -227,6 +227,7 @@ type UserSpec struct {
 	Username, Password string
 	Email, Phone       string   // Email defaults to <username>@example.com
 	Methods            []string // second-factor methods (sms, voice, email), the first preferred
+	Locale             string   // the user's language (BCP 47), "" for none
 }
 
 // CreateUserWith adds a user with contact details and second-factor methods.
@@ -242,7 +243,7 @@ func (s *Server) CreateUserWith(t testing.TB, u UserSpec) string {
 	}
 	now := s.Clock.Now()
 	rec := &storage.User{ID: server.NewID(), Username: u.Username, Name: "Test " + u.Username, Email: u.Email,
-		EmailVerified: true, Phone: u.Phone, PhoneVerified: u.Phone != "", PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+		EmailVerified: true, Phone: u.Phone, PhoneVerified: u.Phone != "", Locale: u.Locale, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
 	if err := s.App.Store.CreateUser(ctx, rec); err != nil {
 		t.Fatalf("create user: %v", err)
 	}

@@ -5,13 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	htmltemplate "html/template"
 	"log/slog"
-	texttemplate "text/template"
 
 	gomail "github.com/wneessen/go-mail"
-
-	"github.com/twofold-id/twofold/web"
+	"golang.org/x/text/language"
 )
 
 // Notice is an account notice to a user's verified address: a method was
@@ -22,6 +19,7 @@ type Notice struct {
 	Body    string // one plain paragraph
 	AppName string
 	Issuer  string
+	Lang    language.Tag // the language of the subject and body, which the footer follows
 }
 
 // Notifier delivers account notices. The SMTP sender and, in development,
@@ -32,15 +30,6 @@ type Notifier interface {
 
 type noticeData struct {
 	Subject, Body, AppName, Host string
-}
-
-func parseNoticeTemplates() (*htmltemplate.Template, *texttemplate.Template, error) {
-	h, err := htmltemplate.ParseFS(web.FS, "templates/email/notice.html")
-	if err != nil {
-		return nil, nil, err
-	}
-	t, err := texttemplate.ParseFS(web.FS, "templates/email/notice.txt")
-	return h, t, err
 }
 
 // Notify emails a notice with an HTML and a plain-text part.
@@ -55,10 +44,10 @@ func (s *SMTPEmail) Notify(ctx context.Context, n Notice) (string, error) {
 	app := Message{AppName: n.AppName}.appName()
 	d := noticeData{Subject: n.Subject, Body: n.Body, AppName: app, Host: host}
 	var html, text bytes.Buffer
-	if err := s.noticeHTML.Execute(&html, d); err != nil {
+	if err := s.html.Execute(&html, n.Lang, "notice.html", d); err != nil {
 		return "", fmt.Errorf("smtp: render notice: %w", err)
 	}
-	if err := s.noticeText.Execute(&text, d); err != nil {
+	if err := s.text.Execute(&text, n.Lang, "notice.txt", d); err != nil {
 		return "", fmt.Errorf("smtp: render notice: %w", err)
 	}
 	msg := gomail.NewMsg()

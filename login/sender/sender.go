@@ -18,6 +18,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/text/language"
+
+	"github.com/twofold-id/twofold/i18n"
 )
 
 // Channel names a way of delivering a code; the values are stored and shown.
@@ -45,6 +49,7 @@ type Message struct {
 	AppName string        // product name shown in texts, e.g. "twofold"
 	TTL     time.Duration // how long the code is valid, said in the message
 	Purpose string        // PurposeSignIn or PurposeVerify; changes the wording slightly
+	Lang    language.Tag  // the language of the words (a catalogue's tag); the zero Tag is English
 }
 
 // Sender delivers a Message on one channel and returns the provider's
@@ -104,21 +109,20 @@ func issuerHost(issuer string) (string, error) {
 
 // humanDuration says a TTL the way a person would: "5 minutes",
 // "1 minute", "90 seconds", "2 hours".
-func humanDuration(d time.Duration) string {
-	unit := func(n int64, one string) string {
-		if n == 1 {
-			return "1 " + one
-		}
-		return fmt.Sprintf("%d %ss", n, one)
-	}
+func humanDuration(d time.Duration) i18n.Message {
 	switch {
 	case d >= time.Hour && d%time.Hour == 0:
-		return unit(int64(d/time.Hour), "hour")
+		return i18n.M("ttl.hours", int64(d/time.Hour))
 	case d >= time.Minute && d%time.Minute == 0:
-		return unit(int64(d/time.Minute), "minute")
+		return i18n.M("ttl.minutes", int64(d/time.Minute))
 	default:
-		return unit(int64((d+time.Second-1)/time.Second), "second")
+		return i18n.M("ttl.seconds", int64((d+time.Second-1)/time.Second))
 	}
+}
+
+// say says a catalogue message in m's language.
+func (m Message) say(id string, args ...any) string {
+	return i18n.Default().Text(m.Lang, id, args...)
 }
 
 // redactedError hides the code and body from an error's text while keeping

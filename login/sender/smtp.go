@@ -8,14 +8,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	htmltemplate "html/template"
 	"net/mail"
 	"strings"
-	texttemplate "text/template"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/twofold-id/twofold/i18n"
 	"github.com/twofold-id/twofold/web"
 )
 
@@ -43,11 +42,8 @@ type SMTPEmail struct {
 	from    string
 	domain  string // of the From address, for Message-IDs
 	timeout time.Duration
-	html    *htmltemplate.Template
-	text    *texttemplate.Template
-
-	noticeHTML *htmltemplate.Template
-	noticeText *texttemplate.Template
+	html    *i18n.Pages // code.html and notice.html, in every language
+	text    *i18n.Texts // code.txt and notice.txt
 }
 
 // NewSMTP returns an email sender. It parses the email templates once, so
@@ -96,13 +92,13 @@ func NewSMTP(opts SMTPOptions) (*SMTPEmail, error) {
 
 	s := &SMTPEmail{client: client, from: opts.From, timeout: timeout}
 	s.domain = from.Address[strings.LastIndexByte(from.Address, '@')+1:]
-	if s.html, err = htmltemplate.ParseFS(web.FS, "templates/email/code.html"); err != nil {
+	if err := i18n.Check(); err != nil {
 		return nil, fmt.Errorf("smtp: %w", err)
 	}
-	if s.text, err = texttemplate.ParseFS(web.FS, "templates/email/code.txt"); err != nil {
+	if s.html, err = i18n.Default().ParsePages(web.FS, "templates/email/*.html"); err != nil {
 		return nil, fmt.Errorf("smtp: %w", err)
 	}
-	if s.noticeHTML, s.noticeText, err = parseNoticeTemplates(); err != nil {
+	if s.text, err = i18n.Default().ParseTexts(web.FS, "templates/email/*.txt"); err != nil {
 		return nil, fmt.Errorf("smtp: %w", err)
 	}
 	return s, nil
@@ -189,16 +185,16 @@ func (s *SMTPEmail) message(m Message) (*gomail.Msg, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtp: %w", err)
 	}
-	d := emailData{AppName: m.appName(), Code: m.Code, TTL: humanDuration(m.TTL), Host: host, Verify: m.verify()}
-	d.Subject = "Your " + d.AppName + " sign-in code"
+	d := emailData{AppName: m.appName(), Code: m.Code, TTL: i18n.Default().Localize(m.Lang, humanDuration(m.TTL)), Host: host, Verify: m.verify()}
+	d.Subject = m.say("email.subject_sign_in", "AppName", d.AppName)
 	if d.Verify {
-		d.Subject = "Verify your email address"
+		d.Subject = m.say("email.subject_verify")
 	}
 	var html, text bytes.Buffer
-	if err := s.html.Execute(&html, d); err != nil {
+	if err := s.html.Execute(&html, m.Lang, "code.html", d); err != nil {
 		return nil, fmt.Errorf("smtp: render html: %w", err)
 	}
-	if err := s.text.Execute(&text, d); err != nil {
+	if err := s.text.Execute(&text, m.Lang, "code.txt", d); err != nil {
 		return nil, fmt.Errorf("smtp: render text: %w", err)
 	}
 

@@ -13,6 +13,9 @@ import (
 	"github.com/twilio/twilio-go"
 	"github.com/twilio/twilio-go/client"
 	api "github.com/twilio/twilio-go/rest/api/v2010"
+	"golang.org/x/text/language"
+
+	"github.com/twofold-id/twofold/i18n"
 )
 
 // DefaultTwilioBaseURL is where the Twilio REST API lives unless
@@ -218,12 +221,12 @@ func smsBody(m Message) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	kind := "code"
+	id := "sms.sign_in"
 	if m.verify() {
-		kind = "verification code"
+		id = "sms.verify"
 	}
-	return fmt.Sprintf("Your %s %s is %s. It expires in %s.\n\n@%s #%s",
-		m.appName(), kind, m.Code, humanDuration(m.TTL), host, m.Code), nil
+	text := m.say(id, "AppName", m.appName(), "Code", m.Code, "TTL", humanDuration(m.TTL))
+	return fmt.Sprintf("%s\n\n@%s #%s", text, host, m.Code), nil
 }
 
 // TwilioVoice reads codes aloud in a phone call through Twilio's Calls API.
@@ -267,22 +270,58 @@ func (s *TwilioVoice) Send(ctx context.Context, m Message) (string, error) {
 }
 
 // voiceTwiML says the code digit by digit ("1, 2, 3"), twice, so it can be
-// written down on the second pass.
+// written down on the second pass, in the message's language where
+// Twilio's voices speak it (voiceLanguage), in English otherwise.
 func voiceTwiML(m Message) string {
 	chars := strings.Split(m.Code, "")
 	spoken := strings.Join(chars, ", ")
-	kind := "code"
-	if m.verify() {
-		kind = "verification code"
+	say, ok := voiceLanguage(m.Lang)
+	if !ok {
+		m.Lang = i18n.Source
 	}
-	intro := fmt.Sprintf("Your %s %s is: %s.", m.appName(), kind, spoken)
-	again := fmt.Sprintf("Again, your code is: %s. It expires in %s. Goodbye.", spoken, humanDuration(m.TTL))
+	id := "voice.intro_sign_in"
+	if m.verify() {
+		id = "voice.intro_verify"
+	}
+	intro := m.say(id, "AppName", m.appName(), "Digits", spoken)
+	again := m.say("voice.again", "Digits", spoken, "TTL", humanDuration(m.TTL))
 
 	var b strings.Builder
-	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><Response><Pause length="1"/><Say>`)
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><Response><Pause length="1"/><Say language="` + say + `">`)
 	xml.EscapeText(&b, []byte(intro)) //nolint:errcheck // strings.Builder never fails
-	b.WriteString(`</Say><Pause length="1"/><Say>`)
+	b.WriteString(`</Say><Pause length="1"/><Say language="` + say + `">`)
 	xml.EscapeText(&b, []byte(again)) //nolint:errcheck // strings.Builder never fails
 	b.WriteString(`</Say></Response>`)
 	return b.String()
+}
+
+// twilioVoices are the <Say> languages of Twilio's standard voices, by
+// base language, with the region spoken when the tag names none of them.
+var twilioVoices = map[string][]string{
+	"en": {"en-US", "en-GB", "en-AU", "en-CA", "en-IN"},
+	"de": {"de-DE"},
+	"fr": {"fr-FR", "fr-CA"},
+	"es": {"es-ES", "es-MX"},
+	"it": {"it-IT"}, "nl": {"nl-NL"}, "pt": {"pt-BR", "pt-PT"}, "da": {"da-DK"}, "fi": {"fi-FI"},
+	"nb": {"nb-NO"}, "pl": {"pl-PL"}, "ru": {"ru-RU"}, "sv": {"sv-SE"}, "ja": {"ja-JP"}, "ko": {"ko-KR"},
+	"zh": {"zh-CN", "zh-HK", "zh-TW"}, "ca": {"ca-ES"},
+}
+
+// voiceLanguage is the <Say language> that speaks tag: its region's voice
+// where Twilio has one, else the language's first; false when Twilio's
+// voices do not speak the language at all.
+func voiceLanguage(tag language.Tag) (string, bool) {
+	base, _ := tag.Base()
+	voices, ok := twilioVoices[base.String()]
+	if !ok || tag == (language.Tag{}) {
+		return "en-US", false
+	}
+	if region, conf := tag.Region(); conf == language.Exact {
+		for _, v := range voices {
+			if strings.HasSuffix(v, "-"+region.String()) {
+				return v, true
+			}
+		}
+	}
+	return voices[0], true
 }
