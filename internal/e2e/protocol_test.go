@@ -178,7 +178,7 @@ func claimNames(t *testing.T, raw []byte) []string {
 // honour form_post too, from /authorize and from the login.
 func TestDiscoverySaysWhatIsServed(t *testing.T) {
 	s, tw, _ := codeServer(t, testkit.ServerOptions{})
-	s.CreateUserWith(t, testkit.UserSpec{Username: "alice", Password: "alice-password", Phone: alicePhone, Methods: []string{"sms"}})
+	s.CreateUserWith(t, testkit.UserSpec{Username: "alice", Password: "alice-password", Phone: alicePhone, Methods: []string{"sms"}, Locale: "de"}) // a locale: the profile scope issues it
 	app := s.NewRP(t, testkit.ClientOptions{})
 	ctx := context.Background()
 	doc, err := client.Discover(ctx, s.URL, &http.Client{Transport: s.Transport()})
