@@ -1,6 +1,6 @@
 // Package i18n gives twofold's pages and messages their words: message
-// catalogues (web/locales/<tag>.toml, one file per language, English the
-// source) loaded once at start into a Bundle with CLDR plural rules
+// catalogues (web/locales/<tag>.toml, one per language, English the
+// source, which may be split into <area>.<tag>.toml files) loaded once at start into a Bundle with CLDR plural rules
 // (github.com/nicksnyder/go-i18n), the choice of a language for a
 // request, and page templates parsed once per language with the template
 // function T bound to that language.
@@ -79,7 +79,21 @@ type Bundle struct {
 	acceptedN atomic.Int64 // headers remembered (or refused for the bound)
 }
 
-// Load reads every <tag>.toml in dir of fsys. The Source's catalogue is
+// FileTag is the language of a catalogue file: <tag>.toml, or
+// <area>.<tag>.toml for a part of a language's catalogue kept apart
+// (console.fr.toml).
+func FileTag(name string) (language.Tag, error) {
+	base := strings.TrimSuffix(path.Base(name), ".toml")
+	tag, err := language.Parse(base[strings.LastIndexByte(base, '.')+1:])
+	if err != nil {
+		return language.Und, fmt.Errorf("i18n: %s: the file name does not end in a BCP 47 language tag (<tag>.toml or <area>.<tag>.toml): %w", name, err)
+	}
+	return tag, nil
+}
+
+// Load reads every <tag>.toml and <area>.<tag>.toml in dir of fsys; a
+// language's files together are its catalogue, and an id defined twice
+// fails the load. The Source's catalogue is
 // required; a file that does not parse, or whose name is no BCP 47 tag,
 // fails the load with its name.
 func Load(fsys fs.FS, dir string) (*Bundle, error) {
@@ -91,10 +105,9 @@ func Load(fsys fs.FS, dir string) (*Bundle, error) {
 		static: map[language.Tag]map[string]string{}, keys: map[language.Tag][]string{}, names: map[language.Tag]string{}}
 	b.b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 	for _, f := range files {
-		name := strings.TrimSuffix(path.Base(f), ".toml")
-		tag, err := language.Parse(name)
+		tag, err := FileTag(f)
 		if err != nil {
-			return nil, fmt.Errorf("i18n: %s: the file name is not a BCP 47 language tag: %w", f, err)
+			return nil, err
 		}
 		buf, err := fs.ReadFile(fsys, f)
 		if err != nil {
@@ -107,18 +120,21 @@ func Load(fsys fs.FS, dir string) (*Bundle, error) {
 		if len(mf.Messages) == 0 {
 			return nil, fmt.Errorf("i18n: %s: no messages", f)
 		}
-		ids := make([]string, 0, len(mf.Messages))
-		b.static[tag] = map[string]string{}
+		if b.static[tag] == nil {
+			b.static[tag] = map[string]string{}
+			b.tags = append(b.tags, tag)
+		}
 		for _, m := range mf.Messages {
-			ids = append(ids, m.ID)
+			if _, dup := slices.BinarySearch(b.keys[tag], m.ID); dup {
+				return nil, fmt.Errorf("i18n: %s: %q is defined in another %s file too", f, m.ID, tag)
+			}
+			b.keys[tag] = append(b.keys[tag], m.ID)
+			slices.Sort(b.keys[tag])
 			plural := m.Zero != "" || m.One != "" || m.Two != "" || m.Few != "" || m.Many != ""
 			if !plural && !strings.Contains(m.Other, "{{") && m.LeftDelim == "" {
 				b.static[tag][m.ID] = m.Other // says the same every time
 			}
 		}
-		slices.Sort(ids)
-		b.keys[tag] = ids
-		b.tags = append(b.tags, tag)
 	}
 	if b.keys[Source] == nil {
 		return nil, fmt.Errorf("i18n: %s has no catalogue of the source language %s", dir, Source)

@@ -36,12 +36,12 @@ func TestCataloguesHaveTheSameKeys(t *testing.T) {
 		keys := b.Keys(tag)
 		for _, k := range source {
 			if _, ok := slices.BinarySearch(keys, k); !ok {
-				t.Errorf("web/locales/%s.toml lacks %q", tag, k)
+				t.Errorf("web/locales: the %s catalogue lacks %q", tag, k)
 			}
 		}
 		for _, k := range keys {
 			if _, ok := slices.BinarySearch(source, k); !ok {
-				t.Errorf("web/locales/%s.toml has %q, which en.toml lacks", tag, k)
+				t.Errorf("web/locales: the %s catalogue has %q, which English lacks", tag, k)
 			}
 		}
 	}
@@ -65,7 +65,16 @@ func TestTranslationsKeepPlaceholders(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		parsed[mf.Tag.String()] = map[string]*goi18n.Message{}
+		tag, err := i18n.FileTag(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mf.Tag != tag {
+			t.Fatalf("%s: go-i18n reads its language as %s, we read %s", f, mf.Tag, tag)
+		}
+		if parsed[mf.Tag.String()] == nil {
+			parsed[mf.Tag.String()] = map[string]*goi18n.Message{}
+		}
 		for _, m := range mf.Messages {
 			parsed[mf.Tag.String()][m.ID] = m
 		}
@@ -238,6 +247,7 @@ func TestLoadRefusesBrokenCatalogues(t *testing.T) {
 		"bad TOML":    {"en.toml": "[a\n"},
 		"bad name":    {"en.toml": "[a]\nb = \"c\"\n", "xx-not-a-tag-at-all.toml": "[a]\nb = \"c\"\n"},
 		"mixed forms": {"en.toml": "[a]\nfew = \"c\"\nd = \"e\"\n"},
+		"id twice":    {"en.toml": "[a]\nother = \"c\"\n", "console.en.toml": "[a]\nother = \"d\"\n"},
 	} {
 		dir := t.TempDir()
 		for f, src := range files {
@@ -248,6 +258,31 @@ func TestLoadRefusesBrokenCatalogues(t *testing.T) {
 		if _, err := i18n.Load(os.DirFS(dir), "."); err == nil {
 			t.Errorf("%s: loaded", name)
 		}
+	}
+}
+
+// A language's catalogue may be split into <area>.<tag>.toml files; they
+// load as one.
+func TestSplitCataloguesLoadAsOne(t *testing.T) {
+	dir := t.TempDir()
+	for f, src := range map[string]string{
+		"en.toml": "[language]\nname = \"English\"\n[a]\nother = \"A\"\n", "console.en.toml": "[b]\nother = \"B\"\n",
+		"de.toml": "[language]\nname = \"Deutsch\"\n[a]\nother = \"A-de\"\n", "console.de.toml": "[b]\nother = \"B-de\"\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := i18n.Load(os.DirFS(dir), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	de, _ := b.Supported("de")
+	if got := b.Keys(de); !slices.Equal(got, []string{"a", "b", "language.name"}) {
+		t.Errorf("de keys = %v", got)
+	}
+	if got := b.Text(de, "b"); got != "B-de" {
+		t.Errorf("b in de = %q, want B-de", got)
 	}
 }
 
