@@ -20,7 +20,7 @@ import (
 // Globals are the flags every command takes.
 type Globals struct {
 	Config string `short:"c" placeholder:"FILE" help:"YAML configuration file (env TWOFOLD_CONFIG)."`
-	Dev    bool   `help:"Development mode, as TWOFOLD_DEV=true: generated secret key, demo user and client, codes in the log."`
+	Dev    bool   `help:"Development mode, as TWOFOLD_DEV=true: data in data_dir (./data: twofold.db and a generated secret.key), demo user and client, codes in the log."`
 	JSON   bool   `help:"Print machine-readable JSON; errors too, as {\"error\": …, \"field\": …} on stderr."`
 	// Version is handled before parsing (see run), so that it needs no command.
 	Version bool `help:"Print the version (as twofold version) and exit."`
