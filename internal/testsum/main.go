@@ -60,6 +60,9 @@ func (s *summary) add(e event) {
 	case "output":
 		s.output[k] = append(s.output[k], e.Output)
 		return
+	case "build-output": // a compile error (Go 1.24 and later)
+		fmt.Fprint(s.out, e.Output)
+		return
 	case "pass", "fail", "skip":
 	default:
 		return

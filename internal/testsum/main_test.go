@@ -22,6 +22,10 @@ func TestSummaryListsSkips(t *testing.T) {
 		`{"Action":"fail","Package":"ex/a","Elapsed":1.5}`,
 		`{"Action":"skip","Package":"ex/b","Elapsed":0}`,
 		`# ex/c`,
+		`{"ImportPath":"ex/d [ex/d.test]","Action":"build-output","Output":"d/d.go:2:23: cannot use \"s\" as int value\n"}`,
+		`{"ImportPath":"ex/d [ex/d.test]","Action":"build-fail"}`,
+		`{"Action":"output","Package":"ex/d","Output":"FAIL\tex/d [build failed]\n"}`,
+		`{"Action":"fail","Package":"ex/d","Elapsed":0,"FailedBuild":"ex/d [ex/d.test]"}`,
 	}, "\n")
 	var out strings.Builder
 	s := newSummary(&out)
@@ -33,6 +37,7 @@ func TestSummaryListsSkips(t *testing.T) {
 		"FAIL  ex/a  1.5s\n",
 		"--    ex/b  (no tests)\n",
 		"# ex/c\n",
+		"d/d.go:2:23: cannot use \"s\" as int value\nFAIL\tex/d [build failed]\nFAIL  ex/d  0.0s\n",
 		"Skipped tests (1): these did not run\n  SKIP  ex/a TestPostgres: TWOFOLD_TEST_POSTGRES_URL not set; skipping PostgreSQL test\n",
 		"1 passed, 1 failed, 1 skipped in 3s\n  FAIL  ex/a TestBroken\n",
 	} {
