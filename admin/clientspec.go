@@ -165,9 +165,12 @@ func (s ClientSpec) checkURIs(p *problems) {
 // CheckRedirectURI allows exact https URIs, http only on loopback, and
 // custom schemes only for native apps. No wildcards, no fragments.
 func CheckRedirectURI(raw, appType string) error {
+	if strings.Contains(raw, "*") {
+		return fmt.Errorf("%q: wildcards (*) are not allowed: a redirect URI must match exactly, so that a code cannot be sent to a look-alike address; register each URI in full (repeat the setting for several)", raw)
+	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" || strings.ContainsAny(raw, "* \t\r\n") || len(raw) > 2000 {
-		return fmt.Errorf("%q is not an absolute URI", raw)
+	if err != nil || u.Scheme == "" || strings.ContainsAny(raw, " \t\r\n") || len(raw) > 2000 {
+		return fmt.Errorf("%q is not an absolute URI (like https://app.example/callback)", raw)
 	}
 	if u.Fragment != "" || strings.Contains(raw, "#") {
 		return fmt.Errorf("%q must not have a fragment", raw)

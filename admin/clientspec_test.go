@@ -95,3 +95,18 @@ func TestClientRules(t *testing.T) {
 		})
 	}
 }
+
+// TestRedirectURIMessages: a wildcard says it is not allowed, why, and what
+// to do instead, not that the URI is "not absolute".
+func TestRedirectURIMessages(t *testing.T) {
+	for _, tc := range []struct{ uri, want string }{
+		{"https://*.example.com/cb", `"https://*.example.com/cb": wildcards (*) are not allowed: a redirect URI must match exactly, so that a code cannot be sent to a look-alike address; register each URI in full`},
+		{"https://app.example.com/*", "wildcards (*) are not allowed"},
+		{"/callback", `"/callback" is not an absolute URI (like https://app.example/callback)`},
+	} {
+		err := CheckRedirectURI(tc.uri, "web")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("CheckRedirectURI(%q) = %v, want %q", tc.uri, err, tc.want)
+		}
+	}
+}

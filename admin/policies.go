@@ -66,16 +66,23 @@ func parseDuration(field string, s *string) (*int64, error) {
 	if s == nil {
 		return nil, nil
 	}
-	d, err := config.ParseDuration(*s)
+	lim := durationLimits[field]
+	in := *s
+	if lim.zeroOff && strings.EqualFold(strings.TrimSpace(in), "off") {
+		in = "0s"
+	}
+	d, err := config.ParseDuration(in)
 	if err != nil {
+		if lim.zeroOff {
+			return nil, invalid(field, "%v, or off", err)
+		}
 		return nil, invalid(field, "%v", err)
 	}
-	lim := durationLimits[field]
 	td := time.Duration(d)
 	if !(lim.zeroOff && td == 0) && (td < lim.min || td > lim.max) {
 		msg := fmt.Sprintf("must be from %s to %s", config.Duration(lim.min), config.Duration(lim.max))
 		if lim.zeroOff {
-			msg += ", or 0 for off"
+			msg += ", or off"
 		}
 		return nil, invalid(field, "%s (got %q)", msg, *s)
 	}
@@ -161,18 +168,18 @@ func (d PolicyDoc) given() []string {
 
 // docOf is the inverse of record.
 func docOf(p *storage.Policy) PolicyDoc {
-	dur := func(secs *int64) *string {
+	dur := func(field string, secs *int64) *string {
 		if secs == nil {
 			return nil
 		}
-		s := fmtDuration(time.Duration(*secs) * time.Second)
+		s := fmtLimited(field, time.Duration(*secs)*time.Second)
 		return &s
 	}
 	d := PolicyDoc{SMSFallback: p.SMSFallback, CodeDigits: p.CodeDigits, MaxAttempts: p.MaxAttempts,
 		MaxResends: p.MaxResends, ExemptAPIAccounts: p.ExemptAPIAccounts,
-		CodeTTL: dur(p.CodeTTLSeconds), ResendCooldown: dur(p.ResendCooldownSeconds),
-		SessionLifetime: dur(p.SessionLifetimeSeconds), IdleTimeout: dur(p.IdleTimeoutSeconds),
-		RememberDevice: dur(p.RememberDeviceSeconds)}
+		CodeTTL: dur("code_ttl", p.CodeTTLSeconds), ResendCooldown: dur("resend_cooldown", p.ResendCooldownSeconds),
+		SessionLifetime: dur("session_lifetime", p.SessionLifetimeSeconds), IdleTimeout: dur("idle_timeout", p.IdleTimeoutSeconds),
+		RememberDevice: dur("remember_device", p.RememberDeviceSeconds)}
 	if p.SecondFactor != "" {
 		d.SecondFactor = &p.SecondFactor
 	}
@@ -183,15 +190,14 @@ func docOf(p *storage.Policy) PolicyDoc {
 }
 
 // fmtDuration writes a duration as people do: "5m", "1h30m", "90d", "0s".
-func fmtDuration(d time.Duration) string {
-	s := config.Duration(d).String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
+func fmtDuration(d time.Duration) string { return config.Duration(d).String() }
+
+// fmtLimited writes a duration field's value, "off" where 0 means off.
+func fmtLimited(field string, d time.Duration) string {
+	if d == 0 && durationLimits[field].zeroOff {
+		return "off"
 	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
+	return fmtDuration(d)
 }
 
 // PolicyView is one stored policy with its level.
@@ -373,12 +379,13 @@ func (a *Admin) Effective(ctx context.Context, userRef, clientID string) (Explan
 		return x, err
 	}
 	dur := fmtDuration
+	off := fmtLimited
 	values := map[string]any{
 		"second_factor": e.SecondFactor, "allowed_methods": e.AllowedMethods, "sms_fallback": e.SMSFallback,
 		"code_digits": e.CodeDigits, "code_ttl": dur(e.CodeTTL), "max_attempts": e.MaxAttempts,
 		"resend_cooldown": dur(e.ResendCooldown), "max_resends": e.MaxResends,
-		"session_lifetime": dur(e.SessionLifetime), "idle_timeout": dur(e.IdleTimeout),
-		"remember_device": dur(e.RememberDevice), "exempt_api_accounts": e.ExemptAPIAccounts,
+		"session_lifetime": dur(e.SessionLifetime), "idle_timeout": off("idle_timeout", e.IdleTimeout),
+		"remember_device": off("remember_device", e.RememberDevice), "exempt_api_accounts": e.ExemptAPIAccounts,
 	}
 	for _, f := range x.Order {
 		x.Fields[f] = Explained{Value: values[f], Source: e.Source[f]}

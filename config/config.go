@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -422,7 +423,9 @@ func (c *Config) validateDelivery() []error {
 	}
 	if c.SMTP.Host != "" {
 		if c.SMTP.From == "" {
-			bad("smtp.from", "is required with smtp.host")
+			bad("smtp.from", "is required with smtp.host: the sender address, like \"Example Sign-in <signin@example.com>\" or signin@example.com")
+		} else if _, err := mail.ParseAddress(c.SMTP.From); err != nil {
+			bad("smtp.from", "must be one email address, like \"Example Sign-in <signin@example.com>\" or signin@example.com, with the name in quotes if it has a comma or other punctuation (got %q)", c.SMTP.From)
 		}
 		if c.SMTP.Port < 1 || c.SMTP.Port > 65535 {
 			bad("smtp.port", "must be 1 to 65535 (got %d)", c.SMTP.Port)

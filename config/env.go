@@ -175,13 +175,22 @@ func (d *Duration) UnmarshalYAML(unmarshal func(any) error) error {
 	return nil
 }
 
-// String formats like time.Duration, with whole days as "90d".
+// String formats as people write durations: "90d", "12h", "1h30m", "5m",
+// "30s", "1m30s", "0s"; whole days as days, and no trailing zero units
+// ("1m", not "1m0s"). The result parses back with ParseDuration.
 func (d Duration) String() string {
 	td := time.Duration(d)
 	if td > 0 && td%(24*time.Hour) == 0 {
 		return strconv.Itoa(int(td/(24*time.Hour))) + "d"
 	}
-	return td.String()
+	s := td.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // D returns the time.Duration.

@@ -357,9 +357,9 @@ func (s *Store) dialectSQL(sql string) string {
 
 // MigrationStatus is one migration and whether it is applied.
 type MigrationStatus struct {
-	Version int
-	Name    string
-	Applied bool
+	Version int    `json:"version"`
+	Name    string `json:"name"`
+	Applied bool   `json:"applied"`
 }
 
 // Migrations reports every known migration and whether it is applied.

@@ -52,7 +52,18 @@ type cliEnv struct {
 	secrets []string
 }
 
+// newCLI is newEmptyCLI with its database created (by twofold migrate), as
+// an operator has it once serve or migrate has run: the administrative
+// commands refuse to create one.
 func newCLI(t *testing.T, extraEnv ...string) *cliEnv {
+	t.Helper()
+	c := newEmptyCLI(t, extraEnv...)
+	c.ok("", "migrate")
+	return c
+}
+
+// newEmptyCLI is a command line in an empty data directory: no database.
+func newEmptyCLI(t *testing.T, extraEnv ...string) *cliEnv {
 	t.Helper()
 	dir := t.TempDir()
 	c := &cliEnv{t: t, dir: dir, env: append([]string{
@@ -276,7 +287,7 @@ func TestClientCreateRejects(t *testing.T) {
 		want []string
 	}{
 		{"http on a public host", []string{"--redirect-uri", "http://wiki.example/cb"}, []string{"--redirect-uri", "http://wiki.example/cb", "https"}},
-		{"wildcard", []string{"--redirect-uri", "https://*.example/cb"}, []string{"--redirect-uri", "not an absolute URI"}},
+		{"wildcard", []string{"--redirect-uri", "https://*.example/cb"}, []string{"--redirect-uri", "wildcards (*) are not allowed", "register each URI in full"}},
 		{"fragment", []string{"--redirect-uri", "https://wiki.example/cb#top"}, []string{"--redirect-uri", "fragment"}},
 		{"custom scheme for a web app", []string{"--redirect-uri", "com.example.app:/cb"}, []string{"--redirect-uri: ", "application type native"}},
 		{"relative", []string{"--redirect-uri", "/cb"}, []string{"--redirect-uri"}},
@@ -434,7 +445,7 @@ type keyOut struct {
 
 func TestKeysAndMigrate(t *testing.T) {
 	t.Parallel()
-	c := newCLI(t)
+	c := newEmptyCLI(t)
 	if out := c.ok("", "migrate", "--status"); !strings.Contains(out, "1  pending") {
 		t.Errorf("migrate --status on a new database = %q, want version 1 pending", out)
 	}
@@ -492,7 +503,7 @@ func TestKeysAndMigrate(t *testing.T) {
 
 func TestParsingAndHelp(t *testing.T) {
 	t.Parallel()
-	c := newCLI(t)
+	c := newEmptyCLI(t)
 	for _, args := range [][]string{{"frobnicate"}, {"client", "create", "--name", "x", "--bogus"}, {"user"}, {"client", "show"}, {"--json", "keys", "spin"}} {
 		if code, out, errOut := c.run("", args...); code != 1 || errOut == "" {
 			t.Errorf("twofold %s: exit %d, stderr %q, stdout %q; want exit 1 with a message", strings.Join(args, " "), code, errOut, out)
@@ -516,7 +527,7 @@ func TestConfigErrors(t *testing.T) {
 	if err := os.WriteFile(path, []byte("dev: true\nkeys:\n  algorithm: HS256\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := newCLI(t, "TWOFOLD_DATABASE_URL=mysql://root:hunter2@db/twofold")
+	c := newEmptyCLI(t, "TWOFOLD_DATABASE_URL=mysql://root:hunter2@db/twofold")
 	c.secret("hunter2")
 	c.fails("", []string{"client", "list"}, "database.url: must be postgres:// or sqlite:")
 	c.env = c.env[:len(c.env)-1]

@@ -6,10 +6,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/alecthomas/kong"
@@ -18,8 +20,10 @@ import (
 // Globals are the flags every command takes.
 type Globals struct {
 	Config string `short:"c" placeholder:"FILE" help:"YAML configuration file (env TWOFOLD_CONFIG)."`
-	Dev    bool   `help:"Development mode, as TWOFOLD_DEV=true: generated secret key, demo user and client, codes in the log."`
-	JSON   bool   `help:"Print machine-readable JSON."`
+	Dev    bool   `help:"Development mode, as TWOFOLD_DEV=true: data in data_dir (./data: twofold.db and a generated secret.key), demo user and client, codes in the log."`
+	JSON   bool   `help:"Print machine-readable JSON; errors too, as {\"error\": …, \"field\": …} on stderr."`
+	// Version is handled before parsing (see run), so that it needs no command.
+	Version bool `help:"Print the version (as twofold version) and exit."`
 
 	stdin  io.Reader
 	stdout io.Writer
@@ -32,6 +36,7 @@ type CLI struct {
 	Globals
 
 	Serve   ServeCmd   `cmd:"" help:"Run the provider."`
+	Version VersionCmd `cmd:"" help:"Print the version, commit and Go version of this build."`
 	Migrate MigrateCmd `cmd:"" help:"Apply pending database migrations."`
 	Client  ClientCmd  `cmd:"" help:"Register and manage client applications."`
 	User    UserCmd    `cmd:"" help:"Create and manage users."`
@@ -56,6 +61,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var cli CLI
 	cli.stdin, cli.stdout, cli.stderr, cli.env = stdin, stdout, stderr, env
 	exited := false
+	if wantsVersion(args) {
+		cli.JSON = slices.Contains(args, "--json")
+		if err := printVersion(&cli.Globals); err != nil {
+			return fail(&cli.Globals, args, err)
+		}
+		return 0
+	}
 	parser, err := kong.New(&cli,
 		kong.Name("twofold"),
 		kong.Description("An OpenID Connect provider with a built-in second factor."),
@@ -66,20 +78,47 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		kong.BindTo(ctx, (*context.Context)(nil)),
 	)
 	if err != nil {
-		fmt.Fprintln(stderr, "twofold:", err)
-		return 1
+		return fail(&cli.Globals, args, err)
 	}
 	kctx, err := parser.Parse(args)
 	if exited {
 		return 0 // --help
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "twofold:", err)
-		return 1
+		return fail(&cli.Globals, args, err)
 	}
 	if err := kctx.Run(); err != nil {
-		fmt.Fprintln(stderr, "twofold:", err)
-		return 1
+		return fail(&cli.Globals, args, err)
 	}
 	return 0
+}
+
+// wantsVersion reports whether the arguments ask for --version (before any
+// "--", which ends the flags).
+func wantsVersion(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "--version" {
+			return true
+		}
+	}
+	return false
+}
+
+// fail reports err and returns the exit code 1: as "twofold: message" on
+// stderr, or with --json (even when the command line itself did not parse)
+// as one JSON object on stderr: {"error": message, "field": the flag or
+// configuration key when there is one, "errors": every problem when there
+// are several}.
+func fail(g *Globals, args []string, err error) int {
+	if g.JSON || slices.Contains(args, "--json") {
+		enc := json.NewEncoder(g.stderr)
+		enc.SetIndent("", "  ")
+		enc.Encode(errorJSON(err))
+		return 1
+	}
+	fmt.Fprintln(g.stderr, "twofold:", err)
+	return 1
 }

@@ -20,16 +20,25 @@ func (m *MigrateCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	defer a.Close()
+	applied := []int{}
 	if !m.Status {
-		applied, err := a.Store.Migrate(ctx)
-		if err != nil {
+		if applied, err = a.Store.Migrate(ctx); err != nil {
 			return err
 		}
-		fmt.Fprintf(g.stdout, "Applied %d migration(s).\n", len(applied))
+		if !g.JSON {
+			fmt.Fprintf(g.stdout, "Applied %d migration(s).\n", len(applied))
+		}
 	}
 	list, err := a.Store.Migrations(ctx)
 	if err != nil {
 		return err
+	}
+	if g.JSON {
+		out := map[string]any{"migrations": list}
+		if !m.Status {
+			out["applied"] = append([]int{}, applied...)
+		}
+		return printJSON(g, out)
 	}
 	for _, s := range list {
 		state := "pending"

@@ -309,7 +309,7 @@ func (c *PolicyDeleteCmd) Run(ctx context.Context, g *Globals) error {
 		if err := svc.DeletePolicy(ctx, admin.CLI, l); err != nil {
 			return err
 		}
-		fmt.Fprintf(g.stdout, "Deleted the %s policy; its values are inherited again.\n", describeLevel(ctx, svc, l))
-		return nil
+		return report(g, map[string]string{"deleted": "policy", "scope": l.Scope, "target": l.Target},
+			fmt.Sprintf("Deleted the %s policy; its values are inherited again.", describeLevel(ctx, svc, l)))
 	})
 }

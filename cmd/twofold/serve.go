@@ -23,13 +23,31 @@ type ServeCmd struct {
 var serveReady func(addr string)
 
 // Run starts the server and blocks until ctx ends (SIGINT/SIGTERM), then
-// shuts down gracefully (see server.App.Serve).
+// shuts down gracefully (see server.App.Serve). It binds its listeners
+// before it writes anything: a port in use fails without creating or
+// migrating the database, generating a key or seeding the development data.
 func (s *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	started := time.Now()
 	if s.NoMigrate {
 		g.env = append(g.env, "TWOFOLD_DATABASE_AUTO_MIGRATE=false")
 	}
-	a, err := openApp(ctx, g)
+	cfg, err := loadConfig(g)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close() // Serve closes it too; a second Close does no harm
+	metricsLn, err := server.ListenMetrics(cfg)
+	if err != nil {
+		return err
+	}
+	if metricsLn != nil {
+		defer metricsLn.Close()
+	}
+	a, err := openAppFrom(ctx, g, cfg, server.Options{})
 	if err != nil {
 		return err
 	}
@@ -47,26 +65,23 @@ func (s *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", a.Cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	metricsLn, err := a.ListenMetrics()
-	if err != nil {
-		ln.Close()
-		return err
-	}
 	db := "sqlite"
 	if a.Store.IsPostgres() {
 		db = "postgres"
 	}
 	attrs := []any{"issuer", a.Cfg.Issuer, "listen", ln.Addr().String(), "dev", a.Cfg.Dev,
 		"database", db, "startup", time.Since(started).Round(time.Millisecond)}
+	if path := sqlitePath(a.Cfg.Database.URL); path != "" {
+		attrs = append(attrs, "database_file", path)
+	}
+	if a.Cfg.Dev {
+		attrs = append(attrs, "data_dir", a.Cfg.DataDir)
+	}
 	if metricsLn != nil {
 		attrs = append(attrs, "metrics_listen", metricsLn.Addr().String())
 	}
 	a.Log.Info("twofold is ready", attrs...)
-	if a.Cfg.Dev {
+	if a.Cfg.Dev && !g.JSON {
 		a.PrintDevBanner(g.stderr, ln.Addr().String())
 	}
 	if serveReady != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 
 	"github.com/twofold-id/twofold/admin"
@@ -67,23 +68,81 @@ func cliError(err error) error {
 	if len(list) == 0 {
 		list = []admin.FieldError{{Field: e.Field, Message: e.Message}}
 	}
-	lines := make([]string, len(list))
+	out := &inputError{problems: make([]problem, len(list))}
 	for i, f := range list {
-		lines[i] = onFlag(f.Field, f.Message)
+		out.problems[i] = problem{Field: flagName(f.Field), Message: f.Message}
 	}
-	return errors.New(strings.Join(lines, "\n"))
+	return out
 }
 
-// onFlag prefixes a message with the flag of field.
-func onFlag(field, msg string) string {
-	flag, known := flagOf[field]
-	switch {
-	case field == "" || (known && flag == ""):
-		return msg
-	case !known:
-		return field + ": " + msg // a field without a flag still names itself
+// problem is one bad input, named by its flag (or field) when it has one.
+type problem struct {
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// inputError is a command's bad input: one or more problems.
+type inputError struct{ problems []problem }
+
+func (e *inputError) Error() string {
+	lines := make([]string, len(e.problems))
+	for i, p := range e.problems {
+		lines[i] = p.Message
+		if p.Field != "" {
+			lines[i] = p.Field + ": " + p.Message
+		}
 	}
-	return flag + ": " + msg
+	return strings.Join(lines, "\n")
+}
+
+// errorObject is an error as --json prints it.
+type errorObject struct {
+	Error  string    `json:"error"`
+	Field  string    `json:"field,omitempty"`
+	Errors []problem `json:"errors,omitempty"`
+}
+
+// configKey matches a configuration key as config's messages begin with it.
+var configKey = regexp.MustCompile(`^([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*): (.+)$`)
+
+// errorJSON is err as --json prints it: the service's bad input names its
+// flags; a configuration problem ("smtp.from: …", one per line) its key.
+func errorJSON(err error) errorObject {
+	var ie *inputError
+	if errors.As(err, &ie) {
+		o := errorObject{Error: err.Error(), Field: ie.problems[0].Field}
+		if len(ie.problems) > 1 {
+			o.Errors = ie.problems
+		}
+		return o
+	}
+	msg := err.Error()
+	var list []problem
+	for _, line := range strings.Split(msg, "\n") {
+		m := configKey.FindStringSubmatch(line)
+		if m == nil {
+			list = nil
+			break
+		}
+		list = append(list, problem{Field: m[1], Message: m[2]})
+	}
+	o := errorObject{Error: msg}
+	if len(list) > 0 {
+		o.Field = list[0].Field
+		if len(list) > 1 {
+			o.Errors = list
+		}
+	}
+	return o
+}
+
+// flagName is the flag of a service field ("" for a positional argument);
+// a field without a flag names itself.
+func flagName(field string) string {
+	if flag, known := flagOf[field]; known {
+		return flag
+	}
+	return field
 }
 
 // report prints v as JSON with --json, otherwise text.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twofold-id/twofold/config"
 	"github.com/twofold-id/twofold/metrics"
 )
 
@@ -83,11 +84,15 @@ func (a *App) metricsHandler() http.Handler {
 
 // ListenMetrics opens the metrics.listen address; nil when it is not set
 // (or metrics are off), and /metrics is on the main listener (or nowhere).
-func (a *App) ListenMetrics() (net.Listener, error) {
-	if !a.Cfg.Metrics.Enabled || a.Cfg.Metrics.Listen == "" {
+func (a *App) ListenMetrics() (net.Listener, error) { return ListenMetrics(a.Cfg) }
+
+// ListenMetrics opens cfg's metrics.listen address, as App.ListenMetrics
+// does, before an App is opened (serve binds before it writes anything).
+func ListenMetrics(cfg config.Config) (net.Listener, error) {
+	if !cfg.Metrics.Enabled || cfg.Metrics.Listen == "" {
 		return nil, nil
 	}
-	ln, err := net.Listen("tcp", a.Cfg.Metrics.Listen)
+	ln, err := net.Listen("tcp", cfg.Metrics.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("metrics.listen: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"path/filepath"
 	"slices"
 
 	"github.com/google/uuid"
@@ -104,9 +105,10 @@ func (a *App) PrintDevBanner(w io.Writer, listen string) {
               then the SMS code, printed in this log ("one-time code")
 
     Discovery: %s/.well-known/openid-configuration
-    Data:      %s
+    Data:      %s (data_dir)
+    Database:  %s
 
-`, a.Cfg.Issuer, DemoUsername, DemoPassword, a.Cfg.Issuer, a.Cfg.Database.URL)
+`, a.Cfg.Issuer, DemoUsername, DemoPassword, a.Cfg.Issuer, absDir(a.Cfg.DataDir), a.Cfg.Database.URL)
 }
 
 // issuerElsewhere reports whether the issuer's port differs from the port
@@ -123,4 +125,13 @@ func issuerElsewhere(issuer, listen string) (string, bool) {
 		issuerPort = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 	}
 	return port, issuerPort != port
+}
+
+// absDir is dir made absolute for people to find it ("data" means nothing
+// once the terminal has moved on).
+func absDir(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
 }
